@@ -1,0 +1,250 @@
+"""Dossier routes: submission, reading, listing."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import uuid
+from typing import Annotated
+
+import orjson
+from fastapi import APIRouter, Depends, Header, Query, Response
+from shared.auth import Principal, current_principal, require_roles
+from shared.errors import PROBLEM_RESPONSES, Problem, forbidden, not_found
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from intake_service.api.schemas import ActionOut, DossierCreate, DossierOut, DossierPage
+from intake_service.db import repository
+from intake_service.db.models import Dossier, DossierAction, Procedure
+from intake_service.domain.dossier_codes import dossier_code
+from intake_service.domain.fees import fee_amount
+from intake_service.domain.lifecycle import STATUS_LABELS_VI, DossierStatus
+from intake_service.domain.reception import SUBMITTING_ROLES, appointment, may_submit_at
+from shared.calendar import VN_TZ, WorkingCalendar
+from shared.events import DossierReceived
+from shared.runtime import Runtime, db_session, runtime_of
+
+router = APIRouter(prefix="/v1/dossiers", tags=["dossiers"], responses=PROBLEM_RESPONSES)
+
+
+def dossier_out(
+    d: Dossier, procedure: Procedure, history: list[DossierAction] | None = None
+) -> DossierOut:
+    return DossierOut(
+        id=d.id,
+        code=d.code,
+        procedure_key=d.procedure_key,
+        procedure_code=procedure.code,
+        procedure_name=procedure.name,
+        unit_code=d.unit_code,
+        unit_path=d.unit_path,
+        channel=d.channel,  # type: ignore[arg-type]
+        status=d.status,
+        status_label_vi=STATUS_LABELS_VI.get(DossierStatus(d.status), d.status),
+        applicant_name=d.applicant["name"],
+        received_at=d.received_at,
+        appointment_at=d.appointment_at,
+        fee_amount_vnd=d.fee_amount_vnd,
+        case_id=d.case_id,
+        fee_request_id=d.fee_request_id,
+        version=d.version,
+        history=[ActionOut.model_validate(a) for a in history] if history is not None else None,
+    )
+
+
+def _request_hash(body: DossierCreate) -> str:
+    return hashlib.sha256(
+        orjson.dumps(body.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)
+    ).hexdigest()
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=DossierOut,
+    summary="Submit a dossier",
+    description=(
+        "Nộp hồ sơ qua một trong bốn kênh: trực tuyến, trực tiếp tại Bộ phận Một cửa, bưu chính, "
+        "hoặc hệ thống tích hợp (LGSP/NGSP). Cán bộ tiếp nhận và hệ thống tích hợp chỉ nộp vào đơn "
+        "vị mình phụ trách; công dân nộp trực tuyến. Hồ sơ được tiếp nhận, cấp mã và ngày hẹn trả "
+        "kết quả tính theo ngày làm việc. `Idempotency-Key`: gửi lại cùng khóa, cùng nội dung nhận "
+        "lại đúng câu trả lời đầu; cùng khóa, khác nội dung nhận 422."
+    ),
+)
+async def submit_dossier(
+    body: DossierCreate,
+    response: Response,
+    principal: Annotated[Principal, Depends(require_roles(*SUBMITTING_ROLES))],
+    session: Annotated[AsyncSession, Depends(db_session)],
+    runtime: Annotated[Runtime, Depends(runtime_of)],
+    idempotency_key: Annotated[
+        str | None, Header(max_length=200, description="khóa chống gửi trùng")
+    ] = None,
+) -> DossierOut:
+    async with session.begin():
+        unit = await repository.active_unit(session, body.unit_code)
+        if unit is None:
+            raise Problem(
+                422,
+                "unknown-unit",
+                "Unknown administrative unit",
+                "Không có đơn vị hành chính này",
+                errors=[
+                    {
+                        "field": "body.unit_code",
+                        "message": "no active unit with this code",
+                        "message_vi": "không có đơn vị hành chính đang hoạt động với mã này",
+                    }
+                ],
+            )
+        if not may_submit_at(principal, unit.path, body.channel):
+            raise forbidden()
+        procedure = await session.get(Procedure, body.procedure_key)
+        if procedure is None:
+            raise Problem(
+                422,
+                "unknown-procedure",
+                "Unknown procedure",
+                "Không có thủ tục này trong danh mục",
+                errors=[
+                    {
+                        "field": "body.procedure_key",
+                        "message": "no procedure with this key",
+                        "message_vi": "không có thủ tục với mã này",
+                    }
+                ],
+            )
+        dossier_id = uuid.uuid4()
+        if idempotency_key:
+            earlier = await repository.claim_idempotency_key(
+                session, idempotency_key, principal.sub, _request_hash(body), dossier_id
+            )
+            if earlier is not None:
+                if earlier.request_hash != _request_hash(body):
+                    raise Problem(
+                        422,
+                        "idempotency-key-reused",
+                        "Idempotency key reused with another body",
+                        "Khóa chống gửi trùng đã dùng cho một yêu cầu khác",
+                    )
+                existing = await session.get(Dossier, earlier.dossier_id)
+                assert existing is not None
+                response.headers["ETag"] = f'"{existing.version}"'
+                response.headers["Location"] = f"/v1/dossiers/{existing.code}"
+                return dossier_out(existing, procedure)
+
+        now = dt.datetime.now(dt.UTC)
+        seq = await repository.next_sequence(session, unit.code, now.astimezone(VN_TZ).date())
+        fee = fee_amount(procedure.data.get("fees", []), body.channel)
+        due = appointment(WorkingCalendar(), now, procedure.processing_working_days)
+        dossier = Dossier(
+            id=dossier_id,
+            code=dossier_code(unit.code, now.astimezone(VN_TZ).date(), seq),
+            procedure_key=procedure.key,
+            procedure_version=procedure.version,
+            unit_code=unit.code,
+            unit_path=unit.path,
+            channel=body.channel,
+            status=DossierStatus.received,
+            applicant=body.applicant.model_dump(mode="json"),
+            applicant_id_number=body.applicant.id_number,
+            submitted_by=principal.sub,
+            received_at=now,
+            appointment_at=due,
+            fee_amount_vnd=fee,
+            version=1,
+        )
+        session.add(dossier)
+        session.add(
+            DossierAction(
+                dossier_id=dossier_id,
+                action="receive",
+                from_status=None,
+                to_status=DossierStatus.received,
+                actor=principal.sub,
+                role=next(iter(sorted(principal.roles)), None),
+                unit_code=principal.unit,
+                at=now,
+            )
+        )
+        await session.flush()
+        await runtime.outbox.add(
+            session,
+            DossierReceived(
+                dossier_id=dossier_id,
+                dossier_code=dossier.code,
+                procedure_code=procedure.code or procedure.key,
+                procedure_name=procedure.name,
+                unit_code=unit.code,
+                unit_path=unit.path,
+                channel=body.channel,
+                received_at=now,
+                appointment_at=due,
+                processing_working_days=procedure.processing_working_days,
+                fee_amount_vnd=fee,
+                applicant_name=body.applicant.name,
+            ),
+            subject=dossier.code,
+        )
+    response.headers["ETag"] = f'"{dossier.version}"'
+    response.headers["Location"] = f"/v1/dossiers/{dossier.code}"
+    return dossier_out(dossier, procedure)
+
+
+@router.get(
+    "/{code}",
+    response_model=DossierOut,
+    summary="Read a dossier",
+    description="Xem hồ sơ theo mã, kèm lịch sử xử lý. Hồ sơ ngoài phạm vi đơn vị của người xem trả 404.",
+)
+async def get_dossier(
+    code: str,
+    response: Response,
+    principal: Annotated[Principal, Depends(current_principal)],
+    session: Annotated[AsyncSession, Depends(db_session)],
+) -> DossierOut:
+    dossier = await repository.dossier_by_code(session, code, principal)
+    if dossier is None:
+        raise not_found("dossier", "hồ sơ")
+    procedure = await session.get(Procedure, dossier.procedure_key)
+    assert procedure is not None
+    actions = await repository.history(session, dossier.id)
+    response.headers["ETag"] = f'"{dossier.version}"'
+    return dossier_out(dossier, procedure, actions)
+
+
+def _decode_cursor(cursor: str) -> tuple[dt.datetime, uuid.UUID]:
+    try:
+        at, _, ident = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
+        return dt.datetime.fromisoformat(at), uuid.UUID(ident)
+    except ValueError as exc:
+        raise Problem(
+            400, "bad-cursor", "Invalid cursor", "Con trỏ phân trang không hợp lệ"
+        ) from exc
+
+
+def _encode_cursor(d: Dossier) -> str:
+    return base64.urlsafe_b64encode(f"{d.created_at.isoformat()}|{d.id}".encode()).decode()
+
+
+@router.get(
+    "",
+    response_model=DossierPage,
+    summary="List dossiers",
+    description="Danh sách hồ sơ trong phạm vi đơn vị của người xem, sắp theo thời gian tạo; phân trang bằng con trỏ.",
+)
+async def list_dossiers(
+    principal: Annotated[Principal, Depends(current_principal)],
+    session: Annotated[AsyncSession, Depends(db_session)],
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    status: Annotated[DossierStatus | None, Query(description="lọc theo trạng thái")] = None,
+) -> DossierPage:
+    after = _decode_cursor(cursor) if cursor else None
+    rows = await repository.list_dossiers(session, principal, limit + 1, after, status)
+    procedures = await repository.procedures_by_key(session, {d.procedure_key for d in rows})
+    items = [dossier_out(d, procedures[d.procedure_key]) for d in rows[:limit]]
+    return DossierPage(
+        items=items, next_cursor=_encode_cursor(rows[limit - 1]) if len(rows) > limit else None
+    )

@@ -1,0 +1,131 @@
+"""Request and response bodies of the intake API."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from intake_service.domain.applicant import is_valid_personal_id, is_valid_tax_code
+
+Channel = Literal["online", "direct", "postal", "integration"]
+
+
+class Applicant(BaseModel):
+    """Người nộp hồ sơ: công dân (số định danh cá nhân 12 số) hoặc tổ chức (mã số thuế)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    kind: Literal["citizen", "organisation"] = Field(description="công dân / tổ chức")
+    id_number: str = Field(
+        min_length=10, max_length=14, description="số định danh cá nhân (CCCD) hoặc mã số thuế"
+    )
+    name: str = Field(min_length=1, max_length=200, description="họ và tên / tên tổ chức")
+    phone: str | None = Field(None, pattern=r"^\+?\d{9,12}$", description="số điện thoại")
+    address: str | None = Field(None, max_length=300, description="địa chỉ")
+
+    @model_validator(mode="after")
+    def _identity(self) -> Applicant:
+        if self.kind == "citizen" and not is_valid_personal_id(self.id_number):
+            raise ValueError("a citizen's id_number must be a 12-digit personal ID (CCCD)")
+        if self.kind == "organisation" and not is_valid_tax_code(self.id_number):
+            raise ValueError("an organisation's id_number must be a valid tax code (mã số thuế)")
+        return self
+
+
+class DossierCreate(BaseModel):
+    """Nộp hồ sơ."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "procedure_key": "dang-ky-thuong-tru",
+                    "unit_code": "00070",
+                    "channel": "direct",
+                    "applicant": {
+                        "kind": "citizen",
+                        "id_number": "001090012345",
+                        "name": "Nguyễn Văn An",
+                        "phone": "0912345678",
+                        "address": "12 Hàng Bạc, phường Hoàn Kiếm, Hà Nội",
+                    },
+                }
+            ]
+        },
+    )
+
+    procedure_key: str = Field(
+        min_length=1, max_length=128, description="mã định danh thủ tục trong danh mục"
+    )
+    unit_code: str = Field(pattern=r"^\d{2,5}$", description="mã đơn vị hành chính tiếp nhận")
+    channel: Channel = Field(
+        description="kênh nộp: online (trực tuyến), direct (trực tiếp), postal (bưu chính), integration (LGSP/NGSP)"
+    )
+    applicant: Applicant
+
+
+class ActionOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    action: str
+    from_status: str | None
+    to_status: str
+    actor: str
+    role: str | None
+    at: dt.datetime
+    note: str | None
+
+
+class DossierOut(BaseModel):
+    """Hồ sơ, as the SPA and the citizen see it."""
+
+    id: uuid.UUID
+    code: str = Field(description="mã hồ sơ")
+    procedure_key: str
+    procedure_code: str | None = Field(description="mã thủ tục hành chính quốc gia")
+    procedure_name: str
+    unit_code: str
+    unit_path: str
+    channel: Channel
+    status: str
+    status_label_vi: str
+    applicant_name: str
+    received_at: dt.datetime | None = Field(description="thời điểm tiếp nhận")
+    appointment_at: dt.datetime | None = Field(description="ngày hẹn trả kết quả")
+    fee_amount_vnd: int
+    case_id: uuid.UUID | None
+    fee_request_id: uuid.UUID | None
+    version: int
+    history: list[ActionOut] | None = None
+
+
+class DossierPage(BaseModel):
+    items: list[DossierOut]
+    next_cursor: str | None
+
+
+class UnitOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    code: str
+    name: str
+    level: str
+    parent_code: str | None
+    path: str
+
+
+class ProcedureOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    key: str
+    code: str | None
+    name: str
+    field: str
+    level: str
+    online: str
+    processing_working_days: float
+    version: int

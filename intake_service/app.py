@@ -1,0 +1,49 @@
+"""Intake service: ``uvicorn intake_service.app:app``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+
+from intake_service.api import catalogue, dossiers
+from intake_service.db.models import MESSAGING
+from intake_service.events.handlers import HANDLERS
+from intake_service.settings import IntakeSettings
+from shared.app import create_service_app
+from shared.events import topics
+from shared.runtime import Runtime
+
+DESCRIPTION = """
+Tiếp nhận hồ sơ thủ tục hành chính theo cơ chế một cửa, một cửa liên thông: danh mục thủ tục,
+đơn vị hành chính, nộp hồ sơ qua bốn kênh, mã hồ sơ và ngày hẹn trả kết quả, tra cứu trạng thái.
+
+Reception of administrative-procedure dossiers: catalogue, units, submission through four
+channels, dossier codes and appointment dates, status. Errors are `application/problem+json`
+with a Vietnamese title beside the English one.
+"""
+
+
+def create_app(settings: IntakeSettings | None = None) -> FastAPI:
+    settings = settings or IntakeSettings()
+    return create_service_app(
+        settings,
+        lambda: Runtime.build(
+            settings, MESSAGING, lambda _outbox: HANDLERS, [topics.CASES, topics.PAYMENTS]
+        ),
+        title="Một Cửa — Intake (Tiếp nhận hồ sơ)",
+        description=DESCRIPTION,
+        version="0.1.0",
+        routers=[dossiers.router, catalogue.router],
+        openapi_tags=[
+            {"name": "dossiers", "description": "Hồ sơ: nộp, xem, danh sách"},
+            {"name": "catalogue", "description": "Danh mục thủ tục và đơn vị hành chính"},
+        ],
+    )
+
+
+def __getattr__(name: str) -> Any:
+    # ``uvicorn intake_service.app:app`` builds the app on first access, from the environment.
+    if name == "app":
+        return create_app()
+    raise AttributeError(name)

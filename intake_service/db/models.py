@@ -1,0 +1,127 @@
+"""Intake's tables, in the ``intake`` schema."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    String,
+    Text,
+    func,
+)
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from shared.db import schema_metadata
+from shared.messaging.tables import messaging_tables
+
+SCHEMA = "intake"
+
+
+class Base(DeclarativeBase):
+    metadata = schema_metadata(SCHEMA)
+
+
+MESSAGING = messaging_tables(Base.metadata)
+
+
+class Unit(Base):
+    """Đơn vị hành chính: a tree of any depth, addressed by a materialised path of codes."""
+
+    __tablename__ = "units"
+    code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    level: Mapped[str] = mapped_column(String(32))
+    parent_code: Mapped[str | None] = mapped_column(ForeignKey("units.code"))
+    path: Mapped[str] = mapped_column(Text, index=True)
+    retired_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Procedure(Base):
+    """Thủ tục hành chính, as seeded; ``data`` keeps the whole catalogue entry."""
+
+    __tablename__ = "procedures"
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    code: Mapped[str | None] = mapped_column(String(32), index=True)
+    name: Mapped[str] = mapped_column(Text)
+    field: Mapped[str] = mapped_column(Text)
+    level: Mapped[str] = mapped_column(String(32))
+    online: Mapped[str] = mapped_column(String(16))
+    processing_working_days: Mapped[float] = mapped_column(Float)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    data: Mapped[dict] = mapped_column(JSONB)
+
+
+class Dossier(Base):
+    """Hồ sơ. ``version`` is the ETag; ``status`` is derived from the action log and cached."""
+
+    __tablename__ = "dossiers"
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    procedure_key: Mapped[str] = mapped_column(ForeignKey("procedures.key"))
+    procedure_version: Mapped[int] = mapped_column(Integer)
+    unit_code: Mapped[str] = mapped_column(ForeignKey("units.code"))
+    unit_path: Mapped[str] = mapped_column(Text)
+    channel: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(32))
+    applicant: Mapped[dict] = mapped_column(JSONB)
+    applicant_id_number: Mapped[str] = mapped_column(String(20), index=True)
+    submitted_by: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    appointment_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    fee_amount_vnd: Mapped[int] = mapped_column(BigInteger)
+    case_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    fee_request_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __table_args__ = (Index("ix_dossiers_unit_path_created", "unit_path", "created_at", "id"),)
+
+
+class DossierAction(Base):
+    """Append-only log of what happened to a dossier: the record from which status derives."""
+
+    __tablename__ = "dossier_actions"
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    dossier_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("dossiers.id"), index=True)
+    action: Mapped[str] = mapped_column(String(32))
+    from_status: Mapped[str | None] = mapped_column(String(32))
+    to_status: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str] = mapped_column(Text)
+    role: Mapped[str | None] = mapped_column(String(32))
+    unit_code: Mapped[str | None] = mapped_column(String(16))
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class DossierSequence(Base):
+    """Daily counter per unit behind readable dossier codes."""
+
+    __tablename__ = "dossier_sequences"
+    unit_code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    last: Mapped[int] = mapped_column(Integer)
+
+
+class IdempotencyKey(Base):
+    """A client's retry of a creation gets the first answer back."""
+
+    __tablename__ = "idempotency_keys"
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    principal: Mapped[str] = mapped_column(Text, primary_key=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    dossier_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )

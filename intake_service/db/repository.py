@@ -1,0 +1,98 @@
+"""Queries and writes of intake's own tables."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from shared.auth import Principal, unit_scope
+from sqlalchemy import and_, or_, select, tuple_
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from intake_service.db.models import (
+    Dossier,
+    DossierAction,
+    DossierSequence,
+    IdempotencyKey,
+    Procedure,
+    Unit,
+)
+
+
+async def next_sequence(session: AsyncSession, unit_code: str, day: dt.date) -> int:
+    stmt = (
+        pg_insert(DossierSequence)
+        .values(unit_code=unit_code, day=day, last=1)
+        .on_conflict_do_update(
+            index_elements=[DossierSequence.unit_code, DossierSequence.day],
+            set_={"last": DossierSequence.last + 1},
+        )
+        .returning(DossierSequence.last)
+    )
+    return int((await session.execute(stmt)).scalar_one())
+
+
+async def claim_idempotency_key(
+    session: AsyncSession, key: str, principal: str, request_hash: str, dossier_id: uuid.UUID
+) -> IdempotencyKey | None:
+    """Record the key for this new dossier; returns the earlier record when the key was used."""
+    inserted = await session.scalar(
+        pg_insert(IdempotencyKey)
+        .values(key=key, principal=principal, request_hash=request_hash, dossier_id=dossier_id)
+        .on_conflict_do_nothing()
+        .returning(IdempotencyKey.key)
+    )
+    if inserted is not None:
+        return None
+    return await session.get(IdempotencyKey, (key, principal))
+
+
+def visible_to(principal: Principal):
+    """Officers see their unit's subtree; an applicant sees only their own dossiers."""
+    if principal.has_role("ops") or principal.unit_path:
+        officer = unit_scope(Dossier.unit_path, principal)
+        if principal.has_role("applicant"):
+            return or_(officer, Dossier.applicant_id_number == principal.sub)
+        return officer
+    return Dossier.applicant_id_number == principal.sub
+
+
+async def dossier_by_code(session: AsyncSession, code: str, principal: Principal) -> Dossier | None:
+    return await session.scalar(select(Dossier).where(Dossier.code == code, visible_to(principal)))
+
+
+async def list_dossiers(
+    session: AsyncSession,
+    principal: Principal,
+    limit: int,
+    after: tuple[dt.datetime, uuid.UUID] | None,
+    status: str | None,
+) -> list[Dossier]:
+    query = select(Dossier).where(visible_to(principal))
+    if status:
+        query = query.where(Dossier.status == status)
+    if after:
+        query = query.where(tuple_(Dossier.created_at, Dossier.id) > tuple_(*after))
+    query = query.order_by(Dossier.created_at, Dossier.id).limit(limit)
+    return list((await session.scalars(query)).all())
+
+
+async def history(session: AsyncSession, dossier_id: uuid.UUID) -> list[DossierAction]:
+    query = (
+        select(DossierAction)
+        .where(DossierAction.dossier_id == dossier_id)
+        .order_by(DossierAction.id)
+    )
+    return list((await session.scalars(query)).all())
+
+
+async def procedures_by_key(session: AsyncSession, keys: set[str]) -> dict[str, Procedure]:
+    rows = await session.scalars(select(Procedure).where(Procedure.key.in_(keys)))
+    return {p.key: p for p in rows}
+
+
+async def active_unit(session: AsyncSession, code: str) -> Unit | None:
+    return await session.scalar(
+        select(Unit).where(and_(Unit.code == code, Unit.retired_at.is_(None)))
+    )

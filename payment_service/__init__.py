@@ -1,0 +1,1 @@
+"""Payment (thanh toán): fee requests, payments through gateways, e-receipts, refunds."""

@@ -1,0 +1,1 @@
+"""Composition root: knows every service and the infrastructure they need."""

@@ -1,0 +1,138 @@
+"""The whole system on one machine: infrastructure (given or embedded), then four services.
+
+Used by ``python -m services up`` and by the test suite's session fixtures.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import structlog
+
+from services import database
+from services.infra import EmbeddedBroker, EmbeddedPostgres, free_port
+from services.processes import ServiceProcess
+from services.registry import SERVICES, ServiceSpec
+from shared.auth import ensure_dev_keypair
+
+log = structlog.get_logger(__name__)
+
+DEFAULT_DATA_DIR = Path(".data")
+
+
+@dataclass
+class Infrastructure:
+    """A PostgreSQL server and a broker: the configured ones, or private ones started here."""
+
+    data_dir: Path
+    server_url: str
+    bootstrap_servers: str
+    postgres: EmbeddedPostgres | None = None
+    broker: EmbeddedBroker | None = None
+
+    @classmethod
+    def start(
+        cls, data_dir: Path, database_url: str | None = None, bootstrap_servers: str | None = None,
+        broker_log: Path | None = None,
+    ) -> Infrastructure:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        postgres = broker = None
+        try:
+            if not database_url:
+                postgres = EmbeddedPostgres(data_dir.resolve() / "postgres")
+                postgres.start()
+                database_url = postgres.url
+            if not bootstrap_servers:
+                broker = EmbeddedBroker(log_path=broker_log or data_dir / "broker.log")
+                broker.start()
+                bootstrap_servers = broker.bootstrap_servers
+        except BaseException:
+            if broker is not None:
+                broker.stop()
+            if postgres is not None:
+                postgres.stop()
+            raise
+        return cls(data_dir, database_url, bootstrap_servers, postgres, broker)
+
+    @classmethod
+    def from_environment(cls, data_dir: Path, **kwargs: object) -> Infrastructure:
+        return cls.start(
+            data_dir,
+            os.environ.get("DATABASE_URL") or None,
+            os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or None,
+            **kwargs,  # type: ignore[arg-type]
+        )
+
+    def stop(self) -> None:
+        if self.broker is not None:
+            self.broker.stop()
+        if self.postgres is not None:
+            self.postgres.stop()
+
+
+@dataclass
+class Stack:
+    """The four services over one database and one broker."""
+
+    database_url: str
+    bootstrap_servers: str
+    keys_dir: Path
+    ports: dict[str, int]
+    log_dir: Path | None = None
+    extra_env: dict[str, str] = field(default_factory=dict)
+    processes: dict[str, ServiceProcess] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        _, public = ensure_dev_keypair(self.keys_dir)
+        self.public_key_file = public
+        self.private_key_file = self.keys_dir / "jwt-private.pem"
+        for spec in SERVICES:
+            self.processes[spec.name] = ServiceProcess(
+                spec, self.ports[spec.name], self._env(spec),
+                self.log_dir / f"{spec.name}.log" if self.log_dir else None,
+            )
+
+    def _env(self, spec: ServiceSpec) -> dict[str, str]:
+        p = spec.env_prefix
+        return {
+            f"{p}DATABASE_URL": self.database_url,
+            f"{p}KAFKA_BOOTSTRAP_SERVERS": self.bootstrap_servers,
+            f"{p}JWT_PUBLIC_KEY_FILE": str(self.public_key_file.resolve()),
+            f"{p}HTTP_PORT": str(self.ports[spec.name]),
+            **self.extra_env,
+        }
+
+    def url(self, name: str) -> str:
+        return self.processes[name].url
+
+    def start(self, names: list[str] | None = None, timeout: float = 60.0) -> None:
+        chosen = [self.processes[n] for n in (names or list(self.processes))]
+        for proc in chosen:
+            proc.start()
+        for proc in chosen:
+            proc.wait_ready(timeout)
+
+    def stop(self) -> None:
+        for proc in self.processes.values():
+            proc.stop()
+
+    def kill(self, name: str) -> None:
+        self.processes[name].kill()
+
+    def restart(self, name: str) -> None:
+        self.processes[name].stop()
+        self.start([name])
+
+
+def default_ports() -> dict[str, int]:
+    ports = {}
+    for spec in SERVICES:
+        raw = os.environ.get(f"{spec.env_prefix}HTTP_PORT")
+        ports[spec.name] = int(raw) if raw else spec.default_port
+    return ports
+
+
+def free_ports() -> dict[str, int]:
+    return {spec.name: free_port() for spec in SERVICES}

@@ -1,0 +1,1 @@
+"""Code every Một Cửa service shares: settings, database, messaging, errors, auth, observability."""

@@ -1,0 +1,91 @@
+"""The FastAPI application every service builds: errors, auth, observability, health, AsyncAPI."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from shared.auth import Authenticator
+from shared.errors import install_problem_handlers
+from shared.events.asyncapi import asyncapi_document
+from shared.messaging.dead_letters_api import router as dead_letters_router
+from shared.observability import configure_logging, health_router, install_observability
+from shared.runtime import Runtime
+from shared.settings import ServiceSettings
+
+
+def create_service_app(
+    settings: ServiceSettings,
+    build_runtime: Callable[[], Runtime],
+    *,
+    title: str,
+    description: str,
+    version: str,
+    routers: Sequence[APIRouter],
+    openapi_tags: list[dict[str, Any]] | None = None,
+) -> FastAPI:
+    configure_logging(settings.service_name, settings.log_level, settings.log_json)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runtime = build_runtime()
+        app.state.runtime = runtime
+        await runtime.start()
+        try:
+            yield
+        finally:
+            await runtime.stop()
+
+    app = FastAPI(
+        title=title,
+        description=description,
+        version=version,
+        lifespan=lifespan,
+        openapi_tags=[
+            *(openapi_tags or []),
+            {"name": "ops", "description": "Vận hành: sức khỏe, hàng đợi lỗi"},
+        ],
+    )
+    app.state.settings = settings
+    app.state.authenticator = Authenticator(settings)
+    install_problem_handlers(app)
+    install_observability(app, settings.service_name)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["*"],
+            allow_headers=["*"],
+            expose_headers=["ETag", "Location", "X-Request-ID"],
+        )
+
+    async def database() -> None:
+        await app.state.runtime.check_database()
+
+    async def broker() -> None:
+        await app.state.runtime.check_broker()
+
+    async def consumer() -> None:
+        await app.state.runtime.check_consumer()
+
+    app.include_router(
+        health_router({"database": database, "broker": broker, "consumer": consumer})
+    )
+
+    @app.get(
+        "/asyncapi.json",
+        tags=["ops"],
+        summary="AsyncAPI document of the events",
+        description="Tài liệu AsyncAPI mô tả mọi kênh (topic) và sự kiện của hệ thống.",
+    )
+    async def asyncapi() -> dict[str, Any]:
+        return asyncapi_document(title, version, settings.kafka_bootstrap_servers)
+
+    app.include_router(dead_letters_router)
+    for router in routers:
+        app.include_router(router)
+    return app

@@ -1,0 +1,23 @@
+"""Event contracts: the pydantic models every producer builds and every consumer parses."""
+
+from shared.events import topics
+from shared.events.base import EVENT_TYPES, Event
+from shared.events.cases import CaseOpened
+from shared.events.dossiers import DossierReceived, ProcedurePublished
+from shared.events.envelope import Envelope, MalformedEvent, UnknownEventType, decode, wrap
+from shared.events.payments import FeeRequested
+
+__all__ = [
+    "EVENT_TYPES",
+    "CaseOpened",
+    "DossierReceived",
+    "Envelope",
+    "Event",
+    "FeeRequested",
+    "MalformedEvent",
+    "ProcedurePublished",
+    "UnknownEventType",
+    "decode",
+    "topics",
+    "wrap",
+]

@@ -1,0 +1,203 @@
+"""Consumer runner: apply each event and record it in the inbox in one transaction, then commit.
+
+A redelivered event finds its id in the inbox and is skipped. A handler that keeps failing is
+retried with backoff a bounded number of times; then the record goes to ``<group>.dlq`` with its
+error, is kept in ``dead_letters`` for ops to replay, and consumption goes on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable, Iterable
+
+import structlog
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+from aiokafka.errors import CommitFailedError, IllegalStateError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from shared.events.envelope import Envelope, MalformedEvent, UnknownEventType, decode
+from shared.events.topics import dead_letter_topic
+from shared.messaging.admin import ensure_topics
+from shared.messaging.tables import MessagingTables
+from shared.observability import event_id_var
+from shared.settings import ServiceSettings
+
+log = structlog.get_logger(__name__)
+
+Handler = Callable[[AsyncSession, Envelope], Awaitable[None]]
+
+
+class ConsumerRunner:
+    def __init__(
+        self,
+        settings: ServiceSettings,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        tables: MessagingTables,
+        group_id: str,
+        handlers: dict[str, Handler],
+        topics: Iterable[str],
+    ) -> None:
+        self._settings = settings
+        self._sessionmaker = sessionmaker
+        self._tables = tables
+        self.group_id = group_id
+        self._handlers = handlers
+        self._topics = tuple(dict.fromkeys(topics))
+        self.applied_total = 0
+        self.dead_lettered_total = 0
+        self.running = False
+        self.has_joined = False
+
+    async def run(self) -> None:
+        backoff = 0.5
+        while True:
+            try:
+                await self._run_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # keep consuming through broker or database outages
+                self.running = False
+                log.warning(
+                    "consumer interrupted", group=self.group_id, error=repr(exc), retry_in=backoff
+                )
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+
+    async def _run_once(self) -> None:
+        bootstrap = self._settings.kafka_bootstrap_servers
+        await ensure_topics(bootstrap, self._topics, self._settings.topic_partitions)
+        consumer = AIOKafkaConsumer(
+            *self._topics,
+            bootstrap_servers=bootstrap,
+            group_id=self.group_id,
+            enable_auto_commit=False,
+            # Earliest, never latest: a new group, or offsets lost with a restarted broker, must
+            # read everything again; the inbox makes that harmless.
+            auto_offset_reset="earliest",
+            max_poll_records=self._settings.consumer_batch_size,
+            session_timeout_ms=self._settings.consumer_session_timeout_ms,
+            heartbeat_interval_ms=self._settings.consumer_heartbeat_interval_ms,
+        )
+        producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+        await consumer.start()
+        await producer.start()
+        self.running = True
+        try:
+            while True:
+                batches = await consumer.getmany(
+                    timeout_ms=1000, max_records=self._settings.consumer_batch_size
+                )
+                self.has_joined = self.has_joined or bool(consumer.assignment())
+                for tp, records in batches.items():
+                    for record in records:
+                        await self._process(record, producer)
+                    with contextlib.suppress(CommitFailedError, IllegalStateError):
+                        # A rebalance took the partition away: the new owner re-reads from the
+                        # last commit, and the inbox skips what was already applied.
+                        await consumer.commit({tp: records[-1].offset + 1})
+        finally:
+            self.running = False
+            with contextlib.suppress(Exception):
+                await consumer.stop()
+            with contextlib.suppress(Exception):
+                await producer.stop()
+
+    async def _process(self, record: ConsumerRecord, producer: AIOKafkaProducer) -> None:
+        try:
+            env = decode(record.key, record.value, record.headers, record.topic)
+        except UnknownEventType:
+            return  # a type this service does not consume (or a newer one): not an error
+        except MalformedEvent as exc:
+            await self._dead_letter(record, producer, None, str(exc), attempts=1)
+            return
+        handler = self._handlers.get(env.type)
+        if handler is None:
+            return
+        token = event_id_var.set(env.id)
+        try:
+            with structlog.contextvars.bound_contextvars(event_id=env.id, event_type=env.type):
+                await self._apply_with_retries(record, producer, env, handler)
+        finally:
+            event_id_var.reset(token)
+
+    async def _apply_with_retries(
+        self, record: ConsumerRecord, producer: AIOKafkaProducer, env: Envelope, handler: Handler
+    ) -> None:
+        delay = self._settings.consumer_backoff_initial_s
+        attempts = self._settings.consumer_max_attempts
+        for attempt in range(1, attempts + 1):
+            try:
+                if await self.apply(env, handler):
+                    self.applied_total += 1
+                return
+            except Exception as exc:
+                if attempt == attempts:
+                    log.error("event failed; dead-lettering", attempts=attempt, error=repr(exc))
+                    await self._dead_letter(record, producer, env, repr(exc), attempts=attempt)
+                    return
+                log.warning("event failed; retrying", attempt=attempt, error=repr(exc))
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self._settings.consumer_backoff_max_s)
+
+    def handler_for(self, event_type: str) -> Handler | None:
+        return self._handlers.get(event_type)
+
+    async def apply(self, env: Envelope, handler: Handler) -> bool:
+        """Apply one event exactly once; False when the inbox shows it was applied before."""
+        inbox = self._tables.inbox
+        async with self._sessionmaker() as session, session.begin():
+            first_time = await session.scalar(
+                pg_insert(inbox)
+                .values(event_id=env.id, event_type=env.type, topic=env.topic)
+                .on_conflict_do_nothing()
+                .returning(inbox.c.event_id)
+            )
+            if first_time is None:
+                return False
+            await handler(session, env)
+        return True
+
+    async def _dead_letter(
+        self,
+        record: ConsumerRecord,
+        producer: AIOKafkaProducer,
+        env: Envelope | None,
+        error: str,
+        attempts: int,
+    ) -> None:
+        headers = {name: raw.decode(errors="replace") for name, raw in record.headers or ()}
+        dlq = dead_letter_topic(self.group_id)
+        await ensure_topics(
+            self._settings.kafka_bootstrap_servers, [dlq], self._settings.topic_partitions
+        )
+        await producer.send_and_wait(
+            dlq,
+            value=record.value,
+            key=record.key,
+            headers=[
+                *(record.headers or ()),
+                ("motcua_error", error.encode()[:4000]),
+                ("motcua_origin", f"{record.topic}/{record.partition}/{record.offset}".encode()),
+            ],
+        )
+        async with self._sessionmaker() as session, session.begin():
+            await session.execute(
+                pg_insert(self._tables.dead_letters)
+                .values(
+                    group_id=self.group_id,
+                    topic=record.topic,
+                    partition=record.partition,
+                    offset=record.offset,
+                    key=record.key.decode(errors="replace") if record.key else None,
+                    event_id=env.id if env else headers.get("ce_id"),
+                    event_type=env.type if env else headers.get("ce_type"),
+                    headers=headers,
+                    value=record.value,
+                    error=error[:4000],
+                    attempts=attempts,
+                )
+                .on_conflict_do_nothing()
+            )
+        self.dead_lettered_total += 1

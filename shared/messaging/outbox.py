@@ -1,0 +1,40 @@
+"""Writing events into the outbox, inside the caller's transaction."""
+
+from __future__ import annotations
+
+from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.events.base import Event
+from shared.events.envelope import Envelope, ce_headers, encode_data, wrap
+from shared.messaging.tables import MessagingTables
+
+
+class Outbox:
+    """Adds events to ``<schema>.outbox``; the caller's commit makes them durable with the state."""
+
+    def __init__(self, tables: MessagingTables, source: str, namespace: str = "") -> None:
+        self._table = tables.outbox
+        self.source = source
+        self._namespace = namespace
+
+    async def add(
+        self, session: AsyncSession, *events: Event, subject: str | None = None
+    ) -> list[Envelope]:
+        envelopes = [wrap(event, source=self.source, subject=subject) for event in events]
+        if envelopes:
+            await session.execute(
+                insert(self._table),
+                [
+                    {
+                        "event_id": env.id,
+                        "event_type": env.type,
+                        "topic": self._namespace + env.topic,
+                        "key": env.key,
+                        "headers": ce_headers(env),
+                        "payload": encode_data(env.data),
+                    }
+                    for env in envelopes
+                ],
+            )
+        return envelopes

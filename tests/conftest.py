@@ -1,0 +1,73 @@
+"""Session infrastructure for the suite: the configured PostgreSQL and broker, or private ones.
+
+With ``DATABASE_URL`` / ``KAFKA_BOOTSTRAP_SERVERS`` unset, a private PostgreSQL cluster and a
+Kafka-protocol broker are started for the run. Either way the suite builds its own database with
+the real migrations and namespaces its topics, so it never touches a developer's data.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from services import database
+from services.stack import Infrastructure, Stack, free_ports
+from tests.support import Tokens
+
+ROOT = Path(__file__).resolve().parent.parent
+TEST_DATA = ROOT / ".data" / "test"
+
+
+@pytest.fixture(scope="session")
+def infra() -> Iterator[Infrastructure]:
+    infra = Infrastructure.from_environment(TEST_DATA)
+    try:
+        yield infra
+    finally:
+        infra.stop()
+
+
+@pytest.fixture(scope="session")
+def database_url(infra: Infrastructure) -> str:
+    name = f"motcua_test_{os.getpid()}"
+    url = database.create_database(infra.server_url, name, fresh=True)
+    database.prepare(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def stack(infra: Infrastructure, database_url: str) -> Iterator[Stack]:
+    stack = Stack(
+        database_url,
+        infra.bootstrap_servers,
+        keys_dir=TEST_DATA / "keys",
+        ports=free_ports(),
+        log_dir=TEST_DATA / "logs",
+        extra_env={"TOPIC_NAMESPACE": f"test{uuid.uuid4().hex[:8]}.", "LOG_JSON": "true"},
+    )
+    try:
+        stack.start()
+        yield stack
+    finally:
+        stack.stop()
+
+
+@pytest.fixture(scope="session")
+def namespace(stack: Stack) -> str:
+    return stack.extra_env["TOPIC_NAMESPACE"]
+
+
+@pytest.fixture(scope="session")
+def tokens(stack: Stack) -> Tokens:
+    return Tokens(stack.private_key_file.read_bytes())
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(timeout=30) as client:
+        yield client

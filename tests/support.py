@@ -1,0 +1,71 @@
+"""Helpers for tests: tokens for typical users, realistic dossiers, waiting for eventual state."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from shared.auth import mint_token
+
+T = TypeVar("T")
+
+# Hà Nội (01) and two of its wards; Nghệ An (40) for "another unit".
+HANOI = "01"
+HOAN_KIEM = "00070"
+BA_DINH = "00004"
+NGHE_AN = "40"
+
+
+class Tokens:
+    def __init__(self, private_key: bytes) -> None:
+        self._key = private_key
+
+    def bearer(self, sub: str, roles: list[str], unit: str | None = None, unit_path: str | None = None) -> dict[str, str]:
+        token = mint_token(self._key, sub=sub, roles=roles, unit=unit, unit_path=unit_path)
+        return {"Authorization": f"Bearer {token}"}
+
+    def receptionist(self, unit: str = HOAN_KIEM, path: str = f"{HANOI}.{HOAN_KIEM}") -> dict[str, str]:
+        return self.bearer(f"cb.tiepnhan.{unit}", ["receptionist"], unit, path)
+
+    def province_officer(self, province: str = HANOI) -> dict[str, str]:
+        return self.bearer(f"cb.tinh.{province}", ["receptionist", "specialist", "supervisor"], province, province)
+
+    def ops(self) -> dict[str, str]:
+        return self.bearer("ops", ["ops"])
+
+
+def personal_id() -> str:
+    return "001" + "".join(random.choices("0123456789", k=9))
+
+
+def dossier_body(
+    procedure_key: str = "dang-ky-thuong-tru", unit_code: str = HOAN_KIEM, channel: str = "direct", **extra: Any
+) -> dict[str, Any]:
+    return {
+        "procedure_key": procedure_key,
+        "unit_code": unit_code,
+        "channel": channel,
+        "applicant": {
+            "kind": "citizen",
+            "id_number": personal_id(),
+            "name": "Nguyễn Thị Lan",
+            "phone": "0912345678",
+            "address": "Số 5 phố Hàng Bạc, phường Hoàn Kiếm, Hà Nội",
+        },
+        **extra,
+    }
+
+
+async def eventually(probe: Callable[[], Awaitable[T | None]], timeout: float = 10.0, interval: float = 0.1) -> T:
+    """Poll until ``probe`` returns something truthy; fail with the last value after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    last: T | None = None
+    while time.monotonic() < deadline:
+        last = await probe()
+        if last:
+            return last
+        await asyncio.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout}s (last: {last!r})")

@@ -1,0 +1,1 @@
+"""Workflow (liên thông): cases, routes, steps, deadlines, transfers between agencies, results."""
