@@ -31,7 +31,9 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-async def submit(url: str, token: str, n: int, concurrency: int) -> tuple[dict[str, dt.datetime], list[float], float]:
+async def submit(
+    url: str, token: str, n: int, concurrency: int
+) -> tuple[dict[str, dt.datetime], list[float], float]:
     sent_at: dict[str, dt.datetime] = {}
     latencies: list[float] = []
     remaining = n
@@ -57,7 +59,9 @@ async def submit(url: str, token: str, n: int, concurrency: int) -> tuple[dict[s
     return sent_at, latencies, elapsed
 
 
-async def lags(database_url: str, sent_at: dict[str, dt.datetime], timeout: float) -> tuple[list[float], int]:
+async def lags(
+    database_url: str, sent_at: dict[str, dt.datetime], timeout: float
+) -> tuple[list[float], int]:
     conn = await asyncpg.connect(asyncpg_dsn(database_url))
     try:
         deadline = time.monotonic() + timeout
@@ -85,16 +89,25 @@ def main() -> None:
     infra = Infrastructure.from_environment(DATA)
     stack = None
     try:
-        url = database.create_database(infra.server_url, f"motcua_bench_{uuid.uuid4().hex[:6]}", fresh=True)
+        url = database.create_database(
+            infra.server_url, f"motcua_bench_{uuid.uuid4().hex[:6]}", fresh=True
+        )
         database.prepare(url)
         stack = Stack(
-            url, infra.bootstrap_servers, keys_dir=DATA / "keys", ports=free_ports(), log_dir=DATA / "logs",
+            url,
+            infra.bootstrap_servers,
+            keys_dir=DATA / "keys",
+            ports=free_ports(),
+            log_dir=DATA / "logs",
             extra_env={"TOPIC_NAMESPACE": f"bench{uuid.uuid4().hex[:6]}.", "LOG_LEVEL": "WARNING"},
         )
         stack.start()
         token = mint_token(
-            stack.private_key_file.read_bytes(), sub="bench", roles=["receptionist"],
-            unit=HOAN_KIEM, unit_path=f"{HANOI}.{HOAN_KIEM}",
+            stack.private_key_file.read_bytes(),
+            sub="bench",
+            roles=["receptionist"],
+            unit=HOAN_KIEM,
+            unit_path=f"{HANOI}.{HOAN_KIEM}",
         )
         # Warm up connections and caches; not measured.
         asyncio.run(submit(stack.url("intake"), token, 50, 8))

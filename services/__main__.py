@@ -36,7 +36,10 @@ def up() -> int:
         if infra.postgres is not None:
             database_url = database.create_database(infra.server_url, "motcua")
         loaded = database.prepare(database_url)
-        print(f"database ready ({', '.join(f'{k}: {v} loaded' for k, v in loaded.items())})", flush=True)
+        print(
+            f"database ready ({', '.join(f'{k}: {v} loaded' for k, v in loaded.items())})",
+            flush=True,
+        )
         stack = Stack(database_url, infra.bootstrap_servers, data_dir / "keys", default_ports())
         stack.start()
         print("\nMột Cửa is up:", flush=True)
@@ -44,11 +47,16 @@ def up() -> int:
             print(f"  {spec.name:<9} {stack.url(spec.name)}/docs", flush=True)
         print(f"  postgres  {database_url}", flush=True)
         print(f"  kafka     {infra.bootstrap_servers}", flush=True)
-        print(f"  token     python -m services token --roles receptionist --unit 00070 --unit-path 01.00070\n", flush=True)
+        print(
+            "  token     python -m services token --roles receptionist --unit 00070 --unit-path 01.00070\n",
+            flush=True,
+        )
         while not stop_requested.wait(0.5):
             dead = [n for n, p in stack.processes.items() if not p.alive()]
             if dead:
-                print(f"service(s) exited: {', '.join(dead)}; stopping", file=sys.stderr, flush=True)
+                print(
+                    f"service(s) exited: {', '.join(dead)}; stopping", file=sys.stderr, flush=True
+                )
                 return 1
         return 0
     finally:
@@ -71,8 +79,12 @@ def token(args: argparse.Namespace) -> int:
     private, _ = ensure_dev_keypair(_data_dir() / "keys")
     print(
         mint_token(
-            private.read_bytes(), sub=args.sub, roles=args.roles.split(","), unit=args.unit,
-            unit_path=args.unit_path, name=args.name,
+            private.read_bytes(),
+            sub=args.sub,
+            roles=args.roles.split(","),
+            unit=args.unit,
+            unit_path=args.unit_path,
+            name=args.name,
         )
     )
     return 0
@@ -81,8 +93,12 @@ def token(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="motcua", description="Một Cửa stack")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("up", help="start PostgreSQL and Kafka if not configured, then the four services")
-    sub.add_parser("migrate", help="run every service's migrations on DATABASE_URL and load reference data")
+    sub.add_parser(
+        "up", help="start PostgreSQL and Kafka if not configured, then the four services"
+    )
+    sub.add_parser(
+        "migrate", help="run every service's migrations on DATABASE_URL and load reference data"
+    )
     tok = sub.add_parser("token", help="mint a development bearer token")
     tok.add_argument("--sub", default="dev.officer")
     tok.add_argument("--roles", default="receptionist")

@@ -28,7 +28,9 @@ def _die_with_parent() -> None:
 
 
 class ServiceProcess:
-    def __init__(self, spec: ServiceSpec, port: int, env: dict[str, str], log_file: Path | None = None) -> None:
+    def __init__(
+        self, spec: ServiceSpec, port: int, env: dict[str, str], log_file: Path | None = None
+    ) -> None:
         self.spec = spec
         self.port = port
         self.env = env
@@ -42,9 +44,17 @@ class ServiceProcess:
 
     def start(self) -> None:
         cmd = [
-            sys.executable, "-m", "uvicorn", f"{self.spec.package}.app:app",
-            "--host", "127.0.0.1", "--port", str(self.port),
-            "--no-access-log", "--timeout-graceful-shutdown", "5",
+            sys.executable,
+            "-m",
+            "uvicorn",
+            f"{self.spec.package}.app:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--no-access-log",
+            "--timeout-graceful-shutdown",
+            "5",
         ]
         out: IO[bytes] | int
         if self.log_file is not None:
@@ -53,7 +63,10 @@ class ServiceProcess:
         else:
             out = subprocess.PIPE
         self.proc = subprocess.Popen(
-            cmd, env={**os.environ, **self.env}, stdout=out, stderr=subprocess.STDOUT,
+            cmd,
+            env={**os.environ, **self.env},
+            stdout=out,
+            stderr=subprocess.STDOUT,
             preexec_fn=_die_with_parent,
         )
         if out is subprocess.PIPE:

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import structlog
 
-from services import database
 from services.infra import EmbeddedBroker, EmbeddedPostgres, free_port
 from services.processes import ServiceProcess
 from services.registry import SERVICES, ServiceSpec
@@ -34,7 +33,10 @@ class Infrastructure:
 
     @classmethod
     def start(
-        cls, data_dir: Path, database_url: str | None = None, bootstrap_servers: str | None = None,
+        cls,
+        data_dir: Path,
+        database_url: str | None = None,
+        bootstrap_servers: str | None = None,
         broker_log: Path | None = None,
     ) -> Infrastructure:
         data_dir.mkdir(parents=True, exist_ok=True)
@@ -90,7 +92,9 @@ class Stack:
         self.private_key_file = self.keys_dir / "jwt-private.pem"
         for spec in SERVICES:
             self.processes[spec.name] = ServiceProcess(
-                spec, self.ports[spec.name], self._env(spec),
+                spec,
+                self.ports[spec.name],
+                self._env(spec),
                 self.log_dir / f"{spec.name}.log" if self.log_dir else None,
             )
 

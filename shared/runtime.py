@@ -95,7 +95,11 @@ class Runtime:
     async def check_consumer(self) -> None:
         """Ready once the consumer has joined its group at least once: a service that has never
         received its partitions would accept work it cannot yet react to."""
-        if self.consumer is not None and self.settings.consumers_enabled and not self.consumer.has_joined:
+        if (
+            self.consumer is not None
+            and self.settings.consumers_enabled
+            and not self.consumer.has_joined
+        ):
             raise RuntimeError("consumer has not joined its group yet")
 
     async def check_broker(self) -> None:

@@ -31,6 +31,7 @@ class ServiceSettings(BaseSettings):
     database_pool_size: int = 10
     kafka_bootstrap_servers: str = DEFAULT_KAFKA
     topic_partitions: int = 3
+    topic_replication_factor: int = 1
     # Prefixes every topic and consumer group, so several stacks (a test run beside a dev run)
     # can share one Kafka cluster without reading each other's events.
     topic_namespace: str = ""

@@ -23,15 +23,21 @@ class Tokens:
     def __init__(self, private_key: bytes) -> None:
         self._key = private_key
 
-    def bearer(self, sub: str, roles: list[str], unit: str | None = None, unit_path: str | None = None) -> dict[str, str]:
+    def bearer(
+        self, sub: str, roles: list[str], unit: str | None = None, unit_path: str | None = None
+    ) -> dict[str, str]:
         token = mint_token(self._key, sub=sub, roles=roles, unit=unit, unit_path=unit_path)
         return {"Authorization": f"Bearer {token}"}
 
-    def receptionist(self, unit: str = HOAN_KIEM, path: str = f"{HANOI}.{HOAN_KIEM}") -> dict[str, str]:
+    def receptionist(
+        self, unit: str = HOAN_KIEM, path: str = f"{HANOI}.{HOAN_KIEM}"
+    ) -> dict[str, str]:
         return self.bearer(f"cb.tiepnhan.{unit}", ["receptionist"], unit, path)
 
     def province_officer(self, province: str = HANOI) -> dict[str, str]:
-        return self.bearer(f"cb.tinh.{province}", ["receptionist", "specialist", "supervisor"], province, province)
+        return self.bearer(
+            f"cb.tinh.{province}", ["receptionist", "specialist", "supervisor"], province, province
+        )
 
     def ops(self) -> dict[str, str]:
         return self.bearer("ops", ["ops"])
@@ -42,7 +48,10 @@ def personal_id() -> str:
 
 
 def dossier_body(
-    procedure_key: str = "dang-ky-thuong-tru", unit_code: str = HOAN_KIEM, channel: str = "direct", **extra: Any
+    procedure_key: str = "dang-ky-thuong-tru",
+    unit_code: str = HOAN_KIEM,
+    channel: str = "direct",
+    **extra: Any,
 ) -> dict[str, Any]:
     return {
         "procedure_key": procedure_key,
@@ -59,7 +68,9 @@ def dossier_body(
     }
 
 
-async def eventually(probe: Callable[[], Awaitable[T | None]], timeout: float = 10.0, interval: float = 0.1) -> T:
+async def eventually(
+    probe: Callable[[], Awaitable[T | None]], timeout: float = 10.0, interval: float = 0.1
+) -> T:
     """Poll until ``probe`` returns something truthy; fail with the last value after ``timeout``."""
     deadline = time.monotonic() + timeout
     last: T | None = None

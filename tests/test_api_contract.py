@@ -13,14 +13,18 @@ from tests.support import BA_DINH, HANOI, NGHE_AN, Tokens, dossier_body
 PROBLEM = "application/problem+json"
 
 
-async def test_bad_body_gets_422_problem_naming_every_bad_field(http: httpx.AsyncClient, stack: Stack, tokens: Tokens) -> None:
+async def test_bad_body_gets_422_problem_naming_every_bad_field(
+    http: httpx.AsyncClient, stack: Stack, tokens: Tokens
+) -> None:
     body = {
         "procedure_key": "",
         "unit_code": "abc",
         "channel": "fax",
         "applicant": {"kind": "citizen", "id_number": "12345", "name": ""},
     }
-    r = await http.post(f"{stack.url('intake')}/v1/dossiers", json=body, headers=tokens.receptionist())
+    r = await http.post(
+        f"{stack.url('intake')}/v1/dossiers", json=body, headers=tokens.receptionist()
+    )
     assert r.status_code == 422
     assert r.headers["content-type"].startswith(PROBLEM)
     problem = r.json()
@@ -31,22 +35,35 @@ async def test_bad_body_gets_422_problem_naming_every_bad_field(http: httpx.Asyn
     assert all(e["message_vi"] for e in problem["errors"])
 
 
-async def test_malformed_json_is_a_problem_not_a_500(http: httpx.AsyncClient, stack: Stack, tokens: Tokens) -> None:
+async def test_malformed_json_is_a_problem_not_a_500(
+    http: httpx.AsyncClient, stack: Stack, tokens: Tokens
+) -> None:
     r = await http.post(
-        f"{stack.url('intake')}/v1/dossiers", content=b'{"procedure_key": ',
+        f"{stack.url('intake')}/v1/dossiers",
+        content=b'{"procedure_key": ',
         headers={**tokens.receptionist(), "content-type": "application/json"},
     )
     assert r.status_code in (400, 422)
     assert r.headers["content-type"].startswith(PROBLEM)
 
 
-async def test_invalid_tax_code_is_rejected(http: httpx.AsyncClient, stack: Stack, tokens: Tokens) -> None:
+async def test_invalid_tax_code_is_rejected(
+    http: httpx.AsyncClient, stack: Stack, tokens: Tokens
+) -> None:
     body = dossier_body()
-    body["applicant"] = {"kind": "organisation", "id_number": "0100109107", "name": "Công ty TNHH Hoa Sen"}
-    r = await http.post(f"{stack.url('intake')}/v1/dossiers", json=body, headers=tokens.receptionist())
+    body["applicant"] = {
+        "kind": "organisation",
+        "id_number": "0100109107",
+        "name": "Công ty TNHH Hoa Sen",
+    }
+    r = await http.post(
+        f"{stack.url('intake')}/v1/dossiers", json=body, headers=tokens.receptionist()
+    )
     assert r.status_code == 422, r.text
     body["applicant"]["id_number"] = "0100109106"  # a real check digit
-    r = await http.post(f"{stack.url('intake')}/v1/dossiers", json=body, headers=tokens.receptionist())
+    r = await http.post(
+        f"{stack.url('intake')}/v1/dossiers", json=body, headers=tokens.receptionist()
+    )
     assert r.status_code == 201, r.text
 
 
@@ -61,7 +78,10 @@ async def test_missing_or_forged_token_gets_401(http: httpx.AsyncClient, stack: 
     )
     forged = mint_token(other_key, sub="mallory", roles=["ops"])
     for service in ("intake", "workflow", "payment", "metrics"):
-        r = await http.get(f"{stack.url(service)}/v1/ops/dead-letters", headers={"Authorization": f"Bearer {forged}"})
+        r = await http.get(
+            f"{stack.url(service)}/v1/ops/dead-letters",
+            headers={"Authorization": f"Bearer {forged}"},
+        )
         assert r.status_code == 401, service
 
 
@@ -73,13 +93,21 @@ async def test_officer_of_another_unit_gets_403_on_submit_and_404_on_read(
     assert r.status_code == 403
     assert r.json()["title_vi"]
 
-    created = await http.post(f"{stack.url('intake')}/v1/dossiers", json=dossier_body(), headers=tokens.receptionist())
+    created = await http.post(
+        f"{stack.url('intake')}/v1/dossiers", json=dossier_body(), headers=tokens.receptionist()
+    )
     code = created.json()["code"]
-    assert (await http.get(f"{stack.url('intake')}/v1/dossiers/{code}", headers=nghe_an)).status_code == 404
+    assert (
+        await http.get(f"{stack.url('intake')}/v1/dossiers/{code}", headers=nghe_an)
+    ).status_code == 404
     # A neighbouring ward of the same province does not see it either; the province does.
     ba_dinh = tokens.receptionist(BA_DINH, f"{HANOI}.{BA_DINH}")
-    assert (await http.get(f"{stack.url('intake')}/v1/dossiers/{code}", headers=ba_dinh)).status_code == 404
-    province = await http.get(f"{stack.url('intake')}/v1/dossiers/{code}", headers=tokens.province_officer())
+    assert (
+        await http.get(f"{stack.url('intake')}/v1/dossiers/{code}", headers=ba_dinh)
+    ).status_code == 404
+    province = await http.get(
+        f"{stack.url('intake')}/v1/dossiers/{code}", headers=tokens.province_officer()
+    )
     assert province.status_code == 200
 
 
@@ -98,29 +126,43 @@ async def test_idempotency_key_replays_the_first_answer_and_rejects_another_body
     again = await http.post(f"{stack.url('intake')}/v1/dossiers", json=body, headers=headers)
     assert first.status_code == again.status_code == 201
     assert first.json()["code"] == again.json()["code"]
-    other = await http.post(f"{stack.url('intake')}/v1/dossiers", json=dossier_body(), headers=headers)
+    other = await http.post(
+        f"{stack.url('intake')}/v1/dossiers", json=dossier_body(), headers=headers
+    )
     assert other.status_code == 422
     assert other.json()["type"].endswith("idempotency-key-reused")
 
 
-async def test_unknown_procedure_and_unit_are_field_errors(http: httpx.AsyncClient, stack: Stack, tokens: Tokens) -> None:
+async def test_unknown_procedure_and_unit_are_field_errors(
+    http: httpx.AsyncClient, stack: Stack, tokens: Tokens
+) -> None:
     r = await http.post(
-        f"{stack.url('intake')}/v1/dossiers", json=dossier_body("khong-co"), headers=tokens.receptionist()
+        f"{stack.url('intake')}/v1/dossiers",
+        json=dossier_body("khong-co"),
+        headers=tokens.receptionist(),
     )
     assert r.status_code == 422
     assert r.json()["errors"][0]["field"] == "body.procedure_key"
     r = await http.post(
-        f"{stack.url('intake')}/v1/dossiers", json=dossier_body(unit_code="99999"), headers=tokens.receptionist()
+        f"{stack.url('intake')}/v1/dossiers",
+        json=dossier_body(unit_code="99999"),
+        headers=tokens.receptionist(),
     )
     assert r.status_code == 422
 
 
-async def test_every_service_serves_docs_health_metrics_and_asyncapi(http: httpx.AsyncClient, stack: Stack) -> None:
+async def test_every_service_serves_docs_health_metrics_and_asyncapi(
+    http: httpx.AsyncClient, stack: Stack
+) -> None:
     for service in ("intake", "workflow", "payment", "metrics"):
         base = stack.url(service)
         assert (await http.get(f"{base}/healthz")).json() == {"status": "ok"}
         ready = await http.get(f"{base}/readyz")
-        assert ready.status_code == 200 and ready.json()["checks"] == {"database": "ok", "broker": "ok", "consumer": "ok"}
+        assert ready.status_code == 200 and ready.json()["checks"] == {
+            "database": "ok",
+            "broker": "ok",
+            "consumer": "ok",
+        }
         assert (await http.get(f"{base}/docs")).status_code == 200
         openapi = (await http.get(f"{base}/openapi.json")).json()
         assert openapi["paths"]

@@ -39,12 +39,18 @@ async def test_posted_dossier_becomes_case_fee_request_and_count_within_5s(
     assert r.headers["ETag"] == '"1"'
 
     async def case() -> list:
-        res = await http.get(f"{stack.url('workflow')}/v1/cases", params={"dossier_id": dossier["id"]}, headers=officer)
+        res = await http.get(
+            f"{stack.url('workflow')}/v1/cases",
+            params={"dossier_id": dossier["id"]},
+            headers=officer,
+        )
         return res.json()
 
     async def fee_request() -> list:
         res = await http.get(
-            f"{stack.url('payment')}/v1/fee-requests", params={"dossier_id": dossier["id"]}, headers=officer
+            f"{stack.url('payment')}/v1/fee-requests",
+            params={"dossier_id": dossier["id"]},
+            headers=officer,
         )
         return res.json()
 
@@ -53,7 +59,9 @@ async def test_posted_dossier_becomes_case_fee_request_and_count_within_5s(
         return now if now["received"] == before["received"] + 1 else None
 
     cases, fees, count = await asyncio.gather(
-        eventually(case, timeout=5), eventually(fee_request, timeout=5), eventually(counted, timeout=5)
+        eventually(case, timeout=5),
+        eventually(fee_request, timeout=5),
+        eventually(counted, timeout=5),
     )
     elapsed = time.monotonic() - started
     assert elapsed < 5
@@ -63,7 +71,9 @@ async def test_posted_dossier_becomes_case_fee_request_and_count_within_5s(
 
     # Intake's status view follows workflow and payment.
     async def in_processing() -> dict | None:
-        res = await http.get(f"{stack.url('intake')}/v1/dossiers/{dossier['code']}", headers=officer)
+        res = await http.get(
+            f"{stack.url('intake')}/v1/dossiers/{dossier['code']}", headers=officer
+        )
         body = res.json()
         return body if body["status"] == "in_processing" and body["fee_request_id"] else None
 
@@ -72,24 +82,38 @@ async def test_posted_dossier_becomes_case_fee_request_and_count_within_5s(
     assert [a["to_status"] for a in view["history"]] == ["received", "in_processing"]
 
 
-async def test_dossier_without_fee_gets_no_fee_request(http: httpx.AsyncClient, stack: Stack, tokens: Tokens) -> None:
+async def test_dossier_without_fee_gets_no_fee_request(
+    http: httpx.AsyncClient, stack: Stack, tokens: Tokens
+) -> None:
     officer = tokens.receptionist()
     r = await http.post(
-        f"{stack.url('intake')}/v1/dossiers", json=dossier_body("dang-ky-khai-sinh"), headers=officer
+        f"{stack.url('intake')}/v1/dossiers",
+        json=dossier_body("dang-ky-khai-sinh"),
+        headers=officer,
     )
     assert r.status_code == 201, r.text
     dossier = r.json()
 
     async def case() -> list:
-        res = await http.get(f"{stack.url('workflow')}/v1/cases", params={"dossier_id": dossier["id"]}, headers=officer)
+        res = await http.get(
+            f"{stack.url('workflow')}/v1/cases",
+            params={"dossier_id": dossier["id"]},
+            headers=officer,
+        )
         return res.json()
 
     await eventually(case, timeout=5)
-    fees = await http.get(f"{stack.url('payment')}/v1/fee-requests", params={"dossier_id": dossier["id"]}, headers=officer)
+    fees = await http.get(
+        f"{stack.url('payment')}/v1/fee-requests",
+        params={"dossier_id": dossier["id"]},
+        headers=officer,
+    )
     assert fees.json() == []
 
 
-async def test_online_submission_counts_toward_online_rate(http: httpx.AsyncClient, stack: Stack, tokens: Tokens) -> None:
+async def test_online_submission_counts_toward_online_rate(
+    http: httpx.AsyncClient, stack: Stack, tokens: Tokens
+) -> None:
     citizen_id = "001203004005"
     citizen = tokens.bearer(citizen_id, ["applicant"])
     before = await received_count(http, stack, tokens, HANOI)
@@ -101,7 +125,11 @@ async def test_online_submission_counts_toward_online_rate(http: httpx.AsyncClie
 
     async def counted() -> dict | None:
         now = await received_count(http, stack, tokens, HANOI)
-        return now if now["received_by_channel"]["online"] == before["received_by_channel"]["online"] + 1 else None
+        return (
+            now
+            if now["received_by_channel"]["online"] == before["received_by_channel"]["online"] + 1
+            else None
+        )
 
     after = await eventually(counted, timeout=5)
     rate = after["online_rate"]
@@ -111,6 +139,10 @@ async def test_online_submission_counts_toward_online_rate(http: httpx.AsyncClie
     # The citizen sees their own dossier, not others'.
     own = await http.get(f"{stack.url('intake')}/v1/dossiers/{r.json()['code']}", headers=citizen)
     assert own.status_code == 200
-    other = await http.post(f"{stack.url('intake')}/v1/dossiers", json=dossier_body(), headers=tokens.receptionist())
-    hidden = await http.get(f"{stack.url('intake')}/v1/dossiers/{other.json()['code']}", headers=citizen)
+    other = await http.post(
+        f"{stack.url('intake')}/v1/dossiers", json=dossier_body(), headers=tokens.receptionist()
+    )
+    hidden = await http.get(
+        f"{stack.url('intake')}/v1/dossiers/{other.json()['code']}", headers=citizen
+    )
     assert hidden.status_code == 404

@@ -25,7 +25,11 @@ def listening(port: int) -> bool:
 
 def test_make_run_starts_everything_and_sigterm_leaves_no_process_or_port() -> None:
     ports = free_ports()
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS", "MAKEFLAGS", "MAKELEVEL")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS", "MAKEFLAGS", "MAKELEVEL")
+    }
     env["MOTCUA_DATA_DIR"] = str(TEST_DATA / f"make-run-{uuid.uuid4().hex[:6]}")
     env.update({f"{spec.env_prefix}HTTP_PORT": str(ports[spec.name]) for spec in SERVICES})
     proc = subprocess.Popen(

@@ -21,7 +21,9 @@ from tests.conftest import TEST_DATA
 from tests.support import HANOI, Tokens, dossier_body, eventually
 
 
-async def submit_many(http: httpx.AsyncClient, url: str, headers: dict[str, str], n: int, concurrency: int = 10) -> list[dict]:
+async def submit_many(
+    http: httpx.AsyncClient, url: str, headers: dict[str, str], n: int, concurrency: int = 10
+) -> list[dict]:
     results: list[dict] = []
     queue = list(range(n))
 
@@ -96,7 +98,11 @@ async def test_poison_message_goes_to_dead_letters_and_consumption_goes_on(
     dossier = r.json()
 
     async def case() -> list:
-        res = await http.get(f"{stack.url('workflow')}/v1/cases", params={"dossier_id": dossier["id"]}, headers=officer)
+        res = await http.get(
+            f"{stack.url('workflow')}/v1/cases",
+            params={"dossier_id": dossier["id"]},
+            headers=officer,
+        )
         return res.json()
 
     await eventually(case, timeout=10)
@@ -112,8 +118,10 @@ async def test_poison_message_goes_to_dead_letters_and_consumption_goes_on(
 
     # And it is on the group's DLQ topic, with the error beside it.
     consumer = AIOKafkaConsumer(
-        f"{namespace}motcua.workflow.dlq", bootstrap_servers=infra.bootstrap_servers,
-        auto_offset_reset="earliest", group_id=f"dlq-reader-{uuid.uuid4().hex[:6]}",
+        f"{namespace}motcua.workflow.dlq",
+        bootstrap_servers=infra.bootstrap_servers,
+        auto_offset_reset="earliest",
+        group_id=f"dlq-reader-{uuid.uuid4().hex[:6]}",
     )
     await consumer.start()
     try:
@@ -144,11 +152,17 @@ def outage_stack(infra: Infrastructure) -> Iterator[tuple[Stack, EmbeddedBroker,
     we run, whatever the suite was configured with."""
     broker = EmbeddedBroker(log_path=TEST_DATA / "outage-broker.log")
     broker.start()
-    url = database.create_database(infra.server_url, f"motcua_outage_{uuid.uuid4().hex[:6]}", fresh=True)
+    url = database.create_database(
+        infra.server_url, f"motcua_outage_{uuid.uuid4().hex[:6]}", fresh=True
+    )
     database.prepare(url)
     stack = Stack(
-        url, broker.bootstrap_servers, keys_dir=TEST_DATA / "keys", ports=free_ports(),
-        log_dir=TEST_DATA / "logs-outage", extra_env={"TOPIC_NAMESPACE": "", "LOG_JSON": "true"},
+        url,
+        broker.bootstrap_servers,
+        keys_dir=TEST_DATA / "keys",
+        ports=free_ports(),
+        log_dir=TEST_DATA / "logs-outage",
+        extra_env={"TOPIC_NAMESPACE": "", "LOG_JSON": "true"},
     )
     try:
         stack.start()
@@ -187,7 +201,8 @@ async def test_broker_outage_loses_and_doubles_nothing(
     async def counted() -> dict | None:
         r = await http.get(
             f"{stack.url('metrics')}/v1/indicators/received",
-            params={"unit_code": HANOI, "period": period}, headers=tokens.province_officer(),
+            params={"unit_code": HANOI, "period": period},
+            headers=tokens.province_officer(),
         )
         body = r.json()
         return body if body["received"] >= len(ids) else None
@@ -198,7 +213,9 @@ async def test_broker_outage_loses_and_doubles_nothing(
     try:
         received = await conn.fetchval(
             "SELECT value FROM metrics.counters WHERE unit_code = $1 AND period = $2 "
-            "AND procedure_code = '*' AND channel = '*' AND metric = 'received'", HANOI, period,
+            "AND procedure_code = '*' AND channel = '*' AND metric = 'received'",
+            HANOI,
+            period,
         )
         fees = await conn.fetchval("SELECT count(*) FROM payment.fee_requests")
     finally:
@@ -209,11 +226,11 @@ async def test_broker_outage_loses_and_doubles_nothing(
     async def all_in_processing() -> bool:
         c = await asyncpg.connect(asyncpg_dsn(url))
         try:
-            rows = await c.fetch("SELECT status, count(*) AS n FROM intake.dossiers GROUP BY status")
+            rows = await c.fetch(
+                "SELECT status, count(*) AS n FROM intake.dossiers GROUP BY status"
+            )
         finally:
             await c.close()
         return {r["status"]: r["n"] for r in rows} == {"in_processing": len(ids)}
 
     await eventually(all_in_processing, timeout=30, interval=0.5)
-
-

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
-from shared.errors import PROBLEM_RESPONSES
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from intake_service.api.schemas import ProcedureOut, UnitOut
 from intake_service.db.models import Procedure, Unit
+from shared.errors import PROBLEM_RESPONSES
 from shared.runtime import db_session
 
 router = APIRouter(prefix="/v1", tags=["catalogue"], responses=PROBLEM_RESPONSES)

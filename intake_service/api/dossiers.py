@@ -10,8 +10,6 @@ from typing import Annotated
 
 import orjson
 from fastapi import APIRouter, Depends, Header, Query, Response
-from shared.auth import Principal, current_principal, require_roles
-from shared.errors import PROBLEM_RESPONSES, Problem, forbidden, not_found
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from intake_service.api.schemas import ActionOut, DossierCreate, DossierOut, DossierPage
@@ -21,7 +19,9 @@ from intake_service.domain.dossier_codes import dossier_code
 from intake_service.domain.fees import fee_amount
 from intake_service.domain.lifecycle import STATUS_LABELS_VI, DossierStatus
 from intake_service.domain.reception import SUBMITTING_ROLES, appointment, may_submit_at
+from shared.auth import Principal, current_principal, require_roles
 from shared.calendar import VN_TZ, WorkingCalendar
+from shared.errors import PROBLEM_RESPONSES, Problem, forbidden, not_found
 from shared.events import DossierReceived
 from shared.runtime import Runtime, db_session, runtime_of
 

@@ -7,14 +7,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
-from shared.auth import Principal, current_principal, unit_scope
-from shared.errors import PROBLEM_RESPONSES, not_found
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from metrics_service.db.models import Counter, DossierFact
 from metrics_service.domain.counting import ALL
 from metrics_service.domain.ratios import Ratio
+from shared.auth import Principal, current_principal, unit_scope
+from shared.errors import PROBLEM_RESPONSES, not_found
 from shared.runtime import db_session
 
 router = APIRouter(prefix="/v1", tags=["indicators"], responses=PROBLEM_RESPONSES)

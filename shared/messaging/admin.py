@@ -9,13 +9,17 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
 from shared.events.topics import COMPACTED_TOPICS
+from shared.settings import ServiceSettings
 
 log = structlog.get_logger(__name__)
 
 
-async def ensure_topics(bootstrap_servers: str, names: Iterable[str], partitions: int) -> set[str]:
+async def ensure_topics(settings: ServiceSettings, names: Iterable[str]) -> set[str]:
     """Create missing topics; returns the names that had to be created."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=10_000)
+    partitions = settings.topic_partitions
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=settings.kafka_bootstrap_servers, request_timeout_ms=10_000
+    )
     await admin.start()
     try:
         existing = set(await admin.list_topics())
@@ -25,7 +29,7 @@ async def ensure_topics(bootstrap_servers: str, names: Iterable[str], partitions
                 NewTopic(
                     name,
                     num_partitions=1 if ".epoch." in name else partitions,
-                    replication_factor=1,
+                    replication_factor=settings.topic_replication_factor,
                     topic_configs=(
                         {"cleanup.policy": "compact"}
                         if any(name.endswith(t) for t in COMPACTED_TOPICS)

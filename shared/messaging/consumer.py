@@ -67,7 +67,7 @@ class ConsumerRunner:
 
     async def _run_once(self) -> None:
         bootstrap = self._settings.kafka_bootstrap_servers
-        await ensure_topics(bootstrap, self._topics, self._settings.topic_partitions)
+        await ensure_topics(self._settings, self._topics)
         consumer = AIOKafkaConsumer(
             *self._topics,
             bootstrap_servers=bootstrap,
@@ -169,9 +169,7 @@ class ConsumerRunner:
     ) -> None:
         headers = {name: raw.decode(errors="replace") for name, raw in record.headers or ()}
         dlq = dead_letter_topic(self.group_id)
-        await ensure_topics(
-            self._settings.kafka_bootstrap_servers, [dlq], self._settings.topic_partitions
-        )
+        await ensure_topics(self._settings, [dlq])
         await producer.send_and_wait(
             dlq,
             value=record.value,

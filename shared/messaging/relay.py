@@ -119,11 +119,7 @@ class OutboxRelay:
         if marker in metadata.topics():
             await self._prune(conn)
             return
-        created = await ensure_topics(
-            self._settings.kafka_bootstrap_servers,
-            [*(ns + t for t in ALL_TOPICS), marker],
-            self._settings.topic_partitions,
-        )
+        created = await ensure_topics(self._settings, [*(ns + t for t in ALL_TOPICS), marker])
         if marker in created:
             # A broker without our marker has never seen, or has forgotten, what we published.
             status = await conn.execute(

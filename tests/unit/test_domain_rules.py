@@ -19,7 +19,10 @@ from shared.events import DossierReceived, MalformedEvent, decode, wrap
 from shared.events.envelope import ce_headers, encode_data
 
 
-@pytest.mark.parametrize(("code", "valid"), [("0100109106", True), ("0100109107", False), ("0100109106-001", True), ("010010910", False)])
+@pytest.mark.parametrize(
+    ("code", "valid"),
+    [("0100109106", True), ("0100109107", False), ("0100109106-001", True), ("010010910", False)],
+)
 def test_tax_code_check_digit(code: str, valid: bool) -> None:
     assert is_valid_tax_code(code) is valid
 
@@ -57,7 +60,10 @@ def test_receipt_after_office_hours_counts_from_next_working_day() -> None:
     assert cal.add_working_days(after, 1).date() == dt.date(2026, 11, 24)
 
 
-@given(st.datetimes(min_value=dt.datetime(2020, 1, 1), max_value=dt.datetime(2030, 1, 1)), st.integers(0, 60))
+@given(
+    st.datetimes(min_value=dt.datetime(2020, 1, 1), max_value=dt.datetime(2030, 1, 1)),
+    st.integers(0, 60),
+)
 def test_deadline_is_a_working_day_and_monotonic(start: dt.datetime, days: int) -> None:
     cal = WorkingCalendar()
     start = start.replace(tzinfo=VN_TZ)
@@ -68,7 +74,9 @@ def test_deadline_is_a_working_day_and_monotonic(start: dt.datetime, days: int) 
 
 
 def test_received_dossier_counts_once_per_ancestor_procedure_and_channel() -> None:
-    keys = received_increments("01.00070", dt.datetime(2026, 11, 22, 3, tzinfo=dt.UTC), "1.004222", "online")
+    keys = received_increments(
+        "01.00070", dt.datetime(2026, 11, 22, 3, tzinfo=dt.UTC), "1.004222", "online"
+    )
     assert len(keys) == len(set(keys)) == 2 * 2 * 2
     assert {k.unit_code for k in keys} == {"01", "00070"}
     assert {k.period for k in keys} == {"2026-11"}
@@ -88,9 +96,17 @@ def test_ratio_divides_when_read() -> None:
 def _received() -> DossierReceived:
     now = dt.datetime.now(dt.UTC)
     return DossierReceived(
-        dossier_id=uuid.uuid4(), dossier_code="00070-261122-0001", procedure_code="1.004222",
-        procedure_name="Đăng ký thường trú", unit_code="00070", unit_path="01.00070", channel="direct",
-        received_at=now, appointment_at=now, processing_working_days=7, fee_amount_vnd=20000,
+        dossier_id=uuid.uuid4(),
+        dossier_code="00070-261122-0001",
+        procedure_code="1.004222",
+        procedure_name="Đăng ký thường trú",
+        unit_code="00070",
+        unit_path="01.00070",
+        channel="direct",
+        received_at=now,
+        appointment_at=now,
+        processing_working_days=7,
+        fee_amount_vnd=20000,
         applicant_name="Nguyễn Văn An",
     )
 
@@ -99,7 +115,12 @@ def test_cloudevent_round_trip_keeps_id_type_and_data() -> None:
     env = wrap(_received(), source="/motcua/intake", subject="00070-261122-0001")
     headers = [(k, v.encode()) for k, v in ce_headers(env).items()]
     back = decode(env.key.encode(), encode_data(env.data), headers, env.topic)
-    assert (back.id, back.type, back.subject, back.data) == (env.id, env.type, env.subject, env.data)
+    assert (back.id, back.type, back.subject, back.data) == (
+        env.id,
+        env.type,
+        env.subject,
+        env.data,
+    )
     assert back.key == str(env.data.dossier_id)
 
 
@@ -107,8 +128,24 @@ def test_cloudevent_round_trip_keeps_id_type_and_data() -> None:
     ("value", "headers"),
     [
         (b"{}", [("ce_type", b"vn.motcua.dossier.received.v1")]),
-        (b"not json", [("ce_id", b"1"), ("ce_type", b"vn.motcua.dossier.received.v1"), ("ce_source", b"/t"), ("ce_specversion", b"1.0")]),
-        (b"{}", [("ce_id", b"1"), ("ce_type", b"vn.motcua.dossier.received.v1"), ("ce_source", b"/t"), ("ce_specversion", b"0.3")]),
+        (
+            b"not json",
+            [
+                ("ce_id", b"1"),
+                ("ce_type", b"vn.motcua.dossier.received.v1"),
+                ("ce_source", b"/t"),
+                ("ce_specversion", b"1.0"),
+            ],
+        ),
+        (
+            b"{}",
+            [
+                ("ce_id", b"1"),
+                ("ce_type", b"vn.motcua.dossier.received.v1"),
+                ("ce_source", b"/t"),
+                ("ce_specversion", b"0.3"),
+            ],
+        ),
     ],
 )
 def test_malformed_records_are_recognised(value: bytes, headers: list[tuple[str, bytes]]) -> None:
