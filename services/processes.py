@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import signal
@@ -21,10 +22,8 @@ _PR_SET_PDEATHSIG = 1
 
 def _die_with_parent() -> None:
     # If the stack is killed outright, its services must not outlive it and keep their ports.
-    try:
+    with contextlib.suppress(OSError):
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-    except OSError:
-        pass
 
 
 class ServiceProcess:

@@ -62,7 +62,7 @@ def test_make_run_starts_everything_and_sigterm_leaves_no_process_or_port() -> N
 
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=60)
-        gone, alive = psutil.wait_procs(list(descendants), timeout=20)
+        _, alive = psutil.wait_procs(list(descendants), timeout=20)
         assert not alive, [p.pid for p in alive]
         assert not [p for p in ports.values() if listening(p)]
     finally:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from shared.auth import Principal, unit_scope
 from sqlalchemy import and_, or_, select, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,6 +17,7 @@ from intake_service.db.models import (
     Procedure,
     Unit,
 )
+from shared.auth import Principal, unit_scope
 
 
 async def next_sequence(session: AsyncSession, unit_code: str, day: dt.date) -> int:

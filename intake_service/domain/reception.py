@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 
 from shared.auth import Principal
-
 from shared.calendar import WorkingCalendar
 
 SUBMITTING_ROLES = ("receptionist", "integration", "applicant")

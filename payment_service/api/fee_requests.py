@@ -8,12 +8,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
-from shared.auth import Principal, current_principal, unit_scope
-from shared.errors import PROBLEM_RESPONSES, not_found
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from payment_service.db.models import FeeRequest
+from shared.auth import Principal, current_principal, unit_scope
+from shared.errors import PROBLEM_RESPONSES, not_found
 from shared.runtime import db_session
 
 router = APIRouter(prefix="/v1/fee-requests", tags=["fees"], responses=PROBLEM_RESPONSES)

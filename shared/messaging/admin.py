@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
 
 import structlog
@@ -38,10 +39,9 @@ async def ensure_topics(settings: ServiceSettings, names: Iterable[str]) -> set[
                 )
                 for name in missing
             ]
-            try:
+            # Another instance may win the race to create them.
+            with contextlib.suppress(TopicAlreadyExistsError):
                 await admin.create_topics(new)
-            except TopicAlreadyExistsError:
-                pass  # another service won the race
             log.info("topics created", topics=missing)
         return set(missing)
     finally:

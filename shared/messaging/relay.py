@@ -55,7 +55,8 @@ class OutboxRelay:
         conn: asyncpg.Connection = await asyncpg.connect(asyncpg_dsn(self._settings.database_url))
         producer: AIOKafkaProducer | None = None
         try:
-            while not await conn.fetchval("SELECT pg_try_advisory_lock($1)", self._lock_key):
+            # Standby relays poll for the lock: PostgreSQL cannot notify its release.
+            while not await conn.fetchval("SELECT pg_try_advisory_lock($1)", self._lock_key):  # noqa: ASYNC110
                 await asyncio.sleep(self._settings.relay_poll_interval_s)
             self.is_leader = True
             await conn.add_listener(self._tables.notify_channel, lambda *_: self._wake.set())

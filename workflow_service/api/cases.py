@@ -8,11 +8,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
-from shared.auth import Principal, current_principal, unit_scope
-from shared.errors import PROBLEM_RESPONSES, not_found
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.auth import Principal, current_principal, unit_scope
+from shared.errors import PROBLEM_RESPONSES, not_found
 from shared.runtime import db_session
 from workflow_service.db.models import Case
 
