@@ -1,4 +1,10 @@
-"""Bearer JWT verification, roles, and scoping to an administrative unit's subtree."""
+"""Bearer JWT verification, roles, and scoping to an administrative unit's subtree.
+
+Officers sign in at the province's identity provider; a service only verifies the token it is
+handed. The claims that matter here are ``sub``, ``roles``, ``unit`` (the officer's unit code)
+and ``unit_path`` (unit codes from the province down, joined by dots, e.g. ``40.412.17557``),
+which decides whose dossiers an officer may see.
+"""
 
 from __future__ import annotations
 
@@ -8,17 +14,22 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import jwt
+import structlog
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import ColumnElement, false, or_, true
 
 from shared.errors import forbidden, unauthorized
 from shared.settings import ServiceSettings
+
+if TYPE_CHECKING:
+    from sqlalchemy import ColumnElement
+
+log = structlog.get_logger(__name__)
 
 
 class Role(StrEnum):
@@ -32,7 +43,7 @@ class Role(StrEnum):
     integration = "integration"
 
 
-ROLE_LABELS_VI = {
+ROLES: dict[Role, str] = {
     Role.applicant: "người nộp hồ sơ",
     Role.receptionist: "cán bộ tiếp nhận",
     Role.specialist: "chuyên viên xử lý",
@@ -42,6 +53,7 @@ ROLE_LABELS_VI = {
     Role.ops: "vận hành",
     Role.integration: "hệ thống tích hợp (LGSP/NGSP, bưu điện)",
 }
+ROLE_LABELS_VI = ROLES
 
 
 @dataclass(frozen=True)
@@ -64,27 +76,56 @@ class Principal:
         return unit_path == self.unit_path or unit_path.startswith(self.unit_path + ".")
 
 
+# A token whose header names an algorithm of another key family must fail as a bad token; PyJWT
+# would raise TypeError for it, so each key is paired with the algorithms it can verify.
+_ALGORITHM_PREFIXES: tuple[tuple[type, tuple[str, ...]], ...] = (
+    (rsa.RSAPublicKey, ("RS", "PS")),
+    (ec.EllipticCurvePublicKey, ("ES",)),
+    (ed25519.Ed25519PublicKey, ("EdDSA",)),
+)
+
+
+def _algorithms_for(key: object, configured: Iterable[str]) -> list[str]:
+    for key_type, prefixes in _ALGORITHM_PREFIXES:
+        if isinstance(key, key_type):
+            return [a for a in configured if a.startswith(prefixes)]
+    return []
+
+
 class Authenticator:
     def __init__(self, settings: ServiceSettings) -> None:
         self._settings = settings
         self._jwks = jwt.PyJWKClient(settings.jwt_jwks_url) if settings.jwt_jwks_url else None
-        key = settings.jwt_public_key
-        if not key and settings.jwt_public_key_file:
-            key = Path(settings.jwt_public_key_file).read_text()
-        self._key = key
+        pem = settings.jwt_public_key
+        if not pem and settings.jwt_public_key_file:
+            pem = Path(settings.jwt_public_key_file).read_text()
+        # Parsed once: loading a PEM on every request costs more than verifying the signature.
+        self._key = serialization.load_pem_public_key(pem.encode()) if pem else None
+        self._key_algorithms = (
+            _algorithms_for(self._key, settings.jwt_algorithms) if self._key is not None else []
+        )
+        if self._jwks is None and self._key is None:
+            log.warning("no JWT key or JWKS URL configured; every bearer token will be refused")
 
     def verify(self, token: str) -> Principal:
+        """The token's principal, or a 401 problem for any token that is not valid now."""
+        if not token:
+            raise unauthorized("a bearer token is required")
         try:
             if self._jwks is not None:
-                key: Any = self._jwks.get_signing_key_from_jwt(token).key
-            elif self._key:
-                key = self._key
+                signing_key = self._jwks.get_signing_key_from_jwt(token)
+                key: Any = signing_key.key
+                algorithms = [
+                    a for a in self._settings.jwt_algorithms if a == signing_key.algorithm_name
+                ]
+            elif self._key is not None:
+                key, algorithms = self._key, self._key_algorithms
             else:
                 raise unauthorized("no token verification key is configured")
             claims = jwt.decode(
                 token,
                 key,
-                algorithms=self._settings.jwt_algorithms,
+                algorithms=algorithms,
                 issuer=self._settings.jwt_issuer,
                 audience=self._settings.jwt_audience,
                 options={
@@ -94,20 +135,30 @@ class Authenticator:
             )
         except jwt.PyJWTError as exc:
             raise unauthorized(f"invalid token: {exc}") from exc
-        roles = claims.get("roles") or []
-        if isinstance(roles, str):
-            roles = roles.split()
-        return Principal(
-            sub=str(claims["sub"]),
-            roles=frozenset(str(r) for r in roles),
-            unit=claims.get("unit"),
-            unit_path=claims.get("unit_path"),
-            name=claims.get("name"),
-        )
+        except (TypeError, ValueError) as exc:
+            # Key and token that do not fit each other; the token is the caller's problem.
+            raise unauthorized("invalid token: unusable key or algorithm") from exc
+        return _principal(claims)
+
+
+def _principal(claims: dict[str, Any]) -> Principal:
+    roles = claims.get("roles") or []
+    if isinstance(roles, str):
+        roles = roles.split()
+    if not isinstance(roles, list | tuple) or not all(isinstance(r, str) for r in roles):
+        raise unauthorized("invalid token: roles must be a list of strings")
+    optional: dict[str, str | None] = {}
+    for claim in ("unit", "unit_path", "name"):
+        value = claims.get(claim)
+        if value is not None and not isinstance(value, str | int):
+            raise unauthorized(f"invalid token: {claim} must be a string")
+        optional[claim] = None if value is None else str(value)
+    return Principal(sub=str(claims["sub"]), roles=frozenset(roles), **optional)
 
 
 _bearer = HTTPBearer(
-    auto_error=False, description="JWT (RS256) có các claim sub, roles, unit, unit_path"
+    auto_error=False,
+    description="JWT (RS256) có các claim sub, roles, unit (mã đơn vị), unit_path (đường dẫn đơn vị)",
 )
 
 
@@ -115,12 +166,20 @@ def current_principal(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    if credentials is None or credentials.scheme.lower() != "bearer":
+    """The caller, from ``Authorization: Bearer …``, verified by ``app.state.authenticator``."""
+    if credentials is None:
         raise unauthorized("a bearer token is required")
-    return request.app.state.authenticator.verify(credentials.credentials)
+    authenticator: Authenticator = request.app.state.authenticator
+    return authenticator.verify(credentials.credentials)
 
 
 def require_roles(*roles: str) -> Callable[..., Principal]:
+    """A dependency giving the caller when they hold one of ``roles``, else a 403 problem."""
+    unknown = set(roles) - set(Role)
+    if unknown:
+        # A misspelt role would lock everyone out of a route without any other sign.
+        raise ValueError(f"unknown roles: {sorted(unknown)}")
+
     def dependency(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
         if not principal.has_role(*roles):
             raise forbidden(f"requires one of the roles: {', '.join(roles)}")
@@ -130,21 +189,29 @@ def require_roles(*roles: str) -> Callable[..., Principal]:
 
 
 def unit_scope(column: Any, principal: Principal) -> ColumnElement[bool]:
-    """Restrict a column holding a unit path to the principal's subtree."""
+    """Restrict a column holding a unit path to the principal's subtree (ops: everything)."""
+    # Imported here so domain code may use Principal without pulling in SQLAlchemy.
+    from sqlalchemy import false, or_, true
+
     if principal.has_role(Role.ops):
         return true()
     if not principal.unit_path:
         return false()
     return or_(
-        column == principal.unit_path, column.startswith(principal.unit_path + ".", autoescape=True)
+        column == principal.unit_path,
+        column.startswith(principal.unit_path + ".", autoescape=True),
     )
 
 
 def ensure_dev_keypair(directory: Path) -> tuple[Path, Path]:
-    """A development RSA key pair, made once; production uses the identity provider's keys."""
+    """A development RSA key pair, made once; production uses the identity provider's keys.
+
+    Several service processes may start at once: the private key is created with an atomic
+    create-if-absent, and the public key is always derived from whichever private key won.
+    """
     directory.mkdir(parents=True, exist_ok=True)
     private, public = directory / "jwt-private.pem", directory / "jwt-public.pem"
-    if not private.exists() or not public.exists():
+    if not private.exists():
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         tmp = directory / f".jwt-private.{os.getpid()}.tmp"
         tmp.write_bytes(
@@ -155,12 +222,20 @@ def ensure_dev_keypair(directory: Path) -> tuple[Path, Path]:
             )
         )
         tmp.chmod(0o600)
-        public.write_bytes(
-            key.public_key().public_bytes(
-                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-            )
-        )
-        tmp.replace(private)
+        try:
+            os.link(tmp, private)
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+    private_key = serialization.load_pem_private_key(private.read_bytes(), password=None)
+    public_pem = private_key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    if not public.exists() or public.read_bytes() != public_pem:
+        tmp = directory / f".jwt-public.{os.getpid()}.tmp"
+        tmp.write_bytes(public_pem)
+        tmp.replace(public)
     return private, public
 
 
@@ -176,11 +251,14 @@ def mint_token(
     audience: str | None = None,
     extra: dict[str, Any] | None = None,
 ) -> str:
+    """An RS256 token as the identity provider would issue it, for development and tests."""
     now = dt.datetime.now(dt.UTC)
     claims: dict[str, Any] = {
         "sub": sub,
         "roles": list(roles),
         "iat": now,
+        # A little slack, so a token used at once by another process with a clock a moment
+        # behind is not "not yet valid".
         "nbf": now - dt.timedelta(seconds=5),
         "exp": now + dt.timedelta(seconds=ttl_s),
     }

@@ -1,7 +1,15 @@
-"""Errors as RFC 9457 problem details, with a Vietnamese title beside the English one."""
+"""Errors as RFC 9457 problem details, with Vietnamese beside the English.
+
+Every error a client sees, whether raised on purpose (:class:`Problem`), found by request
+validation, raised by Starlette's routing (404, 405) or unexpected, leaves as
+``application/problem+json`` carrying the request path and the request id, so a citizen's
+complaint or an officer's screenshot leads straight to the log line.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from http import HTTPStatus
 from typing import Any
 
 import structlog
@@ -10,6 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.observability import request_id_var
 
@@ -19,24 +28,37 @@ TYPE_BASE = "https://motcua.gov.vn/problems/"
 log = structlog.get_logger(__name__)
 
 
-class FieldError(BaseModel):
-    field: str = Field(description="đường dẫn của trường lỗi, ví dụ body.applicant.id_number")
-    message: str
-    message_vi: str
+class FieldErrorModel(BaseModel):
+    field: str = Field(
+        description="đường dẫn của trường lỗi, bắt đầu bằng vị trí (body, query, path, header)",
+        examples=["body.applicant.id_number"],
+    )
+    message: str = Field(examples=["String should have at least 12 characters"])
+    message_vi: str = Field(examples=["Phải có ít nhất 12 ký tự"])
 
 
 class ProblemModel(BaseModel):
-    """application/problem+json (RFC 9457)."""
+    """application/problem+json (RFC 9457), tiêu đề và chi tiết có bản tiếng Việt."""
 
-    type: str
-    title: str
-    title_vi: str
-    status: int
+    type: str = Field(
+        description="URI định danh loại lỗi", examples=[TYPE_BASE + "validation-error"]
+    )
+    title: str = Field(examples=["The request is not valid"])
+    title_vi: str = Field(examples=["Dữ liệu gửi lên không hợp lệ"])
+    status: int = Field(examples=[422])
     detail: str | None = None
     detail_vi: str | None = None
-    instance: str | None = None
-    request_id: str | None = None
-    errors: list[FieldError] | None = None
+    instance: str | None = Field(
+        None, description="đường dẫn của yêu cầu gây lỗi", examples=["/v1/dossiers"]
+    )
+    request_id: str | None = Field(
+        None,
+        description="mã yêu cầu (X-Request-ID), dùng khi báo lỗi cho bộ phận hỗ trợ",
+        examples=["3f2b8c1e9a7d4e6f8b0c1d2e3f4a5b6c"],
+    )
+    errors: list[FieldErrorModel] | None = Field(
+        None, description="từng trường không hợp lệ (chỉ có ở lỗi 422)"
+    )
 
 
 class Problem(Exception):
@@ -48,7 +70,7 @@ class Problem(Exception):
         title_vi: str,
         detail: str | None = None,
         detail_vi: str | None = None,
-        errors: list[dict[str, str]] | None = None,
+        errors: list[dict[str, Any]] | None = None,
         headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(title)
@@ -61,9 +83,13 @@ class Problem(Exception):
         self.errors = errors
         self.headers = headers
 
+    @property
+    def type(self) -> str:
+        return TYPE_BASE + self.code
+
     def body(self, instance: str | None, request_id: str | None = None) -> dict[str, Any]:
         body: dict[str, Any] = {
-            "type": TYPE_BASE + self.code,
+            "type": self.type,
             "title": self.title,
             "title_vi": self.title_vi,
             "status": self.status,
@@ -77,6 +103,9 @@ class Problem(Exception):
         if self.errors is not None:
             body["errors"] = self.errors
         return body
+
+    def __repr__(self) -> str:
+        return f"Problem({self.status}, {self.code!r}, detail={self.detail!r})"
 
 
 def not_found(what: str, what_vi: str) -> Problem:
@@ -130,58 +159,80 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     }.items()
 }
 
+# Templates use pydantic's error context, so a Vietnamese reader gets the same limits the
+# English message states ("ít nhất 12 ký tự"), not only that something is wrong.
 _VI_MESSAGES = {
     "missing": "Thiếu trường bắt buộc",
-    "string_too_short": "Chuỗi quá ngắn",
-    "string_too_long": "Chuỗi quá dài",
-    "string_pattern_mismatch": "Không đúng định dạng",
     "string_type": "Phải là chuỗi ký tự",
+    "string_too_short": "Phải có ít nhất {min_length} ký tự",
+    "string_too_long": "Không được quá {max_length} ký tự",
+    "string_pattern_mismatch": "Không đúng định dạng yêu cầu",
     "int_parsing": "Phải là số nguyên",
     "int_type": "Phải là số nguyên",
+    "int_from_float": "Phải là số nguyên",
     "float_parsing": "Phải là số",
-    "greater_than": "Giá trị quá nhỏ",
-    "greater_than_equal": "Giá trị quá nhỏ",
-    "less_than": "Giá trị quá lớn",
-    "less_than_equal": "Giá trị quá lớn",
-    "enum": "Giá trị không thuộc danh sách cho phép",
-    "literal_error": "Giá trị không thuộc danh sách cho phép",
+    "float_type": "Phải là số",
+    "decimal_parsing": "Phải là số",
+    "decimal_type": "Phải là số",
+    "greater_than": "Phải lớn hơn {gt}",
+    "greater_than_equal": "Phải lớn hơn hoặc bằng {ge}",
+    "less_than": "Phải nhỏ hơn {lt}",
+    "less_than_equal": "Phải nhỏ hơn hoặc bằng {le}",
+    "enum": "Phải là một trong các giá trị: {expected}",
+    "literal_error": "Phải là một trong các giá trị: {expected}",
     "json_invalid": "JSON không hợp lệ",
+    "json_type": "JSON không hợp lệ",
     "value_error": "Giá trị không hợp lệ",
+    "assertion_error": "Giá trị không hợp lệ",
     "uuid_parsing": "Không phải UUID hợp lệ",
     "uuid_type": "Không phải UUID hợp lệ",
-    "date_parsing": "Ngày không hợp lệ",
-    "date_from_datetime_parsing": "Ngày không hợp lệ",
-    "datetime_parsing": "Thời điểm không hợp lệ",
-    "datetime_from_date_parsing": "Thời điểm không hợp lệ",
-    "extra_forbidden": "Trường không được phép",
+    "date_parsing": "Ngày không hợp lệ (định dạng YYYY-MM-DD)",
+    "date_type": "Ngày không hợp lệ (định dạng YYYY-MM-DD)",
+    "date_from_datetime_parsing": "Ngày không hợp lệ (định dạng YYYY-MM-DD)",
+    "datetime_parsing": "Thời điểm không hợp lệ (định dạng ISO 8601)",
+    "datetime_type": "Thời điểm không hợp lệ (định dạng ISO 8601)",
+    "datetime_from_date_parsing": "Thời điểm không hợp lệ (định dạng ISO 8601)",
+    "timezone_aware": "Thời điểm phải có múi giờ",
+    "extra_forbidden": "Trường này không được phép",
     "model_attributes_type": "Phải là một đối tượng",
-    "dict_type": "Phải là một đối tượng",
     "model_type": "Phải là một đối tượng",
+    "dict_type": "Phải là một đối tượng",
     "list_type": "Phải là một danh sách",
     "bool_parsing": "Phải là true hoặc false",
     "bool_type": "Phải là true hoặc false",
-    "too_short": "Quá ít phần tử",
-    "too_long": "Quá nhiều phần tử",
+    "too_short": "Phải có ít nhất {min_length} phần tử",
+    "too_long": "Không được quá {max_length} phần tử",
+    "url_parsing": "Địa chỉ URL không hợp lệ",
+    "url_type": "Địa chỉ URL không hợp lệ",
+    "union_tag_invalid": "Loại không được hỗ trợ: {tag}",
+    "union_tag_not_found": "Thiếu trường phân loại {discriminator}",
 }
-_STATUS_TITLES = {
-    400: ("Bad request", "Yêu cầu không hợp lệ"),
-    401: ("Not authenticated", "Chưa xác thực"),
-    403: ("Forbidden", "Không có quyền"),
-    404: ("Not found", "Không tìm thấy"),
-    405: ("Method not allowed", "Phương thức không được hỗ trợ"),
-    406: ("Not acceptable", "Không hỗ trợ định dạng yêu cầu"),
-    409: ("Conflict", "Xung đột trạng thái"),
-    412: ("Precondition failed", "Điều kiện không thỏa"),
-    413: ("Payload too large", "Dữ liệu quá lớn"),
-    415: ("Unsupported media type", "Kiểu dữ liệu không được hỗ trợ"),
-    429: ("Too many requests", "Quá nhiều yêu cầu"),
+_VI_FALLBACK = "Giá trị không hợp lệ"
+
+# (problem code, English title, Vietnamese title) for errors Starlette raises itself.
+_HTTP_PROBLEMS: dict[int, tuple[str, str, str]] = {
+    400: ("bad-request", "Bad request", "Yêu cầu không hợp lệ"),
+    401: ("unauthorized", "Not authenticated", "Chưa xác thực"),
+    403: ("forbidden", "Forbidden", "Không có quyền"),
+    404: ("not-found", "Not found", "Không tìm thấy"),
+    405: ("method-not-allowed", "Method not allowed", "Phương thức không được hỗ trợ"),
+    406: ("not-acceptable", "Not acceptable", "Không hỗ trợ định dạng yêu cầu"),
+    409: ("conflict", "Conflict", "Xung đột trạng thái"),
+    412: ("precondition-failed", "Precondition failed", "Điều kiện không thỏa"),
+    413: ("payload-too-large", "Payload too large", "Dữ liệu quá lớn"),
+    415: ("unsupported-media-type", "Unsupported media type", "Kiểu dữ liệu không được hỗ trợ"),
+    422: ("validation-error", "The request is not valid", "Dữ liệu gửi lên không hợp lệ"),
+    429: ("too-many-requests", "Too many requests", "Quá nhiều yêu cầu"),
+    500: ("internal-error", "Internal error", "Lỗi hệ thống"),
+    503: ("service-unavailable", "Service unavailable", "Dịch vụ tạm thời không sẵn sàng"),
 }
 
 
 def _request_id(request: Request) -> str | None:
-    # An unhandled error is answered outside the request-id middleware, whose context is gone
-    # by then; the id it left in the scope's state is still there.
-    return request.scope.get("state", {}).get("request_id") or request_id_var.get()
+    # The fallback handler for Exception runs outside the request-id middleware, whose
+    # context is gone by then; the id it left in the scope's state is still there.
+    state = request.scope.get("state") or {}
+    return state.get("request_id") or request_id_var.get()
 
 
 def _response(problem: Problem, request: Request) -> JSONResponse:
@@ -197,20 +248,102 @@ def _response(problem: Problem, request: Request) -> JSONResponse:
     )
 
 
-def _field_errors(exc: RequestValidationError) -> list[dict[str, str]]:
+def _message_vi(error: dict[str, Any]) -> str:
+    kind = str(error.get("type"))
+    template = _VI_MESSAGES.get(kind)
+    if template is None:
+        return _VI_FALLBACK
+    context = error.get("ctx") or {}
+    if "expected" in context:
+        # pydantic joins choices with an English "or".
+        context = {**context, "expected": str(context["expected"]).replace(" or ", " hoặc ")}
+    try:
+        message_vi = template.format(**context)
+    except (KeyError, IndexError, ValueError):
+        message_vi = template.split("{", 1)[0].rstrip(": ")
+    if kind == "value_error":
+        # Our own validators explain themselves in English; keep their reason.
+        reason = str(error.get("msg", "")).removeprefix("Value error, ")
+        if reason:
+            message_vi = f"{message_vi}: {reason}"
+    return message_vi
+
+
+def field_errors(exc: RequestValidationError) -> list[dict[str, str]]:
+    """Every bad field as ``{field, message, message_vi}``; ``field`` keeps its location prefix.
+
+    The prefix stays (``body.applicant.id_number``, ``query.limit``) because the same name can be
+    both a query parameter and a body field, and a client must know which one to fix.
+    """
     errors = []
-    for err in exc.errors():
-        location = ".".join(str(part) for part in err.get("loc", ()))
-        message = str(err.get("msg", "invalid value"))
-        message_vi = _VI_MESSAGES.get(str(err.get("type")), "Giá trị không hợp lệ")
-        if err.get("type") == "value_error":
-            # Our own validators explain themselves in English; keep their reason.
-            message_vi = f"{message_vi}: {message.removeprefix('Value error, ')}"
-        errors.append({"field": location, "message": message, "message_vi": message_vi})
+    for error in exc.errors():
+        field = ".".join(str(part) for part in error.get("loc", ()))
+        message = str(error.get("msg", "Invalid value"))
+        errors.append({"field": field, "message": message, "message_vi": _message_vi(error)})
     return errors
 
 
+def internal_error(request_id: str | None) -> Problem:
+    # Never the exception's text: it may hold SQL, personal data or paths.
+    return Problem(
+        500,
+        "internal-error",
+        "Internal error",
+        "Lỗi hệ thống",
+        detail=f"An unexpected error occurred; quote request id {request_id} to support",
+        detail_vi=f"Đã xảy ra lỗi ngoài dự kiến; vui lòng báo mã yêu cầu {request_id} cho bộ phận hỗ trợ",
+    )
+
+
+class _UnexpectedErrorMiddleware:
+    """Answers an unhandled exception with a 500 problem while the request's context still holds.
+
+    Starlette's own handler for ``Exception`` runs in its outermost middleware, after the
+    request-id context is reset, and re-raises so the server logs the traceback a second time.
+    Catching inside the request-id middleware logs once, with the request id bound, and lets the
+    metrics middleware count a plain 500.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception:
+            if started:
+                # Part of the answer is on the wire; only the server can close the connection.
+                raise
+            request = Request(scope)
+            request_id = _request_id(request)
+            log.exception(
+                "unhandled error",
+                method=scope.get("method"),
+                path=request.url.path,
+                request_id=request_id,
+            )
+            response = _response(internal_error(request_id), request)
+            await response(scope, receive, send)
+
+
 def install_problem_handlers(app: FastAPI) -> None:
+    """Answer every error as problem+json; call before ``install_observability``.
+
+    That order puts the catch-all inside the request-id middleware (middleware added later
+    wraps middleware added earlier).
+    """
+
     @app.exception_handler(Problem)
     async def on_problem(request: Request, exc: Problem) -> JSONResponse:
         return _response(exc, request)
@@ -224,17 +357,27 @@ def install_problem_handlers(app: FastAPI) -> None:
             "Dữ liệu gửi lên không hợp lệ",
             detail="See errors for every field that is wrong",
             detail_vi="Xem danh sách lỗi của từng trường",
-            errors=_field_errors(exc),
+            errors=field_errors(exc),
         )
         return _response(problem, request)
 
     @app.exception_handler(StarletteHTTPException)
     async def on_http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        title, title_vi = _STATUS_TITLES.get(exc.status_code, ("Error", "Lỗi"))
-        detail = exc.detail if isinstance(exc.detail, str) and exc.detail != title else None
+        status = exc.status_code
+        try:
+            phrase = HTTPStatus(status).phrase
+        except ValueError:
+            phrase = "Error"
+        code, title, title_vi = _HTTP_PROBLEMS.get(
+            status, (phrase.lower().replace(" ", "-"), phrase, "Lỗi")
+        )
+        # Starlette fills detail with the status phrase when nothing better was given.
+        detail = exc.detail if isinstance(exc.detail, str) else None
+        if detail and detail.lower() in (title.lower(), phrase.lower()):
+            detail = None
         problem = Problem(
-            exc.status_code,
-            title.lower().replace(" ", "-"),
+            status,
+            code,
             title,
             title_vi,
             detail=detail,
@@ -242,16 +385,47 @@ def install_problem_handlers(app: FastAPI) -> None:
         )
         return _response(problem, request)
 
+    # Last resort for errors raised by middleware outside the catch-all below.
     @app.exception_handler(Exception)
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
         request_id = _request_id(request)
-        log.exception("unhandled error", path=request.url.path, request_id=request_id)
-        problem = Problem(
-            500,
-            "internal-error",
-            "Internal error",
-            "Lỗi hệ thống",
-            detail=f"An unexpected error occurred; quote request id {request_id} to support",
-            detail_vi=f"Đã xảy ra lỗi ngoài dự kiến; vui lòng báo mã yêu cầu {request_id}",
+        log.error(
+            "unhandled error",
+            path=request.url.path,
+            request_id=request_id,
+            exc_info=(type(exc), exc, exc.__traceback__),
         )
-        return _response(problem, request)
+        return _response(internal_error(request_id), request)
+
+    app.add_middleware(_UnexpectedErrorMiddleware)
+    _document_problems_only_as_problem_json(app)
+
+
+def _document_problems_only_as_problem_json(app: FastAPI) -> None:
+    """Drop the ``application/json`` twin FastAPI adds beside each declared problem response.
+
+    A ``model`` in ``responses=`` is what registers ProblemModel among the schemas, but FastAPI
+    also files it under the route's own media type, which would promise clients JSON that
+    never comes.
+    """
+    build: Callable[[], dict[str, Any]] = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = build()
+        for path_item in schema.get("paths", {}).values():
+            for operation in path_item.values():
+                if not isinstance(operation, dict):
+                    continue
+                for status, response in operation.get("responses", {}).items():
+                    content = response.get("content") or {}
+                    if (
+                        not str(status).startswith("2")
+                        and PROBLEM_JSON in content
+                        and content.get("application/json") == content[PROBLEM_JSON]
+                    ):
+                        del content["application/json"]
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -4,55 +4,79 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import sys
 import uuid
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
+from typing import Any
 
 import orjson
 import structlog
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
 from prometheus_fastapi_instrumentator import Instrumentator
+from pydantic import BaseModel, Field
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 event_id_var: ContextVar[str | None] = ContextVar("event_id", default=None)
+
+READINESS_TIMEOUT_S = 2.0
+
+# A caller's id goes into every log line and back into a header, so only a plain token is
+# trusted; anything else is replaced rather than echoed.
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._:@-]{1,128}")
 
 
 def _orjson_dumps(obj: object, default: Callable[[object], object] | None = None) -> str:
     return orjson.dumps(obj, default=default).decode()
 
 
+def _add_service(service_name: str) -> structlog.types.Processor:
+    def add(_logger: object, _method: str, event: Any) -> Any:
+        event.setdefault("service", service_name)
+        return event
+
+    return add
+
+
 def configure_logging(service_name: str, level: str = "INFO", json: bool = True) -> None:
-    shared = [
+    """One line per event, JSON by default, for structlog and standard-library loggers alike."""
+    shared: list[structlog.types.Processor] = [
         structlog.contextvars.merge_contextvars,
-        structlog.processors.add_log_level,
+        structlog.stdlib.add_logger_name,
+        structlog.stdlib.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         structlog.processors.StackInfoRenderer(),
         _add_service(service_name),
     ]
-    renderer = (
-        structlog.processors.JSONRenderer(serializer=_orjson_dumps)
-        if json
-        else structlog.dev.ConsoleRenderer()
-    )
+    renderer: structlog.types.Processor
+    if json:
+        renderer = structlog.processors.JSONRenderer(serializer=_orjson_dumps)
+        # The traceback as one string field, so it stays inside its JSON line.
+        final = [structlog.processors.format_exc_info, renderer]
+    else:
+        # The console renderer prints exceptions itself, more readably.
+        renderer = structlog.dev.ConsoleRenderer()
+        final = [renderer]
     structlog.configure(
-        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        processors=[
+            structlog.stdlib.filter_by_level,
+            *shared,
+            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+        ],
         logger_factory=structlog.stdlib.LoggerFactory(),
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=True,
     )
-    # Route the standard library (uvicorn, aiokafka, SQLAlchemy) through the same renderer.
+    # uvicorn, aiokafka and SQLAlchemy log through the standard library; the same formatter
+    # turns their records into the same lines.
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             foreign_pre_chain=shared,
-            processors=[
-                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-                structlog.processors.format_exc_info,
-                renderer,
-            ],
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *final],
         )
     )
     root = logging.getLogger()
@@ -61,19 +85,16 @@ def configure_logging(service_name: str, level: str = "INFO", json: bool = True)
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
+    # aiokafka reports every reconnect attempt at INFO; only trouble is worth a line.
     logging.getLogger("aiokafka").setLevel(max(logging.WARNING, root.level))
 
 
-def _add_service(service_name: str) -> Callable[..., dict[str, object]]:
-    def add(_logger: object, _method: str, event: dict[str, object]) -> dict[str, object]:
-        event.setdefault("service", service_name)
-        return event
-
-    return add
-
-
 class RequestIdMiddleware:
-    """Pure ASGI, so it costs little on every request: takes or makes ``X-Request-ID``."""
+    """Pure ASGI, so it costs little on every request: takes or makes ``X-Request-ID``.
+
+    The id is bound for the request's logs, kept in ``scope["state"]`` for handlers that run
+    after this middleware has returned, and echoed in the response.
+    """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -82,32 +103,69 @@ class RequestIdMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        incoming = dict(scope.get("headers") or ()).get(b"x-request-id", b"").decode("latin-1")
-        request_id = incoming[:128] if incoming else uuid.uuid4().hex
+        incoming = ""
+        for name, value in scope.get("headers") or ():
+            if name == b"x-request-id":
+                incoming = value.decode("latin-1")
+                break
+        request_id = incoming if _REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
         token = request_id_var.set(request_id)
-        structlog.contextvars.bind_contextvars(request_id=request_id)
+        log_tokens = structlog.contextvars.bind_contextvars(request_id=request_id)
+        encoded = request_id.encode("latin-1")
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = list(message.get("headers") or [])
-                if not any(name.lower() == b"x-request-id" for name, _ in headers):
-                    headers.append((b"x-request-id", request_id.encode("latin-1")))
+                headers = [
+                    (name, value)
+                    for name, value in message.get("headers") or ()
+                    if name.lower() != b"x-request-id"
+                ]
+                headers.append((b"x-request-id", encoded))
                 message["headers"] = headers
             await send(message)
 
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            structlog.contextvars.unbind_contextvars("request_id")
+            structlog.contextvars.reset_contextvars(**log_tokens)
             request_id_var.reset(token)
 
 
 def install_observability(app: FastAPI, service_name: str) -> None:
+    """Request ids and Prometheus metrics at ``/metrics``.
+
+    Each service runs in its own process, so the default registry holds one service's series
+    and no ``service`` label is added: Prometheus's ``job``/``instance`` labels tell services
+    apart. ``service_name`` is taken so callers need not change if that ever stops being true.
+    """
     app.add_middleware(RequestIdMiddleware)
-    Instrumentator(excluded_handlers=["/metrics", "/healthz", "/readyz"]).instrument(app).expose(
-        app, endpoint="/metrics", include_in_schema=False
+    Instrumentator(
+        # Patterns are searched, not matched: anchored so that only these paths are skipped.
+        excluded_handlers=["^/metrics$", "^/healthz$", "^/readyz$"],
+    ).instrument(app).expose(app, endpoint="/metrics", include_in_schema=False)
+
+
+class Health(BaseModel):
+    status: str = Field(examples=["ok"])
+
+
+class Readiness(BaseModel):
+    status: str = Field(description="ready | not_ready", examples=["ready"])
+    checks: dict[str, str] = Field(
+        description="kết quả từng phần kiểm tra: ok hoặc error: lý do",
+        examples=[{"database": "ok", "broker": "ok", "consumer": "ok"}],
     )
+
+
+async def _run_check(check: Callable[[], Awaitable[None]]) -> str:
+    try:
+        await asyncio.wait_for(check(), timeout=READINESS_TIMEOUT_S)
+    except TimeoutError:
+        return f"error: no answer within {READINESS_TIMEOUT_S:g} s"
+    except Exception as exc:  # a check's failure is the answer, not an error
+        return f"error: {type(exc).__name__}: {exc}"[:300]
+    return "ok"
 
 
 def health_router(readiness_checks: dict[str, Callable[[], Awaitable[None]]]) -> APIRouter:
@@ -115,27 +173,45 @@ def health_router(readiness_checks: dict[str, Callable[[], Awaitable[None]]]) ->
 
     @router.get(
         "/healthz",
-        summary="Liveness",
-        description="Tiến trình còn sống; không kiểm tra gì khác.",
+        summary="Liveness: the process is alive",
+        description="Tiến trình còn sống. Không kiểm tra cơ sở dữ liệu hay Kafka, để bộ điều phối không khởi động lại dịch vụ chỉ vì một thành phần phụ thuộc gặp sự cố.",
+        response_model=Health,
     )
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+    async def healthz() -> Health:
+        return Health(status="ok")
 
     @router.get(
         "/readyz",
-        summary="Readiness",
-        description="Sẵn sàng phục vụ: cơ sở dữ liệu, Kafka và bộ tiêu thụ sự kiện đều hoạt động.",
-        responses={503: {"description": "một thành phần chưa sẵn sàng"}},
+        summary="Readiness: dependencies answer",
+        description=(
+            f"Sẵn sàng phục vụ: kiểm tra đồng thời {', '.join(readiness_checks) or 'không có thành phần nào'}, "
+            f"mỗi phần tối đa {READINESS_TIMEOUT_S:g} giây. Trả 503 khi một phần chưa sẵn sàng, "
+            "để bộ cân bằng tải tạm ngừng chuyển yêu cầu đến."
+        ),
+        response_model=Readiness,
+        responses={
+            503: {
+                "model": Readiness,
+                "description": "một thành phần chưa sẵn sàng",
+                "content": {
+                    "application/json": {
+                        "example": {
+                            "status": "not_ready",
+                            "checks": {
+                                "database": "ok",
+                                "broker": "error: no answer within 2 s",
+                            },
+                        }
+                    }
+                },
+            }
+        },
     )
     async def readyz() -> JSONResponse:
-        results: dict[str, str] = {}
-        for name, check in readiness_checks.items():
-            try:
-                await asyncio.wait_for(check(), timeout=2)
-                results[name] = "ok"
-            except Exception as exc:  # a check's failure is the answer, not an error
-                results[name] = f"error: {type(exc).__name__}: {exc}"[:300]
-        ready = all(v == "ok" for v in results.values())
+        names = list(readiness_checks)
+        outcomes = await asyncio.gather(*(_run_check(readiness_checks[n]) for n in names))
+        results = dict(zip(names, outcomes, strict=True))
+        ready = all(outcome == "ok" for outcome in outcomes)
         return JSONResponse(
             {"status": "ready" if ready else "not_ready", "checks": results},
             status_code=200 if ready else 503,

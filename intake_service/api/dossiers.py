@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from intake_service.api.schemas import ActionOut, DossierCreate, DossierOut, DossierPage
 from intake_service.db import repository
-from intake_service.db.models import Dossier, DossierAction, Procedure
+from intake_service.db.models import Dossier, DossierAction, IdempotencyKey, Procedure
 from intake_service.domain.dossier_codes import dossier_code
 from intake_service.domain.fees import fee_amount
 from intake_service.domain.lifecycle import STATUS_LABELS_VI, DossierStatus
@@ -53,6 +53,45 @@ def dossier_out(
     )
 
 
+def _unknown(field: str, code: str, what: str, what_vi: str) -> Problem:
+    return Problem(
+        422,
+        code,
+        f"Unknown {what}",
+        f"Không có {what_vi} này",
+        errors=[
+            {
+                "field": field,
+                "message": f"no active {what} with this code",
+                "message_vi": f"không có {what_vi} đang hoạt động với mã này",
+            }
+        ],
+    )
+
+
+async def _replay(
+    session: AsyncSession,
+    earlier: IdempotencyKey,
+    request_hash: str,
+    procedure: Procedure,
+    response: Response,
+) -> DossierOut:
+    """The answer to a retried submission: the dossier the first attempt created."""
+    if earlier.request_hash != request_hash:
+        raise Problem(
+            422,
+            "idempotency-key-reused",
+            "Idempotency key reused with another body",
+            "Khóa chống gửi trùng đã dùng cho một yêu cầu khác",
+        )
+    existing = await session.get(Dossier, earlier.dossier_id)
+    if existing is None:
+        raise Problem(500, "internal-error", "Internal error", "Lỗi hệ thống")
+    response.headers["ETag"] = f'"{existing.version}"'
+    response.headers["Location"] = f"/v1/dossiers/{existing.code}"
+    return dossier_out(existing, procedure)
+
+
 def _request_hash(body: DossierCreate) -> str:
     return hashlib.sha256(
         orjson.dumps(body.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)
@@ -82,65 +121,42 @@ async def submit_dossier(
         str | None, Header(max_length=200, description="khóa chống gửi trùng")
     ] = None,
 ) -> DossierOut:
+    request_hash = _request_hash(body)
+    # Three short transactions rather than one long one: validation reads, then the daily number,
+    # then the write. The number's row lock is held for microseconds, so desks don't queue.
     async with session.begin():
         unit = await repository.active_unit(session, body.unit_code)
         if unit is None:
-            raise Problem(
-                422,
-                "unknown-unit",
-                "Unknown administrative unit",
-                "Không có đơn vị hành chính này",
-                errors=[
-                    {
-                        "field": "body.unit_code",
-                        "message": "no active unit with this code",
-                        "message_vi": "không có đơn vị hành chính đang hoạt động với mã này",
-                    }
-                ],
+            raise _unknown(
+                "body.unit_code", "unknown-unit", "administrative unit", "đơn vị hành chính"
             )
         if not may_submit_at(principal, unit.path, body.channel):
             raise forbidden()
         procedure = await session.get(Procedure, body.procedure_key)
         if procedure is None:
-            raise Problem(
-                422,
-                "unknown-procedure",
-                "Unknown procedure",
-                "Không có thủ tục này trong danh mục",
-                errors=[
-                    {
-                        "field": "body.procedure_key",
-                        "message": "no procedure with this key",
-                        "message_vi": "không có thủ tục với mã này",
-                    }
-                ],
-            )
-        dossier_id = uuid.uuid4()
+            raise _unknown("body.procedure_key", "unknown-procedure", "procedure", "thủ tục")
+        if idempotency_key:
+            earlier = await repository.idempotency_record(session, idempotency_key, principal.sub)
+            if earlier is not None:
+                return await _replay(session, earlier, request_hash, procedure, response)
+
+    now = dt.datetime.now(dt.UTC)
+    today = now.astimezone(VN_TZ).date()
+    seq = await repository.next_sequence(runtime.sessionmaker, unit.code, today)
+    fee = fee_amount(procedure.data.get("fees", []), body.channel)
+    due = appointment(WorkingCalendar(), now, procedure.processing_working_days)
+    dossier_id = uuid.uuid4()
+
+    async with session.begin():
         if idempotency_key:
             earlier = await repository.claim_idempotency_key(
-                session, idempotency_key, principal.sub, _request_hash(body), dossier_id
+                session, idempotency_key, principal.sub, request_hash, dossier_id
             )
-            if earlier is not None:
-                if earlier.request_hash != _request_hash(body):
-                    raise Problem(
-                        422,
-                        "idempotency-key-reused",
-                        "Idempotency key reused with another body",
-                        "Khóa chống gửi trùng đã dùng cho một yêu cầu khác",
-                    )
-                existing = await session.get(Dossier, earlier.dossier_id)
-                assert existing is not None
-                response.headers["ETag"] = f'"{existing.version}"'
-                response.headers["Location"] = f"/v1/dossiers/{existing.code}"
-                return dossier_out(existing, procedure)
-
-        now = dt.datetime.now(dt.UTC)
-        seq = await repository.next_sequence(session, unit.code, now.astimezone(VN_TZ).date())
-        fee = fee_amount(procedure.data.get("fees", []), body.channel)
-        due = appointment(WorkingCalendar(), now, procedure.processing_working_days)
+            if earlier is not None:  # a concurrent retry won the race
+                return await _replay(session, earlier, request_hash, procedure, response)
         dossier = Dossier(
             id=dossier_id,
-            code=dossier_code(unit.code, now.astimezone(VN_TZ).date(), seq),
+            code=dossier_code(unit.code, today, seq),
             procedure_key=procedure.key,
             procedure_version=procedure.version,
             unit_code=unit.code,
@@ -168,7 +184,6 @@ async def submit_dossier(
                 at=now,
             )
         )
-        await session.flush()
         await runtime.outbox.add(
             session,
             DossierReceived(

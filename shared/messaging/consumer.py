@@ -91,8 +91,7 @@ class ConsumerRunner:
                 )
                 self.has_joined = self.has_joined or bool(consumer.assignment())
                 for tp, records in batches.items():
-                    for record in records:
-                        await self._process(record, producer)
+                    await self._process(records, producer)
                     with contextlib.suppress(CommitFailedError, IllegalStateError):
                         # A rebalance took the partition away: the new owner re-reads from the
                         # last commit, and the inbox skips what was already applied.
@@ -104,23 +103,34 @@ class ConsumerRunner:
             with contextlib.suppress(Exception):
                 await producer.stop()
 
-    async def _process(self, record: ConsumerRecord, producer: AIOKafkaProducer) -> None:
-        try:
-            env = decode(record.key, record.value, record.headers, record.topic)
-        except UnknownEventType:
-            return  # a type this service does not consume (or a newer one): not an error
-        except MalformedEvent as exc:
-            await self._dead_letter(record, producer, None, str(exc), attempts=1)
-            return
-        handler = self._handlers.get(env.type)
-        if handler is None:
-            return
-        token = event_id_var.set(env.id)
-        try:
-            with structlog.contextvars.bound_contextvars(event_id=env.id, event_type=env.type):
-                await self._apply_with_retries(record, producer, env, handler)
-        finally:
-            event_id_var.reset(token)
+    async def _process(self, records: list[ConsumerRecord], producer: AIOKafkaProducer) -> None:
+        """Apply a partition's batch in one transaction; if any event fails, fall back to one
+        transaction per event, so only the failing one is retried and, at last, dead-lettered."""
+        pending: list[tuple[ConsumerRecord, Envelope, Handler]] = []
+        for record in records:
+            try:
+                env = decode(record.key, record.value, record.headers, record.topic)
+            except UnknownEventType:
+                continue  # a type this service does not consume (or a newer one): not an error
+            except MalformedEvent as exc:
+                await self._dead_letter(record, producer, None, str(exc), attempts=1)
+                continue
+            handler = self._handlers.get(env.type)
+            if handler is not None:
+                pending.append((record, env, handler))
+        if len(pending) > 1:
+            try:
+                self.applied_total += await self.apply_many([(e, h) for _, e, h in pending])
+                return
+            except Exception as exc:
+                log.warning("batch failed; applying events one by one", error=repr(exc))
+        for record, env, handler in pending:
+            token = event_id_var.set(env.id)
+            try:
+                with structlog.contextvars.bound_contextvars(event_id=env.id, event_type=env.type):
+                    await self._apply_with_retries(record, producer, env, handler)
+            finally:
+                event_id_var.reset(token)
 
     async def _apply_with_retries(
         self, record: ConsumerRecord, producer: AIOKafkaProducer, env: Envelope, handler: Handler
@@ -146,18 +156,33 @@ class ConsumerRunner:
 
     async def apply(self, env: Envelope, handler: Handler) -> bool:
         """Apply one event exactly once; False when the inbox shows it was applied before."""
+        return await self.apply_many([(env, handler)]) == 1
+
+    async def apply_many(self, items: list[tuple[Envelope, Handler]]) -> int:
+        """Apply events in order in one transaction, skipping those the inbox already holds."""
         inbox = self._tables.inbox
+        applied = 0
         async with self._sessionmaker() as session, session.begin():
-            first_time = await session.scalar(
-                pg_insert(inbox)
-                .values(event_id=env.id, event_type=env.type, topic=env.topic)
-                .on_conflict_do_nothing()
-                .returning(inbox.c.event_id)
+            # One statement records the whole batch; what it returns is what was new.
+            new_ids = set(
+                await session.scalars(
+                    pg_insert(inbox)
+                    .values(
+                        [
+                            {"event_id": e.id, "event_type": e.type, "topic": e.topic}
+                            for e, _ in items
+                        ]
+                    )
+                    .on_conflict_do_nothing()
+                    .returning(inbox.c.event_id)
+                )
             )
-            if first_time is None:
-                return False
-            await handler(session, env)
-        return True
+            for env, handler in items:
+                if env.id in new_ids:
+                    new_ids.discard(env.id)  # the same event twice in one batch applies once
+                    await handler(session, env)
+                    applied += 1
+        return applied
 
     async def _dead_letter(
         self,
