@@ -12,7 +12,7 @@ from pathlib import Path
 from services import database
 from services.registry import SERVICES
 from services.stack import DEFAULT_DATA_DIR, Infrastructure, Stack, default_ports
-from shared.auth import ensure_dev_keypair, mint_token
+from shared import devtoken
 
 
 def _data_dir() -> Path:
@@ -75,22 +75,11 @@ def migrate() -> int:
     return 0
 
 
-def token(args: argparse.Namespace) -> int:
-    private, _ = ensure_dev_keypair(_data_dir() / "keys")
-    print(
-        mint_token(
-            private.read_bytes(),
-            sub=args.sub,
-            roles=args.roles.split(","),
-            unit=args.unit,
-            unit_path=args.unit_path,
-            name=args.name,
-        )
-    )
-    return 0
-
-
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["token"]:
+        # Keys live with the stack's data unless --keys-dir says otherwise.
+        return devtoken.main(["--keys-dir", str(_data_dir() / "keys"), *argv[1:]])
     parser = argparse.ArgumentParser(prog="motcua", description="Một Cửa stack")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser(
@@ -99,18 +88,11 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser(
         "migrate", help="run every service's migrations on DATABASE_URL and load reference data"
     )
-    tok = sub.add_parser("token", help="mint a development bearer token")
-    tok.add_argument("--sub", default="dev.officer")
-    tok.add_argument("--roles", default="receptionist")
-    tok.add_argument("--unit", default=None)
-    tok.add_argument("--unit-path", default=None)
-    tok.add_argument("--name", default=None)
+    sub.add_parser("token", help="mint a development bearer token (see --help of this command)")
     args = parser.parse_args(argv)
     if args.command == "up":
         return up()
-    if args.command == "migrate":
-        return migrate()
-    return token(args)
+    return migrate()
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@
     python -m shared.devtoken --roles receptionist,specialist --unit 17557 \\
         --unit-path 40.412.17557 --sub cb.tiepnhan --keys-dir .data/keys
 
-The key pair is created when missing; services started with ``MOTCUA_JWT_PUBLIC_KEY_FILE``
+The key pair is created when missing; services started with ``JWT_PUBLIC_KEY_FILE``
 pointing at ``jwt-public.pem`` in the same folder accept the token.
 """
 
