@@ -89,9 +89,8 @@ def main() -> None:
     infra = Infrastructure.from_environment(DATA)
     stack = None
     try:
-        url = database.create_database(
-            infra.server_url, f"motcua_bench_{uuid.uuid4().hex[:6]}", fresh=True
-        )
+        name = f"motcua_bench_{uuid.uuid4().hex[:6]}"
+        url = database.create_database(infra.server_url, name, fresh=True)
         database.prepare(url)
         stack = Stack(
             url,
@@ -129,6 +128,7 @@ def main() -> None:
     finally:
         if stack is not None:
             stack.stop()
+            database.drop_database(infra.server_url, name)
         infra.stop()
 
 

@@ -35,6 +35,18 @@ def create_database(server_url: str, name: str, *, fresh: bool = False) -> str:
     return with_database(server_url, name)
 
 
+async def _drop(url: str, name: str) -> None:
+    conn = await asyncpg.connect(asyncpg_dsn(with_database(url, "postgres")))
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+def drop_database(server_url: str, name: str) -> None:
+    asyncio.run(_drop(server_url, name))
+
+
 def migrate_all(database_url: str) -> None:
     for spec in SERVICES:
         upgrade(spec.package, database_url, spec.schema)

@@ -33,11 +33,14 @@ def infra() -> Iterator[Infrastructure]:
 
 
 @pytest.fixture(scope="session")
-def database_url(infra: Infrastructure) -> str:
+def database_url(infra: Infrastructure) -> Iterator[str]:
     name = f"motcua_test_{os.getpid()}"
     url = database.create_database(infra.server_url, name, fresh=True)
-    database.prepare(url)
-    return url
+    try:
+        database.prepare(url)
+        yield url
+    finally:
+        database.drop_database(infra.server_url, name)
 
 
 @pytest.fixture(scope="session")

@@ -152,9 +152,8 @@ def outage_stack(infra: Infrastructure) -> Iterator[tuple[Stack, EmbeddedBroker,
     we run, whatever the suite was configured with."""
     broker = EmbeddedBroker(log_path=TEST_DATA / "outage-broker.log")
     broker.start()
-    url = database.create_database(
-        infra.server_url, f"motcua_outage_{uuid.uuid4().hex[:6]}", fresh=True
-    )
+    name = f"motcua_outage_{uuid.uuid4().hex[:6]}"
+    url = database.create_database(infra.server_url, name, fresh=True)
     database.prepare(url)
     stack = Stack(
         url,
@@ -170,6 +169,7 @@ def outage_stack(infra: Infrastructure) -> Iterator[tuple[Stack, EmbeddedBroker,
     finally:
         stack.stop()
         broker.stop()
+        database.drop_database(infra.server_url, name)
 
 
 async def test_broker_outage_loses_and_doubles_nothing(
