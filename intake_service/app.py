@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from intake_service.api import catalogue, dossiers
+from intake_service.api import catalogue, dossiers, transitions
 from intake_service.db.models import MESSAGING
 from intake_service.events.handlers import HANDLERS
 from intake_service.settings import IntakeSettings
@@ -34,9 +34,13 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         title="Một Cửa — Intake (Tiếp nhận hồ sơ)",
         description=DESCRIPTION,
         version="0.1.0",
-        routers=[dossiers.router, catalogue.router],
+        routers=[transitions.router, dossiers.router, catalogue.router],
         openapi_tags=[
             {"name": "dossiers", "description": "Hồ sơ: nộp, xem, danh sách"},
+            {
+                "name": "dossier lifecycle",
+                "description": "Tiếp nhận, yêu cầu bổ sung, từ chối, rút, trả kết quả",
+            },
             {"name": "catalogue", "description": "Danh mục thủ tục và đơn vị hành chính"},
         ],
     )

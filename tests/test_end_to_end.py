@@ -36,7 +36,7 @@ async def test_posted_dossier_becomes_case_fee_request_and_count_within_5s(
     assert dossier["status"] == "received"
     assert dossier["fee_amount_vnd"] == 20000
     assert dossier["code"].startswith(f"{HOAN_KIEM}-")
-    assert r.headers["ETag"] == '"1"'
+    assert r.headers["ETag"] == '"2"'  # submitted, then received on the spot
 
     async def case() -> list:
         res = await http.get(
@@ -79,7 +79,7 @@ async def test_posted_dossier_becomes_case_fee_request_and_count_within_5s(
 
     view = await eventually(in_processing, timeout=5)
     assert view["case_id"] == cases[0]["id"]
-    assert [a["to_status"] for a in view["history"]] == ["received", "in_processing"]
+    assert [a["to_status"] for a in view["history"]] == ["submitted", "received", "in_processing"]
 
 
 async def test_dossier_without_fee_gets_no_fee_request(
@@ -122,6 +122,12 @@ async def test_online_submission_counts_toward_online_rate(
     r = await http.post(f"{stack.url('intake')}/v1/dossiers", json=body, headers=citizen)
     assert r.status_code == 201, r.text
     assert r.json()["fee_amount_vnd"] == 10000  # the online fee of this procedure
+    assert r.json()["status"] == "submitted"  # awaits the desk's check
+    received = await http.post(
+        f"{stack.url('intake')}/v1/dossiers/{r.json()['code']}/receive",
+        headers={**tokens.receptionist(), "If-Match": r.headers["ETag"]},
+    )
+    assert received.status_code == 200, received.text
 
     async def counted() -> dict | None:
         now = await received_count(http, stack, tokens, HANOI)

@@ -13,16 +13,15 @@ from fastapi import APIRouter, Depends, Header, Query, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from intake_service.api.schemas import ActionOut, DossierCreate, DossierOut, DossierPage
-from intake_service.db import repository
+from intake_service.db import lifecycle, repository
 from intake_service.db.models import Dossier, DossierAction, IdempotencyKey, Procedure
 from intake_service.domain.dossier_codes import dossier_code
 from intake_service.domain.fees import fee_amount
-from intake_service.domain.lifecycle import STATUS_LABELS_VI, DossierStatus
-from intake_service.domain.reception import SUBMITTING_ROLES, appointment, may_submit_at
+from intake_service.domain.lifecycle import STATUS_LABELS_VI, Action, DossierStatus
+from intake_service.domain.reception import SUBMITTING_ROLES, may_submit_at
 from shared.auth import Principal, current_principal, require_roles
 from shared.calendar import VN_TZ, WorkingCalendar
 from shared.errors import PROBLEM_RESPONSES, Problem, forbidden, not_found
-from shared.events import DossierReceived
 from shared.runtime import Runtime, db_session, runtime_of
 
 router = APIRouter(prefix="/v1/dossiers", tags=["dossiers"], responses=PROBLEM_RESPONSES)
@@ -107,7 +106,8 @@ def _request_hash(body: DossierCreate) -> str:
         "Nộp hồ sơ qua một trong bốn kênh: trực tuyến, trực tiếp tại Bộ phận Một cửa, bưu chính, "
         "hoặc hệ thống tích hợp (LGSP/NGSP). Cán bộ tiếp nhận và hệ thống tích hợp chỉ nộp vào đơn "
         "vị mình phụ trách; công dân nộp trực tuyến. Hồ sơ được tiếp nhận, cấp mã và ngày hẹn trả "
-        "kết quả tính theo ngày làm việc. `Idempotency-Key`: gửi lại cùng khóa, cùng nội dung nhận "
+        "kết quả tính theo ngày làm việc. Hồ sơ trực tiếp được tiếp nhận ngay; hồ sơ trực tuyến, "
+        "bưu chính, tích hợp chờ cán bộ kiểm tra (`receive_now` để đổi mặc định). `Idempotency-Key`: gửi lại cùng khóa, cùng nội dung nhận "
         "lại đúng câu trả lời đầu; cùng khóa, khác nội dung nhận 422."
     ),
 )
@@ -144,8 +144,12 @@ async def submit_dossier(
     today = now.astimezone(VN_TZ).date()
     seq = await repository.next_sequence(runtime.sessionmaker, unit.code, today)
     fee = fee_amount(procedure.data.get("fees", []), body.channel)
-    due = appointment(WorkingCalendar(), now, procedure.processing_working_days)
+    calendar = WorkingCalendar()
     dossier_id = uuid.uuid4()
+
+    receive_now = body.receive_now if body.receive_now is not None else body.channel == "direct"
+    if receive_now and not principal.has_role("receptionist"):
+        raise forbidden("only a receptionist receives a dossier on the spot")
 
     async with session.begin():
         if idempotency_key:
@@ -162,46 +166,28 @@ async def submit_dossier(
             unit_code=unit.code,
             unit_path=unit.path,
             channel=body.channel,
-            status=DossierStatus.received,
+            status=None,
             applicant=body.applicant.model_dump(mode="json"),
             applicant_id_number=body.applicant.id_number,
             submitted_by=principal.sub,
-            received_at=now,
-            appointment_at=due,
             fee_amount_vnd=fee,
-            version=1,
+            version=0,
         )
+        lifecycle.record(session, dossier, "submit", DossierStatus.submitted, principal, now)
         session.add(dossier)
-        session.add(
-            DossierAction(
-                dossier_id=dossier_id,
-                action="receive",
-                from_status=None,
-                to_status=DossierStatus.received,
-                actor=principal.sub,
-                role=next(iter(sorted(principal.roles)), None),
-                unit_code=principal.unit,
-                at=now,
+        await lifecycle.submitted(session, runtime.outbox, dossier, procedure, principal, now)
+        if receive_now:
+            await lifecycle.apply(
+                session,
+                runtime.outbox,
+                calendar,
+                dossier,
+                procedure,
+                Action.receive,
+                DossierStatus.received,
+                principal,
+                now,
             )
-        )
-        await runtime.outbox.add(
-            session,
-            DossierReceived(
-                dossier_id=dossier_id,
-                dossier_code=dossier.code,
-                procedure_code=procedure.code or procedure.key,
-                procedure_name=procedure.name,
-                unit_code=unit.code,
-                unit_path=unit.path,
-                channel=body.channel,
-                received_at=now,
-                appointment_at=due,
-                processing_working_days=procedure.processing_working_days,
-                fee_amount_vnd=fee,
-                applicant_name=body.applicant.name,
-            ),
-            subject=dossier.code,
-        )
     response.headers["ETag"] = f'"{dossier.version}"'
     response.headers["Location"] = f"/v1/dossiers/{dossier.code}"
     return dossier_out(dossier, procedure)

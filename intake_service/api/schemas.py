@@ -66,6 +66,71 @@ class DossierCreate(BaseModel):
         description="kênh nộp: online (trực tuyến), direct (trực tiếp), postal (bưu chính), integration (LGSP/NGSP)"
     )
     applicant: Applicant
+    receive_now: bool | None = Field(
+        None,
+        description="tiếp nhận ngay (cán bộ đã kiểm tra tại quầy); mặc định: có với kênh trực tiếp, "
+        "không với các kênh khác (hồ sơ chờ kiểm tra)",
+    )
+
+
+class SupplementItem(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    component: str = Field(min_length=1, max_length=300, description="thành phần hồ sơ cần bổ sung")
+    reason: str = Field(min_length=1, max_length=500, description="lý do: thiếu, sai, không hợp lệ")
+
+
+class SupplementRequestBody(BaseModel):
+    """Yêu cầu bổ sung: liệt kê đầy đủ, một lần, mọi thành phần thiếu hoặc sai."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "items": [
+                        {
+                            "component": "Giấy tờ chứng minh chỗ ở hợp pháp",
+                            "reason": "Bản chụp không rõ",
+                        },
+                        {
+                            "component": "Tờ khai thay đổi thông tin cư trú",
+                            "reason": "Thiếu chữ ký chủ hộ",
+                        },
+                    ],
+                    "note": "Bổ sung trong 10 ngày làm việc",
+                }
+            ]
+        },
+    )
+
+    items: list[SupplementItem] = Field(min_length=1, max_length=50)
+    note: str | None = Field(None, max_length=1000)
+
+
+class ReasonBody(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"reason": "Thủ tục không thuộc thẩm quyền giải quyết của UBND phường"}]
+        },
+    )
+
+    reason: str = Field(min_length=3, max_length=1000, description="lý do")
+
+
+class NoteBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    note: str | None = Field(None, max_length=1000, description="ghi chú")
+
+
+class TransitionOut(BaseModel):
+    source: str
+    action: str
+    action_label_vi: str
+    target: str
+    roles: list[str]
 
 
 class ActionOut(BaseModel):

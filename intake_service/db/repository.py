@@ -70,8 +70,13 @@ def visible_to(principal: Principal):
     return Dossier.applicant_id_number == principal.sub
 
 
-async def dossier_by_code(session: AsyncSession, code: str, principal: Principal) -> Dossier | None:
-    return await session.scalar(select(Dossier).where(Dossier.code == code, visible_to(principal)))
+async def dossier_by_code(
+    session: AsyncSession, code: str, principal: Principal, *, for_update: bool = False
+) -> Dossier | None:
+    query = select(Dossier).where(Dossier.code == code, visible_to(principal))
+    if for_update:
+        query = query.with_for_update()
+    return await session.scalar(query)
 
 
 async def list_dossiers(

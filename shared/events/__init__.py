@@ -3,14 +3,31 @@
 from shared.events import topics
 from shared.events.base import EVENT_TYPES, Event
 from shared.events.cases import CaseOpened
-from shared.events.dossiers import DossierReceived, ProcedurePublished
+from shared.events.dossiers import (
+    DossierEvent,
+    DossierReceived,
+    DossierRefused,
+    DossierReturned,
+    DossierSubmitted,
+    DossierSupplemented,
+    DossierSupplementRequested,
+    DossierWithdrawn,
+    ProcedurePublished,
+)
 from shared.events.envelope import Envelope, MalformedEvent, UnknownEventType, decode, wrap
 from shared.events.payments import FeeRequested
 
 __all__ = [
     "EVENT_TYPES",
     "CaseOpened",
+    "DossierEvent",
     "DossierReceived",
+    "DossierRefused",
+    "DossierReturned",
+    "DossierSubmitted",
+    "DossierSupplementRequested",
+    "DossierSupplemented",
+    "DossierWithdrawn",
     "Envelope",
     "Event",
     "FeeRequested",

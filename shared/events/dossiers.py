@@ -52,3 +52,71 @@ class ProcedurePublished(Event):
 
     def partition_key(self) -> str:
         return self.procedure_key
+
+
+class DossierEvent(Event):
+    """Fields every lifecycle event of a dossier carries, so consumers need no lookup."""
+
+    dossier_id: uuid.UUID
+    dossier_code: str
+    procedure_code: str
+    unit_code: str
+    unit_path: str
+    channel: Channel
+    at: dt.datetime
+    actor: str
+
+
+class DossierSubmitted(DossierEvent):
+    """Nộp hồ sơ: a dossier arrived and awaits the desk's check."""
+
+    event_type = "vn.motcua.dossier.submitted.v1"
+    topic = topics.DOSSIERS
+    summary = "A dossier was submitted and awaits checking at the one-stop desk."
+
+
+class DossierSupplementRequested(DossierEvent):
+    """Yêu cầu bổ sung, hoàn thiện hồ sơ, listing every missing or wrong component."""
+
+    event_type = "vn.motcua.dossier.supplement_requested.v1"
+    topic = topics.DOSSIERS
+    summary = "The desk asked the applicant to supplement the dossier."
+
+    items: list[str]
+
+
+class DossierSupplemented(DossierEvent):
+    """Bổ sung hồ sơ: the applicant supplemented; the dossier is checked again."""
+
+    event_type = "vn.motcua.dossier.supplemented.v1"
+    topic = topics.DOSSIERS
+    summary = "The applicant supplemented the dossier."
+
+
+class DossierRefused(DossierEvent):
+    """Từ chối tiếp nhận giải quyết hồ sơ, with the reason."""
+
+    event_type = "vn.motcua.dossier.refused.v1"
+    topic = topics.DOSSIERS
+    summary = "The desk refused to receive the dossier."
+
+    reason: str
+
+
+class DossierWithdrawn(DossierEvent):
+    """Rút hồ sơ at the applicant's request."""
+
+    event_type = "vn.motcua.dossier.withdrawn.v1"
+    topic = topics.DOSSIERS
+    summary = "The applicant withdrew the dossier."
+
+    reason: str | None = None
+    was_received: bool
+
+
+class DossierReturned(DossierEvent):
+    """Trả kết quả: the result was handed to the applicant."""
+
+    event_type = "vn.motcua.dossier.returned.v1"
+    topic = topics.DOSSIERS
+    summary = "The result was handed over to the applicant."

@@ -1,0 +1,316 @@
+"""Lifecycle actions on a dossier: receive, request supplement, supplement, refuse, withdraw,
+return the result. Each takes ``If-Match`` with the dossier's ETag."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Response
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from intake_service.api.dossiers import dossier_out
+from intake_service.api.schemas import (
+    DossierOut,
+    NoteBody,
+    ReasonBody,
+    SupplementRequestBody,
+    TransitionOut,
+)
+from intake_service.db import lifecycle, repository
+from intake_service.db.models import DossierAction, Procedure
+from intake_service.domain.lifecycle import (
+    ACTION_LABELS_VI,
+    STATUS_LABELS_VI,
+    TRANSITIONS,
+    Action,
+    DossierStatus,
+    NotAllowedInStatus,
+    RoleNotAllowed,
+    decide,
+    markdown_table,
+    roles_for,
+    supplement_requests_exhausted,
+)
+from shared.auth import Principal, current_principal
+from shared.calendar import WorkingCalendar
+from shared.errors import PROBLEM_RESPONSES, Problem, forbidden, not_found, precondition_failed
+from shared.runtime import Runtime, db_session, runtime_of
+
+router = APIRouter(prefix="/v1/dossiers", tags=["dossier lifecycle"], responses=PROBLEM_RESPONSES)
+
+IfMatch = Annotated[
+    str | None,
+    Header(description='ETag của hồ sơ khi đọc, ví dụ "3"; sai phiên bản trả 412', max_length=40),
+]
+
+
+def _expected_version(if_match: str | None) -> int:
+    if not if_match:
+        raise Problem(
+            428,
+            "precondition-required",
+            "If-Match is required",
+            "Thiếu tiêu đề If-Match",
+            detail="Send the ETag you read with the dossier, so two officers never overwrite each other",
+            detail_vi="Gửi ETag nhận được khi đọc hồ sơ để tránh hai người cùng sửa",
+        )
+    raw = if_match.strip().removeprefix("W/").strip('"')
+    if not raw.isdigit():
+        raise precondition_failed()
+    return int(raw)
+
+
+async def _act(
+    code: str,
+    action: Action,
+    principal: Principal,
+    if_match: str | None,
+    session: AsyncSession,
+    runtime: Runtime,
+    response: Response,
+    *,
+    note: str | None = None,
+    items: list[str] | None = None,
+) -> DossierOut:
+    expected = _expected_version(if_match)
+    async with session.begin():
+        dossier = await repository.dossier_by_code(session, code, principal, for_update=True)
+        if dossier is None:
+            raise not_found("dossier", "hồ sơ")
+        if principal.roles.isdisjoint(roles_for(action)):
+            raise forbidden(f"your roles may not {action}")
+        # A stale view is answered before the state: the officer must see what changed first.
+        if dossier.version != expected:
+            raise precondition_failed()
+        try:
+            target = decide(DossierStatus(dossier.status), action, principal.roles)
+        except RoleNotAllowed as exc:
+            raise forbidden(f"your roles may not {action} in this status") from exc
+        if action == Action.request_supplement:
+            earlier = await session.scalar(
+                select(func.count()).where(
+                    DossierAction.dossier_id == dossier.id,
+                    DossierAction.action == Action.request_supplement,
+                )
+            )
+            if supplement_requests_exhausted(earlier or 0):
+                raise Problem(
+                    409,
+                    "supplement-already-requested",
+                    "A supplement was already requested",
+                    "Hồ sơ đã được yêu cầu bổ sung một lần",
+                    detail="Everything missing must be listed in one request (Decree 61/2018, art. 19)",
+                    detail_vi="Mọi thành phần thiếu phải được yêu cầu bổ sung trong một lần",
+                )
+        procedure = await session.get(Procedure, dossier.procedure_key)
+        assert procedure is not None
+        await lifecycle.apply(
+            session,
+            runtime.outbox,
+            WorkingCalendar(),
+            dossier,
+            procedure,
+            action,
+            target,
+            principal,
+            dt.datetime.now(dt.UTC),
+            note=note,
+            items=items,
+        )
+    response.headers["ETag"] = f'"{dossier.version}"'
+    return dossier_out(dossier, procedure)
+
+
+def _state_conflict(exc: NotAllowedInStatus) -> Problem:
+    allowed = ", ".join(exc.allowed) or "none"
+    return Problem(
+        409,
+        "invalid-transition",
+        "Not possible in the dossier's current status",
+        "Không thực hiện được ở trạng thái hiện tại của hồ sơ",
+        detail=f"{exc.action} is not possible while the dossier is {exc.status}; possible: {allowed}",
+        detail_vi=f"Hồ sơ đang ở trạng thái '{STATUS_LABELS_VI[exc.status]}'",
+    )
+
+
+async def _guarded(*args: object, **kwargs: object) -> DossierOut:
+    try:
+        return await _act(*args, **kwargs)  # type: ignore[arg-type]
+    except NotAllowedInStatus as exc:
+        raise _state_conflict(exc) from exc
+
+
+PrincipalDep = Annotated[Principal, Depends(current_principal)]
+SessionDep = Annotated[AsyncSession, Depends(db_session)]
+RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
+
+
+@router.get(
+    "/lifecycle",
+    response_model=list[TransitionOut],
+    summary="The lifecycle table",
+    description="Bảng chuyển trạng thái hồ sơ và vai trò được phép:\n\n" + markdown_table(),
+)
+async def lifecycle_table() -> list[TransitionOut]:
+    return [
+        TransitionOut(
+            source=t.source,
+            action=t.action,
+            action_label_vi=ACTION_LABELS_VI[t.action],
+            target=t.target,
+            roles=sorted(t.roles),
+        )
+        for t in TRANSITIONS
+    ]
+
+
+@router.post(
+    "/{code}/receive",
+    response_model=DossierOut,
+    summary="Receive a dossier",
+    description="Tiếp nhận hồ sơ đã kiểm tra đầy đủ: cấp giấy tiếp nhận và hẹn trả kết quả; "
+    "thời hạn giải quyết bắt đầu tính.",
+)
+async def receive(
+    code: str,
+    response: Response,
+    principal: PrincipalDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    if_match: IfMatch = None,
+    body: NoteBody | None = None,
+) -> DossierOut:
+    return await _guarded(
+        code,
+        Action.receive,
+        principal,
+        if_match,
+        session,
+        runtime,
+        response,
+        note=body.note if body else None,
+    )
+
+
+@router.post(
+    "/{code}/request-supplement",
+    response_model=DossierOut,
+    summary="Request a supplement",
+    description="Yêu cầu bổ sung, hoàn thiện hồ sơ: liệt kê một lần mọi thành phần thiếu hoặc sai.",
+)
+async def request_supplement(
+    code: str,
+    body: SupplementRequestBody,
+    response: Response,
+    principal: PrincipalDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    if_match: IfMatch = None,
+) -> DossierOut:
+    items = [f"{i.component}: {i.reason}" for i in body.items]
+    return await _guarded(
+        code,
+        Action.request_supplement,
+        principal,
+        if_match,
+        session,
+        runtime,
+        response,
+        note=body.note,
+        items=items,
+    )
+
+
+@router.post(
+    "/{code}/supplement",
+    response_model=DossierOut,
+    summary="Supplement a dossier",
+    description="Người nộp bổ sung hồ sơ; hồ sơ trở lại chờ kiểm tra.",
+)
+async def supplement(
+    code: str,
+    response: Response,
+    principal: PrincipalDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    if_match: IfMatch = None,
+    body: NoteBody | None = None,
+) -> DossierOut:
+    return await _guarded(
+        code,
+        Action.supplement,
+        principal,
+        if_match,
+        session,
+        runtime,
+        response,
+        note=body.note if body else None,
+    )
+
+
+@router.post(
+    "/{code}/refuse",
+    response_model=DossierOut,
+    summary="Refuse a dossier",
+    description="Từ chối tiếp nhận giải quyết hồ sơ, nêu rõ lý do.",
+)
+async def refuse(
+    code: str,
+    body: ReasonBody,
+    response: Response,
+    principal: PrincipalDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    if_match: IfMatch = None,
+) -> DossierOut:
+    return await _guarded(
+        code, Action.refuse, principal, if_match, session, runtime, response, note=body.reason
+    )
+
+
+@router.post(
+    "/{code}/withdraw",
+    response_model=DossierOut,
+    summary="Withdraw a dossier",
+    description="Người nộp rút hồ sơ (hoặc cán bộ, hệ thống tích hợp thay mặt người nộp).",
+)
+async def withdraw(
+    code: str,
+    response: Response,
+    principal: PrincipalDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    if_match: IfMatch = None,
+    body: NoteBody | None = None,
+) -> DossierOut:
+    return await _guarded(
+        code,
+        Action.withdraw,
+        principal,
+        if_match,
+        session,
+        runtime,
+        response,
+        note=body.note if body else None,
+    )
+
+
+@router.post(
+    "/{code}/return-result",
+    response_model=DossierOut,
+    summary="Return the result",
+    description="Trả kết quả giải quyết cho người nộp.",
+)
+async def return_result(
+    code: str,
+    response: Response,
+    principal: PrincipalDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    if_match: IfMatch = None,
+) -> DossierOut:
+    return await _guarded(
+        code, Action.return_result, principal, if_match, session, runtime, response
+    )
