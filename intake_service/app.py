@@ -6,7 +6,15 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from intake_service.api import catalogue, dossiers, transitions
+from intake_service.api import (
+    catalogue,
+    documents,
+    dossiers,
+    integration,
+    lookup,
+    ratings,
+    transitions,
+)
 from intake_service.db.models import MESSAGING
 from intake_service.events.handlers import HANDLERS
 from intake_service.settings import IntakeSettings
@@ -34,7 +42,15 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         title="Một Cửa — Intake (Tiếp nhận hồ sơ)",
         description=DESCRIPTION,
         version="0.1.0",
-        routers=[transitions.router, dossiers.router, catalogue.router],
+        routers=[
+            transitions.router,
+            documents.router,
+            ratings.router,
+            dossiers.router,
+            lookup.router,
+            integration.router,
+            catalogue.router,
+        ],
         openapi_tags=[
             {"name": "dossiers", "description": "Hồ sơ: nộp, xem, danh sách"},
             {

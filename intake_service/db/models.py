@@ -16,6 +16,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    UniqueConstraint,
     func,
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
@@ -81,12 +82,18 @@ class Dossier(Base):
     fee_amount_vnd: Mapped[int] = mapped_column(BigInteger)
     case_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     fee_request_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    # Where an integration client (LGSP/NGSP, post office) knows this dossier from.
+    source_system: Mapped[str | None] = mapped_column(String(64))
+    external_id: Mapped[str | None] = mapped_column(String(128))
     created_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )
     version: Mapped[int] = mapped_column(Integer, default=1)
 
-    __table_args__ = (Index("ix_dossiers_unit_path_created", "unit_path", "created_at", "id"),)
+    __table_args__ = (
+        Index("ix_dossiers_unit_path_created", "unit_path", "created_at", "id"),
+        UniqueConstraint("source_system", "external_id"),
+    )
 
 
 class DossierAction(Base):
@@ -123,5 +130,109 @@ class IdempotencyKey(Base):
     request_hash: Mapped[str] = mapped_column(String(64))
     dossier_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
     created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+
+class Agency(Base):
+    """Cơ quan: departments, the service centre, one-stop desks, and outside bodies in a chain."""
+
+    __tablename__ = "agencies"
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(40))
+    unit_code: Mapped[str] = mapped_column(ForeignKey("units.code"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    retired_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class CalendarDay(Base):
+    """One exception to the weekly rhythm: a holiday, a day off in compensation, or a weekend
+    day declared a working day. Loaded per year from the base calendar, then edited by ops."""
+
+    __tablename__ = "calendar_days"
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(16))
+    updated_by: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+
+class CalendarYear(Base):
+    """A year whose base calendar was loaded, so a day ops removed is not loaded back."""
+
+    __tablename__ = "calendar_years"
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    loaded_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+
+class ProcedureVersion(Base):
+    """Every version of a catalogue entry; a dossier keeps the version it was received under."""
+
+    __tablename__ = "procedure_versions"
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    data: Mapped[dict] = mapped_column(JSONB)
+    created_by: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+
+class Blob(Base):
+    """Content-addressed file in the blob store (the bytes live there, keyed by sha256)."""
+
+    __tablename__ = "blobs"
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    content_type: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+
+class Document(Base):
+    """Thành phần hồ sơ attached to a dossier: uploaded, referenced, or reused from an earlier
+    digitised copy of the same applicant."""
+
+    __tablename__ = "documents"
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    dossier_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("dossiers.id"), index=True)
+    component: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str | None] = mapped_column(String(128))
+    source: Mapped[str] = mapped_column(String(16))
+    sha256: Mapped[str | None] = mapped_column(ForeignKey("blobs.sha256"))
+    reference: Mapped[str | None] = mapped_column(Text)
+    filename: Mapped[str | None] = mapped_column(Text)
+    reused_from: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    applicant_id_number: Mapped[str] = mapped_column(String(20))
+    valid_until: Mapped[dt.date | None] = mapped_column(Date)
+    digitised: Mapped[bool] = mapped_column(default=False)
+    digitised_by: Mapped[str | None] = mapped_column(Text)
+    digitised_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+    __table_args__ = (Index("ix_documents_applicant_kind", "applicant_id_number", "kind"),)
+
+
+class Rating(Base):
+    """Đánh giá mức độ hài lòng: one per dossier per channel."""
+
+    __tablename__ = "ratings"
+    dossier_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("dossiers.id"), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    score: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str | None] = mapped_column(Text)
+    rated_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )

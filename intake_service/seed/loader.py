@@ -11,7 +11,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from vietnam_provinces import Province, Ward
 
-from intake_service.db.models import Procedure, Unit
+from intake_service.db.models import Agency, Procedure, ProcedureVersion, Unit
 
 
 def seed_procedures() -> list[dict[str, Any]]:
@@ -62,9 +62,52 @@ def procedure_row(p: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+# Bodies every province has, taking part in inter-agency chains (liên thông).
+PROVINCIAL_AGENCIES = (
+    ("ttphcc", "public_service_centre", "Trung tâm Phục vụ hành chính công"),
+    ("vpdkdd", "land_registration_office", "Văn phòng Đăng ký đất đai"),
+    ("thue", "tax_authority", "Thuế"),
+    ("congan", "police", "Công an"),
+    ("bhxh", "social_insurance", "Bảo hiểm xã hội"),
+)
+
+
+def agency_rows(units: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    for unit in units:
+        if unit["level"] == "province":
+            for prefix, kind, name in PROVINCIAL_AGENCIES:
+                rows.append(
+                    {
+                        "code": f"{prefix}-{unit['code']}",
+                        "name": f"{name} {unit['name']}",
+                        "kind": kind,
+                        "unit_code": unit["code"],
+                    }
+                )
+        else:
+            rows.append(
+                {
+                    "code": f"motcua-{unit['code']}",
+                    "name": f"Bộ phận Một cửa {unit['name']}",
+                    "kind": "one_stop_desk",
+                    "unit_code": unit["code"],
+                }
+            )
+            rows.append(
+                {
+                    "code": f"tuphap-{unit['code']}",
+                    "name": f"Tư pháp - Hộ tịch {unit['name']}",
+                    "kind": "commune_justice",
+                    "unit_code": unit["code"],
+                }
+            )
+    return rows
+
+
 async def load_reference_data(session: AsyncSession) -> dict[str, int]:
     """Idempotent: loads only into empty tables."""
-    loaded = {"units": 0, "procedures": 0}
+    loaded = {"units": 0, "agencies": 0, "procedures": 0}
     if not await session.scalar(select(func.count()).select_from(Unit)):
         rows = unit_rows()
         provinces = [r for r in rows if r["parent_code"] is None]
@@ -73,8 +116,19 @@ async def load_reference_data(session: AsyncSession) -> dict[str, int]:
             pg_insert(Unit).on_conflict_do_nothing(), [r for r in rows if r["parent_code"]]
         )
         loaded["units"] = len(rows)
+    if not await session.scalar(select(func.count()).select_from(Agency)):
+        agencies = agency_rows(unit_rows())
+        await session.execute(pg_insert(Agency).on_conflict_do_nothing(), agencies)
+        loaded["agencies"] = len(agencies)
     if not await session.scalar(select(func.count()).select_from(Procedure)):
         rows = [procedure_row(p) for p in seed_procedures()]
         await session.execute(pg_insert(Procedure).on_conflict_do_nothing(), rows)
+        await session.execute(
+            pg_insert(ProcedureVersion).on_conflict_do_nothing(),
+            [
+                {"key": r["key"], "version": 1, "data": r["data"], "created_by": "seed"}
+                for r in rows
+            ],
+        )
         loaded["procedures"] = len(rows)
     return loaded

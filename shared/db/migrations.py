@@ -37,7 +37,9 @@ def run_env(target_metadata: MetaData) -> None:
             connection=connection,
             target_metadata=target_metadata,
             version_table_schema=schema,
-            include_schemas=False,
+            # Compare against this service's schema only: the others belong to other services.
+            include_schemas=True,
+            include_name=lambda name, type_, _parent: type_ != "schema" or name == schema,
             transaction_per_migration=True,
         )
         with context.begin_transaction():
