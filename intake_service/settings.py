@@ -1,3 +1,6 @@
+from pathlib import Path
+
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import ServiceSettings
@@ -9,3 +12,14 @@ class IntakeSettings(ServiceSettings):
     service_name: str = "intake"
     db_schema: str = "intake"
     http_port: int = 8001
+
+    # Content-addressed store of uploaded components (``<blob_dir>/ab/cdef…``); any shared
+    # filesystem works when several intake replicas run.
+    blob_dir: Path = Path(".data/blobs")
+    blob_max_bytes: int = Field(20 * 1024 * 1024, description="largest accepted upload")
+    # The public lookup page the QR code on every slip opens (the dossier code is appended).
+    public_lookup_url: str = "http://127.0.0.1:8001/v1/lookup"
+    # Public lookup: attempts per client address per minute, and wrong second factors per
+    # dossier code per hour before the code is locked for the hour.
+    lookup_rate_per_minute: int = 20
+    lookup_failures_per_code_per_hour: int = 10

@@ -19,7 +19,7 @@ from intake_service.api.schemas import (
     TransitionOut,
 )
 from intake_service.db import lifecycle, repository
-from intake_service.db.models import DossierAction, Procedure
+from intake_service.db.models import DossierAction
 from intake_service.domain.lifecycle import (
     ACTION_LABELS_VI,
     STATUS_LABELS_VI,
@@ -104,8 +104,7 @@ async def _act(
                     detail="Everything missing must be listed in one request (Decree 61/2018, art. 19)",
                     detail_vi="Mọi thành phần thiếu phải được yêu cầu bổ sung trong một lần",
                 )
-        procedure = await session.get(Procedure, dossier.procedure_key)
-        assert procedure is not None
+        procedure = await repository.procedure_as_received(session, dossier)
         await lifecycle.apply(
             session,
             runtime.outbox,

@@ -15,8 +15,10 @@ from intake_service.db.models import (
     DossierSequence,
     IdempotencyKey,
     Procedure,
+    ProcedureVersion,
     Unit,
 )
+from intake_service.seed.loader import procedure_row
 from shared.auth import Principal, unit_scope
 
 
@@ -102,6 +104,19 @@ async def history(session: AsyncSession, dossier_id: uuid.UUID) -> list[DossierA
         .order_by(DossierAction.id)
     )
     return list((await session.scalars(query)).all())
+
+
+async def procedure_as_received(session: AsyncSession, dossier: Dossier) -> Procedure:
+    """The procedure's rules in the version the dossier was submitted under, not today's: a
+    later change of the catalogue must not move its deadline or its fee. Not added to the session."""
+    version = await session.get(
+        ProcedureVersion, (dossier.procedure_key, dossier.procedure_version)
+    )
+    if version is None:
+        current = await session.get(Procedure, dossier.procedure_key)
+        assert current is not None
+        return current
+    return Procedure(**{**procedure_row(version.data), "version": version.version})
 
 
 async def procedures_by_key(session: AsyncSession, keys: set[str]) -> dict[str, Procedure]:

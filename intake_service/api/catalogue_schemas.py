@@ -1,0 +1,151 @@
+"""Bodies of the catalogue and unit administration routes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+OnlineKind = Literal["full", "partial", "none"]
+AgencyKind = Literal[
+    "one_stop_desk",
+    "public_service_centre",
+    "department",
+    "specialist_office",
+    "commune_justice",
+    "land_registration_office",
+    "tax_authority",
+    "police",
+    "social_insurance",
+    "other",
+]
+
+
+class Processing(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    working_days: float = Field(ge=0, le=365, description="thời hạn giải quyết (ngày làm việc)")
+    working_hours: float | None = Field(None, ge=0, le=2000, description="thời hạn tính theo giờ")
+    same_day: bool = False
+    same_day_cutoff: str | None = Field(None, pattern=r"^\d{2}:\d{2}$")
+
+
+class Fee(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    name: str = Field(min_length=1, max_length=300)
+    amount_vnd: int | None = Field(None, ge=0)
+    online_amount_vnd: int | None = Field(None, ge=0)
+
+
+class ProcedureIn(BaseModel):
+    """Một thủ tục hành chính trong danh mục."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "key": "dang-ky-tam-tru",
+                    "code": "1.004194",
+                    "name": "Đăng ký tạm trú",
+                    "name_en": "Temporary residence registration",
+                    "field": "Đăng ký, quản lý cư trú",
+                    "level": "commune",
+                    "online": "full",
+                    "processing": {"working_days": 3},
+                    "fees": [
+                        {
+                            "name": "Lệ phí đăng ký tạm trú",
+                            "amount_vnd": 15000,
+                            "online_amount_vnd": 7000,
+                        }
+                    ],
+                    "components": [
+                        "Tờ khai thay đổi thông tin cư trú",
+                        "Giấy tờ chứng minh chỗ ở hợp pháp",
+                    ],
+                    "result": "Cập nhật Cơ sở dữ liệu về cư trú",
+                }
+            ]
+        },
+    )
+
+    key: str = Field(
+        pattern=r"^[a-z0-9][a-z0-9-]{1,126}$", description="mã định danh ổn định trong hệ thống"
+    )
+    code: str | None = Field(
+        None, pattern=r"^\d\.\d{6}$", description="mã TTHC quốc gia, ví dụ 1.004194"
+    )
+    name: str = Field(min_length=3, max_length=500)
+    name_en: str | None = Field(None, max_length=500)
+    field: str = Field(min_length=1, max_length=200, description="lĩnh vực")
+    level: str = Field(min_length=1, max_length=32, description="cấp giải quyết")
+    online: OnlineKind = Field(description="dịch vụ công trực tuyến: toàn trình, một phần, không")
+    processing: Processing
+    fees: list[Fee] = Field(default_factory=list, max_length=50)
+    components: list[str] = Field(
+        default_factory=list, max_length=100, description="thành phần hồ sơ"
+    )
+    result: str | None = Field(None, max_length=500, description="kết quả giải quyết")
+    route: list[dict[str, Any]] | None = Field(None, description="quy trình liên thông (các bước)")
+    members: list[str] | None = None
+    source: str | None = Field(None, max_length=500, description="căn cứ pháp lý")
+
+
+class ProcedureDetail(BaseModel):
+    key: str
+    version: int
+    data: dict[str, Any]
+    created_by: str | None
+    created_at: dt.datetime
+
+
+class UnitIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"code": "26734", "name": "Phường Sài Gòn", "level": "commune", "parent_code": "79"}
+            ]
+        },
+    )
+
+    code: str = Field(pattern=r"^\d{2,5}$", description="mã đơn vị hành chính")
+    name: str = Field(min_length=2, max_length=200)
+    level: str = Field(
+        pattern=r"^(province|district|commune)$", description="cấp: tỉnh, huyện (trước 2025), xã"
+    )
+    parent_code: str | None = Field(None, pattern=r"^\d{2,5}$")
+
+
+class AgencyIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "code": "vpdkdd-cn-nghiloc",
+                    "name": "Chi nhánh Văn phòng Đăng ký đất đai Nghi Lộc",
+                    "kind": "land_registration_office",
+                    "unit_code": "40",
+                }
+            ]
+        },
+    )
+
+    code: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")
+    name: str = Field(min_length=2, max_length=300)
+    kind: AgencyKind
+    unit_code: str = Field(pattern=r"^\d{2,5}$")
+
+
+class AgencyOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    code: str
+    name: str
+    kind: str
+    unit_code: str
+    retired_at: dt.datetime | None
