@@ -181,6 +181,7 @@ class UnitOut(BaseModel):
     level: str
     parent_code: str | None
     path: str
+    retired_at: dt.datetime | None = None
 
 
 class ProcedureOut(BaseModel):

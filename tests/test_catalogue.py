@@ -1,0 +1,201 @@
+"""Catalogue administration over HTTP: versioned procedures published on the compacted topic,
+units and agencies retired without losing history."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from services.stack import Infrastructure, Stack
+from shared.events import topics
+from tests.support import HOAN_KIEM, Tokens, dossier_body
+
+PROBLEM = "application/problem+json"
+
+
+def procedure(key: str, days: float = 5, fee: int = 20000) -> dict[str, Any]:
+    return {
+        "key": key,
+        "code": "1.009999",
+        "name": "Thủ tục thử nghiệm cấp giấy xác nhận",
+        "field": "Thử nghiệm",
+        "level": "commune",
+        "online": "full",
+        "processing": {"working_days": days},
+        "fees": [{"name": "Lệ phí", "amount_vnd": fee}],
+        "components": ["Tờ khai", "Bản sao giấy tờ tùy thân"],
+        "result": "Giấy xác nhận",
+    }
+
+
+@pytest.fixture
+def base(stack: Stack) -> str:
+    return f"{stack.url('intake')}/v1"
+
+
+async def catalogue_messages(bootstrap: str, topic: str, key: str) -> list[dict[str, Any]]:
+    """Every message with ``key`` on the catalogue topic, read from the start of each partition
+    without a consumer group (no join round trip)."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        partitions = consumer.partitions_for_topic(topic)
+        for _ in range(50):
+            if partitions:
+                break
+            await consumer.client.force_metadata_update()  # type: ignore[attr-defined]
+            partitions = consumer.partitions_for_topic(topic)
+            await asyncio.sleep(0.1)
+        assigned = [TopicPartition(topic, p) for p in partitions or ()]
+        consumer.assign(assigned)
+        await consumer.seek_to_beginning(*assigned)
+        ends = await consumer.end_offsets(assigned)
+        found: list[dict[str, Any]] = []
+        while [tp for tp in assigned if await consumer.position(tp) < ends[tp]]:
+            batch = await consumer.getmany(timeout_ms=500)
+            for records in batch.values():
+                found.extend(
+                    orjson.loads(m.value) for m in records if m.key == key.encode() and m.value
+                )
+        return found
+    finally:
+        await consumer.stop()
+
+
+async def test_procedure_versions_keep_received_dossiers_on_their_rules(
+    http: httpx.AsyncClient,
+    base: str,
+    tokens: Tokens,
+    infra: Infrastructure,
+    namespace: str,
+) -> None:
+    key = f"thu-nghiem-{uuid.uuid4().hex[:8]}"
+    r = await http.post(f"{base}/procedures", json=procedure(key), headers=tokens.ops())
+    assert r.status_code == 201, r.text
+    assert r.headers["ETag"] == '"1"'
+
+    desk = tokens.receptionist()
+    first = await http.post(f"{base}/dossiers", json=dossier_body(key), headers=desk)
+    assert first.status_code == 201, first.text
+    assert first.json()["fee_amount_vnd"] == 20000
+
+    changed = procedure(key, days=10, fee=50000)
+    stale = await http.put(
+        f"{base}/procedures/{key}", json=changed, headers={**tokens.ops(), "If-Match": '"7"'}
+    )
+    assert stale.status_code == 412
+    assert stale.headers["content-type"] == PROBLEM
+    r = await http.put(
+        f"{base}/procedures/{key}", json=changed, headers={**tokens.ops(), "If-Match": '"1"'}
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["version"] == 2
+
+    second = await http.post(f"{base}/dossiers", json=dossier_body(key), headers=desk)
+    assert second.json()["fee_amount_vnd"] == 50000
+    # The first dossier was received under version 1: 5 working days, not 10.
+    old = (await http.get(f"{base}/dossiers/{first.json()['code']}", headers=desk)).json()
+    new = (await http.get(f"{base}/dossiers/{second.json()['code']}", headers=desk)).json()
+    assert old["appointment_at"] < new["appointment_at"]
+
+    v1 = (await http.get(f"{base}/procedures/{key}/versions/1")).json()
+    assert v1["data"]["processing"]["working_days"] == 5
+    current = await http.get(f"{base}/procedures/{key}")
+    assert current.json()["version"] == 2 and current.headers["ETag"] == '"2"'
+
+    async def both_versions() -> list[dict[str, Any]]:
+        return await catalogue_messages(
+            infra.bootstrap_servers, f"{namespace}{topics.CATALOGUE}", key
+        )
+
+    for _ in range(100):
+        messages = await both_versions()
+        if len(messages) >= 2:
+            break
+        await asyncio.sleep(0.2)
+    assert [m["version"] for m in messages] == [1, 2]
+    assert messages[-1]["processing_working_days"] == 10
+
+
+async def test_catalogue_changes_need_the_ops_role_and_valid_bodies(
+    http: httpx.AsyncClient, base: str, tokens: Tokens
+) -> None:
+    key = f"thu-nghiem-{uuid.uuid4().hex[:8]}"
+    r = await http.post(f"{base}/procedures", json=procedure(key), headers=tokens.receptionist())
+    assert r.status_code == 403
+    bad = procedure(key)
+    bad["processing"] = {"working_days": -1}
+    r = await http.post(f"{base}/procedures", json=bad, headers=tokens.ops())
+    assert r.status_code == 422 and r.headers["content-type"] == PROBLEM
+    assert (await http.get(f"{base}/procedures/{key}")).status_code == 404
+
+    assert (
+        await http.post(f"{base}/procedures", json=procedure(key), headers=tokens.ops())
+    ).status_code == 201
+    again = await http.post(f"{base}/procedures", json=procedure(key), headers=tokens.ops())
+    assert again.status_code == 409
+    no_match = await http.put(f"{base}/procedures/{key}", json=procedure(key), headers=tokens.ops())
+    assert no_match.status_code in (412, 428)
+    other = procedure(key)
+    other["key"] = "khac-han"
+    r = await http.put(
+        f"{base}/procedures/{key}", json=other, headers={**tokens.ops(), "If-Match": '"1"'}
+    )
+    assert r.status_code == 422
+
+
+async def test_units_and_agencies_are_retired_not_deleted(
+    http: httpx.AsyncClient, base: str, tokens: Tokens
+) -> None:
+    code = str(90000 + uuid.uuid4().int % 9999)
+    unit = {"code": code, "name": "Phường Thử Nghiệm", "level": "commune", "parent_code": "01"}
+    r = await http.post(f"{base}/units", json=unit, headers=tokens.ops())
+    assert r.status_code == 201, r.text
+    assert r.json()["path"] == f"01.{code}"
+
+    agency = {
+        "code": f"motcua-{code}",
+        "name": "Bộ phận Một cửa phường Thử Nghiệm",
+        "kind": "one_stop_desk",
+        "unit_code": code,
+    }
+    assert (
+        await http.post(f"{base}/agencies", json=agency, headers=tokens.ops())
+    ).status_code == 201
+    listed = await http.get(f"{base}/agencies", params={"unit_code": code})
+    assert [a["code"] for a in listed.json()] == [agency["code"]]
+
+    assert (await http.post(f"{base}/units/01/retire", headers=tokens.ops())).status_code == 409
+    assert (
+        await http.post(f"{base}/agencies/{agency['code']}/retire", headers=tokens.ops())
+    ).status_code == 200
+    assert (await http.get(f"{base}/agencies", params={"unit_code": code})).json() == []
+    retired = await http.post(f"{base}/units/{code}/retire", headers=tokens.ops())
+    assert retired.status_code == 200 and retired.json()["retired_at"]
+
+    children = (await http.get(f"{base}/units", params={"parent_code": "01"})).json()
+    assert code not in {u["code"] for u in children}
+    with_retired = await http.get(
+        f"{base}/units", params={"parent_code": "01", "include_retired": "true"}
+    )
+    assert code in {u["code"] for u in with_retired.json()}
+
+    # A retired unit takes no new dossiers and no new agencies.
+    r = await http.post(
+        f"{base}/dossiers",
+        json=dossier_body(unit_code=code),
+        headers=tokens.receptionist(code, f"01.{code}"),
+    )
+    assert r.status_code == 422 and r.headers["content-type"] == PROBLEM
+    agency["code"] = f"tuphap-{code}"
+    assert (
+        await http.post(f"{base}/agencies", json=agency, headers=tokens.ops())
+    ).status_code == 422
+    assert (await http.post(f"{base}/units", json=unit, headers=tokens.ops())).status_code == 409
+    assert HOAN_KIEM in {u["code"] for u in children}
