@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Response
+from fastapi import APIRouter, Depends, Header, Path, Query, Response
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -72,7 +72,10 @@ async def get_procedure(key: str, session: Session, response: Response) -> Proce
     description="Một phiên bản của thủ tục: quy định mà hồ sơ tiếp nhận theo phiên bản đó phải tuân theo.",
 )
 async def get_procedure_version(
-    key: str, version: int, session: Session, response: Response
+    key: str,
+    version: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    session: Session,
+    response: Response,
 ) -> ProcedureDetail:
     row = await session.get(ProcedureVersion, (key, version))
     if row is None:
