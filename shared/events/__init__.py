@@ -2,7 +2,7 @@
 
 from shared.events import topics
 from shared.events.base import EVENT_TYPES, Event
-from shared.events.cases import CaseOpened
+from shared.events.cases import CaseOpened, CaseResolved
 from shared.events.dossiers import (
     DossierEvent,
     DossierReceived,
@@ -20,6 +20,7 @@ from shared.events.payments import FeeRequested
 __all__ = [
     "EVENT_TYPES",
     "CaseOpened",
+    "CaseResolved",
     "DossierEvent",
     "DossierReceived",
     "DossierRefused",
