@@ -11,6 +11,7 @@ from intake_service.seed.loader import load_reference_data
 from services.registry import SERVICES
 from shared.db.engine import asyncpg_dsn
 from shared.db.migrations import upgrade
+from workflow_service.seed import load_route_templates
 
 
 def with_database(url: str, name: str) -> str:
@@ -58,7 +59,9 @@ async def _seed(database_url: str) -> dict[str, int]:
     engine = create_async_engine(database_url)
     try:
         async with AsyncSession(engine) as session, session.begin():
-            return await load_reference_data(session)
+            loaded = await load_reference_data(session)
+            loaded["route_templates"] = await load_route_templates(session)
+            return loaded
     finally:
         await engine.dispose()
 

@@ -101,6 +101,7 @@ async def _publish(session: AsyncSession, runtime: Runtime, row: dict, version: 
             version=version,
             processing_working_days=row["processing_working_days"],
             fee_amount_vnd=fee_amount(row["data"].get("fees", []), "direct"),
+            route=row["data"].get("route"),
         ),
         subject=row["key"],
     )

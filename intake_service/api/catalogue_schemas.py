@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from shared.routes import InvalidRoute, RouteTemplate
 
 OnlineKind = Literal["full", "partial", "none"]
 AgencyKind = Literal[
@@ -92,6 +94,18 @@ class ProcedureIn(BaseModel):
     route: list[dict[str, Any]] | None = Field(None, description="quy trình liên thông (các bước)")
     members: list[str] | None = None
     source: str | None = Field(None, max_length=500, description="căn cứ pháp lý")
+
+    @field_validator("route")
+    @classmethod
+    def _route_is_followable(
+        cls, route: list[dict[str, Any]] | None
+    ) -> list[dict[str, Any]] | None:
+        if route is None:
+            return None
+        try:
+            return RouteTemplate.from_dicts("check", 1, route).to_dicts()
+        except InvalidRoute as exc:
+            raise ValueError(f"route: {exc}") from exc
 
 
 class ProcedureDetail(BaseModel):

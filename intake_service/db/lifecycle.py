@@ -112,6 +112,8 @@ async def apply(
             processing_working_days=procedure.processing_working_days,
             fee_amount_vnd=d.fee_amount_vnd,
             applicant_name=d.applicant["name"],
+            procedure_key=d.procedure_key,
+            procedure_version=d.procedure_version,
         )
     elif action == Action.request_supplement:
         event = DossierSupplementRequested(**common, items=items or [])  # type: ignore[arg-type]

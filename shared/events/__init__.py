@@ -2,9 +2,21 @@
 
 from shared.events import topics
 from shared.events.base import EVENT_TYPES, Event
-from shared.events.cases import CaseOpened, CaseResolved
+from shared.events.calendar import CalendarChanged
+from shared.events.cases import (
+    CaseOpened,
+    CaseOverdue,
+    CasePaused,
+    CaseResolved,
+    CaseResumed,
+    StepAssigned,
+    StepCompleted,
+    StepOverdue,
+)
 from shared.events.dossiers import (
+    DossierDigitised,
     DossierEvent,
+    DossierRated,
     DossierReceived,
     DossierRefused,
     DossierReturned,
@@ -19,9 +31,15 @@ from shared.events.payments import FeeRequested
 
 __all__ = [
     "EVENT_TYPES",
+    "CalendarChanged",
     "CaseOpened",
+    "CaseOverdue",
+    "CasePaused",
     "CaseResolved",
+    "CaseResumed",
+    "DossierDigitised",
     "DossierEvent",
+    "DossierRated",
     "DossierReceived",
     "DossierRefused",
     "DossierReturned",
@@ -34,6 +52,9 @@ __all__ = [
     "FeeRequested",
     "MalformedEvent",
     "ProcedurePublished",
+    "StepAssigned",
+    "StepCompleted",
+    "StepOverdue",
     "UnknownEventType",
     "decode",
     "topics",

@@ -45,3 +45,115 @@ class CaseResolved(Event):
     resolved_at: dt.datetime
     due_at: dt.datetime = Field(description="hạn giải quyết của hồ sơ")
     result_digitised: bool = Field(description="kết quả được cấp bản điện tử có ký số")
+
+
+class StepAssigned(Event):
+    """Chuyển bước: a step of the case is waiting at an agency (on opening, after a step is
+    completed, sent back or transferred), with its own due instant."""
+
+    event_type = "vn.motcua.step.assigned.v1"
+    topic = topics.CASES
+    summary = "A step of a case was assigned to a role in an agency, with its due instant."
+
+    case_id: uuid.UUID
+    dossier_id: uuid.UUID
+    dossier_code: str
+    unit_path: str
+    step_id: uuid.UUID
+    step: str = Field(description="tên bước trong quy trình")
+    agency_kind: str
+    agency_code: str | None
+    role: str
+    assignee: str | None = Field(None, description="cán bộ được giao (nếu chỉ định)")
+    via: Literal["open", "complete", "send_back", "transfer"]
+    reason: str | None = None
+    started_at: dt.datetime
+    due_at: dt.datetime = Field(description="hạn của bước")
+
+
+class StepCompleted(Event):
+    """A step ended (completed, sent back, transferred or closed with the case) early, on time
+    or late against its own due instant; the dossier is judged on the case's total."""
+
+    event_type = "vn.motcua.step.completed.v1"
+    topic = topics.CASES
+    summary = "A step of a case ended, with how it stood against its due instant."
+
+    case_id: uuid.UUID
+    dossier_id: uuid.UUID
+    unit_path: str
+    step_id: uuid.UUID
+    step: str
+    agency_code: str | None
+    outcome: Literal["done", "sent_back", "transferred", "closed"]
+    finished_by: str
+    finished_at: dt.datetime
+    due_at: dt.datetime
+    timeliness: Literal["early", "on_time", "late"]
+
+
+class CasePaused(Event):
+    """Tạm dừng tính thời gian: a supplement or a financial obligation was requested."""
+
+    event_type = "vn.motcua.case.paused.v1"
+    topic = topics.CASES
+    summary = "A case's clock stopped for a supplement or a financial obligation."
+
+    case_id: uuid.UUID
+    dossier_id: uuid.UUID
+    dossier_code: str
+    unit_path: str
+    reason: Literal["supplement", "financial_obligation"]
+    detail: str = Field(description="nội dung yêu cầu bổ sung hoặc nghĩa vụ tài chính")
+    amount_vnd: int | None = Field(None, ge=0, description="số tiền nghĩa vụ tài chính")
+    paused_at: dt.datetime
+
+
+class CaseResumed(Event):
+    """The clock runs again; the due instants moved by the paused working time."""
+
+    event_type = "vn.motcua.case.resumed.v1"
+    topic = topics.CASES
+    summary = "A paused case resumed; its due instants moved by the paused office time."
+
+    case_id: uuid.UUID
+    dossier_id: uuid.UUID
+    unit_path: str
+    resumed_at: dt.datetime
+    paused_for_seconds: float
+    due_at: dt.datetime = Field(description="hạn giải quyết mới của hồ sơ")
+
+
+class StepOverdue(Event):
+    """Bước quá hạn: fired by the durable timer at the step's due instant; the supervisor of
+    the agency is told."""
+
+    event_type = "vn.motcua.step.overdue.v1"
+    topic = topics.CASES
+    summary = "A step passed its due instant without being finished."
+
+    case_id: uuid.UUID
+    dossier_id: uuid.UUID
+    dossier_code: str
+    unit_path: str
+    step_id: uuid.UUID
+    step: str
+    agency_code: str | None
+    claimed_by: str | None
+    due_at: dt.datetime
+    fired_at: dt.datetime
+
+
+class CaseOverdue(Event):
+    """Hồ sơ quá hạn: the case passed its appointment without a result."""
+
+    event_type = "vn.motcua.case.overdue.v1"
+    topic = topics.CASES
+    summary = "A case passed its due instant without being resolved."
+
+    case_id: uuid.UUID
+    dossier_id: uuid.UUID
+    dossier_code: str
+    unit_path: str
+    due_at: dt.datetime
+    fired_at: dt.datetime

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -33,6 +33,8 @@ class DossierReceived(Event):
     processing_working_days: float
     fee_amount_vnd: int = Field(ge=0, description="phí, lệ phí phải nộp")
     applicant_name: str
+    procedure_key: str | None = Field(None, description="mã thủ tục trong danh mục của hệ thống")
+    procedure_version: int | None = Field(None, description="phiên bản thủ tục khi tiếp nhận")
 
 
 class ProcedurePublished(Event):
@@ -49,6 +51,9 @@ class ProcedurePublished(Event):
     version: int
     processing_working_days: float
     fee_amount_vnd: int
+    route: list[dict[str, Any]] | None = Field(
+        None, description="quy trình liên thông: các bước, cơ quan, tỷ lệ thời gian"
+    )
 
     def partition_key(self) -> str:
         return self.procedure_key
@@ -120,3 +125,29 @@ class DossierReturned(DossierEvent):
     event_type = "vn.motcua.dossier.returned.v1"
     topic = topics.DOSSIERS
     summary = "The result was handed over to the applicant."
+
+
+class DossierDigitised(DossierEvent):
+    """Số hóa hồ sơ đầu vào: every required component of the dossier now has a digitised copy."""
+
+    event_type = "vn.motcua.dossier.digitised.v1"
+    topic = topics.DOSSIERS
+    summary = "Every required component of the dossier was digitised (input digitisation)."
+
+    components: list[str] = Field(description="thành phần hồ sơ đã số hóa")
+
+
+class DossierRated(DossierEvent):
+    """Đánh giá mức độ hài lòng: one rating of a dossier by one rating channel. ``channel`` stays
+    the submission channel; ``rating_channel`` says where the rating came from. Scores run 1 (rất
+    không hài lòng) to 5 (rất hài lòng); 4 and 5 count as satisfied."""
+
+    event_type = "vn.motcua.dossier.rated.v1"
+    topic = topics.DOSSIERS
+    summary = "A dossier was rated for satisfaction (online, QR code at the desk, or survey)."
+
+    rating_channel: Literal["online", "qr", "survey"] = Field(
+        description="kênh đánh giá: trực tuyến, mã QR tại quầy, hệ thống khảo sát"
+    )
+    score: int = Field(ge=1, le=5, description="điểm 1 (rất không hài lòng) … 5 (rất hài lòng)")
+    satisfied: bool = Field(description="hài lòng (điểm 4 hoặc 5)")

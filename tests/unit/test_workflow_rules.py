@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from shared.calendar import VN_TZ, WorkingCalendar
 from workflow_service.domain import cases as c
 from workflow_service.domain.deadlines import Timeliness, after_pause, step_due, timeliness
-from workflow_service.domain.routes import InvalidRoute, RouteTemplate
+from shared.routes import InvalidRoute, RouteTemplate
 
 SEED = Path(__file__).resolve().parents[2] / "intake_service" / "seed" / "procedures.json"
 

@@ -5,8 +5,21 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import BigInteger, DateTime, ForeignKey, Identity, Integer, String, Text, func
-from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    String,
+    Text,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.db import schema_metadata
@@ -36,6 +49,15 @@ class Case(Base):
     opened_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     due_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     version: Mapped[int] = mapped_column(Integer, default=1)
+    procedure_key: Mapped[str | None] = mapped_column(String(128))
+    route_version: Mapped[int | None] = mapped_column(Integer)
+    processing_working_days: Mapped[float | None] = mapped_column(Float)
+    received_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    paused_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    pause_reason: Mapped[str | None] = mapped_column(String(32))
+    current_step_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    timeliness: Mapped[str | None] = mapped_column(String(16))
 
 
 class CaseAction(Base):
@@ -50,3 +72,86 @@ class CaseAction(Base):
     actor: Mapped[str] = mapped_column(Text)
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     note: Mapped[str | None] = mapped_column(Text)
+    step_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    role: Mapped[str | None] = mapped_column(String(32))
+    agency_code: Mapped[str | None] = mapped_column(String(64))
+
+
+class RouteTemplateRow(Base):
+    """Every version of a procedure's route; a case keeps the version it was opened with."""
+
+    __tablename__ = "route_templates"
+    procedure_key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    steps: Mapped[list] = mapped_column(JSONB)
+    created_by: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+
+class Step(Base):
+    """One passage of a case through one step of its route, at one agency. Sending back or
+    transferring ends this row and starts a new one, so the history stays whole."""
+
+    __tablename__ = "steps"
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(64))
+    agency_kind: Mapped[str] = mapped_column(String(40))
+    agency_code: Mapped[str | None] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(32))
+    unit_path: Mapped[str] = mapped_column(Text)
+    assignee: Mapped[str | None] = mapped_column(Text)
+    claimed_by: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))
+    share: Mapped[float] = mapped_column(Float)
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    due_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    timeliness: Mapped[str | None] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        # Work queues: open steps of an agency or role, soonest due first.
+        Index(
+            "ix_steps_open_queue",
+            "agency_kind",
+            "role",
+            "due_at",
+            "id",
+            postgresql_where=text("status IN ('waiting', 'in_progress')"),
+        ),
+    )
+
+
+class Timer(Base):
+    """A durable deadline: fired once by whichever workflow process claims it first."""
+
+    __tablename__ = "timers"
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), index=True)
+    step_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    kind: Mapped[str] = mapped_column(String(16))
+    due_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    # A paused case's timers wait; on resume they get new due instants.
+    suspended: Mapped[bool] = mapped_column(Boolean, default=False)
+    fired_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        Index(
+            "ix_timers_pending_due",
+            "due_at",
+            postgresql_where=text("fired_at IS NULL AND NOT suspended"),
+        ),
+    )
+
+
+class CalendarYearRow(Base):
+    """The working calendar of a year as intake last published it."""
+
+    __tablename__ = "calendar_years"
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    entries: Mapped[list] = mapped_column(JSONB)
+    changed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

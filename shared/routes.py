@@ -97,7 +97,7 @@ class RouteTemplate:
     ) -> RouteTemplate:
         try:
             parsed = tuple(StepTemplate.from_dict(s) for s in steps)
-        except (KeyError, TypeError, ValueError) as exc:
+        except (AttributeError, KeyError, TypeError, ValueError) as exc:
             raise InvalidRoute(f"malformed step: {exc}") from exc
         return cls(procedure_key, version, parsed)
 

@@ -1,0 +1,106 @@
+"""Queries and writes of documents (thành phần hồ sơ) and the blobs that hold their bytes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from sqlalchemy import exists, or_, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from intake_service.db.models import Blob, Document, Dossier
+from intake_service.db.repository import visible_to
+from intake_service.domain.documents import DocumentFacts
+from shared.auth import Principal
+
+
+def facts(document: Document) -> DocumentFacts:
+    return DocumentFacts(
+        component=document.component,
+        kind=document.kind,
+        applicant_id_number=document.applicant_id_number,
+        digitised=document.digitised,
+        valid_until=document.valid_until,
+    )
+
+
+async def record_blob(session: AsyncSession, sha256: str, size: int, content_type: str) -> None:
+    """Note the blob once; the first upload's content type stays with the bytes."""
+    await session.execute(
+        pg_insert(Blob)
+        .values(sha256=sha256, size=size, content_type=content_type)
+        .on_conflict_do_nothing(index_elements=[Blob.sha256])
+    )
+
+
+async def documents_of(session: AsyncSession, dossier_id: uuid.UUID) -> list[Document]:
+    query = (
+        select(Document)
+        .where(Document.dossier_id == dossier_id)
+        .order_by(Document.created_at, Document.id)
+    )
+    return list((await session.scalars(query)).all())
+
+
+async def visible_document(
+    session: AsyncSession, document_id: uuid.UUID, principal: Principal, *, for_update: bool = False
+) -> tuple[Document, Dossier] | None:
+    """The document with its dossier, when the dossier is visible to ``principal``."""
+    query = (
+        select(Document, Dossier)
+        .join(Dossier, Dossier.id == Document.dossier_id)
+        .where(Document.id == document_id, visible_to(principal))
+    )
+    if for_update:
+        # The dossier's row is the lock every document change of that dossier takes, so two
+        # changes never both miss the moment the dossier becomes input-digitised.
+        query = query.with_for_update(of=Dossier)
+    row = (await session.execute(query)).one_or_none()
+    return (row[0], row[1]) if row is not None else None
+
+
+async def document_with_blob(
+    session: AsyncSession, document_id: uuid.UUID, principal: Principal
+) -> tuple[Document, Blob | None] | None:
+    query = (
+        select(Document, Blob)
+        .join(Dossier, Dossier.id == Document.dossier_id)
+        .outerjoin(Blob, Blob.sha256 == Document.sha256)
+        .where(Document.id == document_id, visible_to(principal))
+    )
+    row = (await session.execute(query)).one_or_none()
+    return (row[0], row[1]) if row is not None else None
+
+
+async def document_by_id(session: AsyncSession, document_id: uuid.UUID) -> Document | None:
+    return await session.get(Document, document_id)
+
+
+async def reusable_documents(
+    session: AsyncSession,
+    applicant_id_number: str,
+    kind: str | None,
+    today: dt.date,
+    limit: int,
+) -> list[Document]:
+    """Digitised, unexpired documents of the applicant, newest first."""
+    query = select(Document).where(
+        Document.applicant_id_number == applicant_id_number,
+        Document.digitised.is_(True),
+        or_(Document.valid_until.is_(None), Document.valid_until >= today),
+    )
+    if kind:
+        query = query.where(Document.kind == kind)
+    query = query.order_by(Document.created_at.desc(), Document.id).limit(limit)
+    return list((await session.scalars(query)).all())
+
+
+async def has_visible_dossier_of(
+    session: AsyncSession, applicant_id_number: str, principal: Principal
+) -> bool:
+    """An officer sees an applicant's documents only while handling one of their dossiers."""
+    query = select(
+        exists().where(Dossier.applicant_id_number == applicant_id_number, visible_to(principal))
+    )
+    return bool(await session.scalar(query))
