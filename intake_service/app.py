@@ -7,12 +7,14 @@ from typing import Any
 from fastapi import FastAPI
 
 from intake_service.api import (
+    calendar,
     catalogue,
     documents,
     dossiers,
     integration,
     lookup,
     ratings,
+    slips,
     transitions,
 )
 from intake_service.db.models import MESSAGING
@@ -46,10 +48,12 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
             transitions.router,
             documents.router,
             ratings.router,
+            slips.router,
             dossiers.router,
             lookup.router,
             integration.router,
             catalogue.router,
+            calendar.router,
         ],
         openapi_tags=[
             {"name": "dossiers", "description": "Hồ sơ: nộp, xem, danh sách"},
@@ -58,6 +62,11 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
                 "description": "Tiếp nhận, yêu cầu bổ sung, từ chối, rút, trả kết quả",
             },
             {"name": "catalogue", "description": "Danh mục thủ tục và đơn vị hành chính"},
+            {
+                "name": "dossier slips",
+                "description": "Phiếu tiếp nhận, yêu cầu bổ sung, từ chối (JSON, PDF)",
+            },
+            {"name": "calendar", "description": "Lịch làm việc: ngày lễ, nghỉ bù, làm việc bù"},
         ],
     )
 

@@ -127,6 +127,24 @@ def unauthorized(detail: str | None = None) -> Problem:
     )
 
 
+def expected_version(if_match: str | None) -> int:
+    """The version an ``If-Match`` header names: 428 when absent, 412 when it is no version of
+    ours (it can then match nothing)."""
+    if not if_match:
+        raise Problem(
+            428,
+            "precondition-required",
+            "If-Match is required",
+            "Thiếu tiêu đề If-Match",
+            detail="Send the ETag you read with the resource, so two officers never overwrite each other",
+            detail_vi="Gửi ETag nhận được khi đọc để tránh hai người cùng sửa",
+        )
+    raw = if_match.strip().removeprefix("W/").strip('"')
+    if not raw.isdigit():
+        raise precondition_failed()
+    return int(raw)
+
+
 def conflict(detail: str, detail_vi: str) -> Problem:
     return Problem(
         409, "conflict", "Conflict", "Xung đột trạng thái", detail=detail, detail_vi=detail_vi
@@ -157,6 +175,15 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
         422: "Validation error — dữ liệu không hợp lệ",
         500: "Internal error — lỗi hệ thống",
     }.items()
+}
+
+# Only for routes that limit how often they may be called (public lookup, QR ratings).
+RATE_LIMITED_RESPONSES: dict[int | str, dict[str, Any]] = {
+    429: {
+        "model": ProblemModel,
+        "description": "Too many requests — vượt quá số lần cho phép, thử lại sau Retry-After giây",
+        "content": _PROBLEM_CONTENT,
+    }
 }
 
 # Templates use pydantic's error context, so a Vietnamese reader gets the same limits the

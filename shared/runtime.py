@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import structlog
@@ -33,6 +33,8 @@ class Runtime:
     outbox: Outbox
     relay: OutboxRelay
     consumer: ConsumerRunner | None
+    # Loops a service runs beside relay and consumer (workflow's deadline timers).
+    workers: Sequence[Callable[[Runtime], Awaitable[None]]] = ()
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _kafka: AIOKafkaClient | None = None
 
@@ -43,6 +45,7 @@ class Runtime:
         tables: MessagingTables,
         handlers: Callable[[Outbox], dict[str, Handler]] | None = None,
         topics: Iterable[str] = (),
+        workers: Sequence[Callable[[Runtime], Awaitable[None]]] = (),
     ) -> Runtime:
         """``handlers`` is given the service's outbox, so the events a handler causes are written
         in the same transaction that applies the event it consumed."""
@@ -69,12 +72,17 @@ class Runtime:
             outbox=outbox,
             relay=OutboxRelay(settings, tables),
             consumer=consumer,
+            workers=workers,
         )
 
     async def start(self) -> None:
         self._tasks.append(asyncio.create_task(self.relay.run(), name="outbox-relay"))
         if self.consumer is not None and self.settings.consumers_enabled:
             self._tasks.append(asyncio.create_task(self.consumer.run(), name="consumer"))
+        for worker in self.workers:
+            self._tasks.append(
+                asyncio.create_task(worker(self), name=getattr(worker, "__name__", "worker"))
+            )
 
     async def stop(self) -> None:
         for task in self._tasks:

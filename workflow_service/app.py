@@ -9,34 +9,64 @@ from fastapi import FastAPI
 from shared.app import create_service_app
 from shared.events import topics
 from shared.runtime import Runtime
-from workflow_service.api import cases
+from workflow_service.api import cases, queues, routes
+from workflow_service.db.calendar import CalendarBook
 from workflow_service.db.models import MESSAGING
+from workflow_service.db.timers import run_timers
+from workflow_service.domain.cases import markdown_table
 from workflow_service.events.handlers import make_handlers
 from workflow_service.settings import WorkflowSettings
 
-DESCRIPTION = """
+DESCRIPTION = f"""
 Giải quyết hồ sơ liên thông: mở hồ sơ xử lý khi hồ sơ được tiếp nhận, chuyển bước giữa các cơ
 quan với thời hạn từng bước, tạm dừng, trả kết quả.
 
 Inter-agency processing: a case per received dossier, routed between agencies with a deadline per
-step.
+step; durable timers announce overdue steps and cases.
+
+Actions on a case (`POST /v1/cases/{{id}}/{{action}}` with `If-Match`) — "the step role" is the
+role the current step's route template names:
+
+{markdown_table()}
 """
 
 
 def create_app(settings: WorkflowSettings | None = None) -> FastAPI:
     settings = settings or WorkflowSettings()
+    book = CalendarBook(ttl=settings.calendar_cache_ttl_s)
 
-    return create_service_app(
+    async def timers(runtime: Runtime) -> None:
+        await run_timers(
+            runtime.sessionmaker,
+            runtime.outbox,
+            interval_s=settings.timer_poll_interval_s,
+            batch=settings.timer_batch_size,
+        )
+
+    def build_runtime() -> Runtime:
+        return Runtime.build(
+            settings,
+            MESSAGING,
+            lambda outbox: make_handlers(outbox, book),
+            [topics.DOSSIERS, topics.PAYMENTS, topics.CATALOGUE],
+            workers=[timers] if settings.timers_enabled else [],
+        )
+
+    app = create_service_app(
         settings,
-        lambda: Runtime.build(
-            settings, MESSAGING, make_handlers, [topics.DOSSIERS, topics.PAYMENTS]
-        ),
+        build_runtime,
         title="Một Cửa — Workflow (Giải quyết liên thông)",
         description=DESCRIPTION,
         version="0.1.0",
-        routers=[cases.router],
-        openapi_tags=[{"name": "cases", "description": "Hồ sơ xử lý"}],
+        routers=[queues.router, routes.router, cases.router],
+        openapi_tags=[
+            {"name": "cases", "description": "Hồ sơ xử lý: các bước, thao tác, phiếu kiểm soát"},
+            {"name": "work queues", "description": "Danh sách việc của cán bộ, vai trò, cơ quan"},
+            {"name": "routes", "description": "Quy trình liên thông theo thủ tục"},
+        ],
     )
+    app.state.calendar_book = book
+    return app
 
 
 def __getattr__(name: str) -> Any:

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import base64
-import datetime as dt
 import hashlib
 import uuid
 from typing import Annotated
 
 import orjson
 from fastapi import APIRouter, Depends, Header, Query, Response
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from intake_service.api import external_ids
+from intake_service.api.calendar import ReceptionCalendar
 from intake_service.api.schemas import ActionOut, DossierCreate, DossierOut, DossierPage
 from intake_service.db import lifecycle, repository
 from intake_service.db.models import Dossier, DossierAction, IdempotencyKey, Procedure
@@ -20,8 +21,10 @@ from intake_service.domain.fees import fee_amount
 from intake_service.domain.lifecycle import STATUS_LABELS_VI, Action, DossierStatus
 from intake_service.domain.reception import SUBMITTING_ROLES, may_submit_at
 from shared.auth import Principal, current_principal, require_roles
-from shared.calendar import VN_TZ, WorkingCalendar
+from shared.calendar import VN_TZ
+from shared.clock import Now
 from shared.errors import PROBLEM_RESPONSES, Problem, forbidden, not_found
+from shared.pagination import decode_cursor, encode_cursor
 from shared.runtime import Runtime, db_session, runtime_of
 
 router = APIRouter(prefix="/v1/dossiers", tags=["dossiers"], responses=PROBLEM_RESPONSES)
@@ -48,6 +51,8 @@ def dossier_out(
         case_id=d.case_id,
         fee_request_id=d.fee_request_id,
         version=d.version,
+        source_system=d.source_system,
+        external_id=d.external_id,
         history=[ActionOut.model_validate(a) for a in history] if history is not None else None,
     )
 
@@ -91,6 +96,14 @@ async def _replay(
     return dossier_out(existing, procedure)
 
 
+def _replay_external(existing: Dossier, procedure: Procedure, response: Response) -> DossierOut:
+    """A repeat by external id: the existing dossier, as 200 rather than 201 (nothing created)."""
+    response.status_code = 200
+    response.headers["ETag"] = f'"{existing.version}"'
+    response.headers["Location"] = f"/v1/dossiers/{existing.code}"
+    return dossier_out(existing, procedure)
+
+
 def _request_hash(body: DossierCreate) -> str:
     return hashlib.sha256(
         orjson.dumps(body.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)
@@ -117,6 +130,8 @@ async def submit_dossier(
     principal: Annotated[Principal, Depends(require_roles(*SUBMITTING_ROLES))],
     session: Annotated[AsyncSession, Depends(db_session)],
     runtime: Annotated[Runtime, Depends(runtime_of)],
+    now: Now,
+    calendar: ReceptionCalendar,
     idempotency_key: Annotated[
         str | None, Header(max_length=200, description="khóa chống gửi trùng")
     ] = None,
@@ -139,55 +154,69 @@ async def submit_dossier(
             earlier = await repository.idempotency_record(session, idempotency_key, principal.sub)
             if earlier is not None:
                 return await _replay(session, earlier, request_hash, procedure, response)
+        repeated = await external_ids.earlier_submission(session, principal, body)
+        if repeated is not None:
+            return _replay_external(repeated, procedure, response)
 
-    now = dt.datetime.now(dt.UTC)
     today = now.astimezone(VN_TZ).date()
     seq = await repository.next_sequence(runtime.sessionmaker, unit.code, today)
     fee = fee_amount(procedure.data.get("fees", []), body.channel)
-    calendar = WorkingCalendar()
     dossier_id = uuid.uuid4()
 
     receive_now = body.receive_now if body.receive_now is not None else body.channel == "direct"
     if receive_now and not principal.has_role("receptionist"):
         raise forbidden("only a receptionist receives a dossier on the spot")
 
-    async with session.begin():
-        if idempotency_key:
-            earlier = await repository.claim_idempotency_key(
-                session, idempotency_key, principal.sub, request_hash, dossier_id
+    try:
+        async with session.begin():
+            if idempotency_key:
+                earlier = await repository.claim_idempotency_key(
+                    session, idempotency_key, principal.sub, request_hash, dossier_id
+                )
+                if earlier is not None:  # a concurrent retry won the race
+                    return await _replay(session, earlier, request_hash, procedure, response)
+            dossier = Dossier(
+                id=dossier_id,
+                code=dossier_code(unit.code, today, seq),
+                procedure_key=procedure.key,
+                procedure_version=procedure.version,
+                unit_code=unit.code,
+                unit_path=unit.path,
+                channel=body.channel,
+                status=None,
+                applicant=body.applicant.model_dump(mode="json"),
+                applicant_id_number=body.applicant.id_number,
+                source_system=external_ids.source_system_of(body, principal),
+                external_id=body.external_id,
+                submitted_by=principal.sub,
+                fee_amount_vnd=fee,
+                version=0,
             )
-            if earlier is not None:  # a concurrent retry won the race
-                return await _replay(session, earlier, request_hash, procedure, response)
-        dossier = Dossier(
-            id=dossier_id,
-            code=dossier_code(unit.code, today, seq),
-            procedure_key=procedure.key,
-            procedure_version=procedure.version,
-            unit_code=unit.code,
-            unit_path=unit.path,
-            channel=body.channel,
-            status=None,
-            applicant=body.applicant.model_dump(mode="json"),
-            applicant_id_number=body.applicant.id_number,
-            submitted_by=principal.sub,
-            fee_amount_vnd=fee,
-            version=0,
-        )
-        lifecycle.record(session, dossier, "submit", DossierStatus.submitted, principal, now)
-        session.add(dossier)
-        await lifecycle.submitted(session, runtime.outbox, dossier, procedure, principal, now)
-        if receive_now:
-            await lifecycle.apply(
-                session,
-                runtime.outbox,
-                calendar,
-                dossier,
-                procedure,
-                Action.receive,
-                DossierStatus.received,
-                principal,
-                now,
-            )
+            lifecycle.record(session, dossier, "submit", DossierStatus.submitted, principal, now)
+            session.add(dossier)
+            await lifecycle.submitted(session, runtime.outbox, dossier, procedure, principal, now)
+            if receive_now:
+                await lifecycle.apply(
+                    session,
+                    runtime.outbox,
+                    calendar,
+                    dossier,
+                    procedure,
+                    Action.receive,
+                    DossierStatus.received,
+                    principal,
+                    now,
+                )
+    except IntegrityError as exc:
+        # A concurrent submission with the same external id won the unique constraint.
+        if not external_ids.is_external_id_race(exc):
+            raise
+        async with session.begin():
+            repeated = await external_ids.earlier_submission(session, principal, body)
+            await session.refresh(procedure)  # the rollback expired it
+        if repeated is None:
+            raise
+        return _replay_external(repeated, procedure, response)
     response.headers["ETag"] = f'"{dossier.version}"'
     response.headers["Location"] = f"/v1/dossiers/{dossier.code}"
     return dossier_out(dossier, procedure)
@@ -215,20 +244,6 @@ async def get_dossier(
     return dossier_out(dossier, procedure, actions)
 
 
-def _decode_cursor(cursor: str) -> tuple[dt.datetime, uuid.UUID]:
-    try:
-        at, _, ident = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
-        return dt.datetime.fromisoformat(at), uuid.UUID(ident)
-    except ValueError as exc:
-        raise Problem(
-            400, "bad-cursor", "Invalid cursor", "Con trỏ phân trang không hợp lệ"
-        ) from exc
-
-
-def _encode_cursor(d: Dossier) -> str:
-    return base64.urlsafe_b64encode(f"{d.created_at.isoformat()}|{d.id}".encode()).decode()
-
-
 @router.get(
     "",
     response_model=DossierPage,
@@ -242,10 +257,13 @@ async def list_dossiers(
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     status: Annotated[DossierStatus | None, Query(description="lọc theo trạng thái")] = None,
 ) -> DossierPage:
-    after = _decode_cursor(cursor) if cursor else None
+    after = decode_cursor(cursor) if cursor else None
     rows = await repository.list_dossiers(session, principal, limit + 1, after, status)
     procedures = await repository.procedures_by_key(session, {d.procedure_key for d in rows})
     items = [dossier_out(d, procedures[d.procedure_key]) for d in rows[:limit]]
     return DossierPage(
-        items=items, next_cursor=_encode_cursor(rows[limit - 1]) if len(rows) > limit else None
+        items=items,
+        next_cursor=encode_cursor(rows[limit - 1].created_at, rows[limit - 1].id)
+        if len(rows) > limit
+        else None,
     )

@@ -71,6 +71,17 @@ class DossierCreate(BaseModel):
         description="tiếp nhận ngay (cán bộ đã kiểm tra tại quầy); mặc định: có với kênh trực tiếp, "
         "không với các kênh khác (hồ sơ chờ kiểm tra)",
     )
+    source_system: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z0-9._:-]{1,64}$",
+        description="hệ thống gửi hồ sơ (LGSP, NGSP, bưu điện); mặc định là tài khoản tích hợp",
+    )
+    external_id: str | None = Field(
+        None,
+        min_length=1,
+        max_length=128,
+        description="mã hồ sơ ở hệ thống gửi; gửi lại cùng mã nhận lại hồ sơ đã tạo (200)",
+    )
 
 
 class SupplementItem(BaseModel):
@@ -165,6 +176,8 @@ class DossierOut(BaseModel):
     case_id: uuid.UUID | None
     fee_request_id: uuid.UUID | None
     version: int
+    source_system: str | None = Field(None, description="hệ thống gửi hồ sơ (tích hợp)")
+    external_id: str | None = Field(None, description="mã hồ sơ ở hệ thống gửi")
     history: list[ActionOut] | None = None
 
 

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Header, Response
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from intake_service.api.calendar import ReceptionCalendar
 from intake_service.api.dossiers import dossier_out
 from intake_service.api.schemas import (
     DossierOut,
@@ -33,9 +34,18 @@ from intake_service.domain.lifecycle import (
     roles_for,
     supplement_requests_exhausted,
 )
+from intake_service.domain.slips import supplement_note
 from shared.auth import Principal, current_principal
 from shared.calendar import WorkingCalendar
-from shared.errors import PROBLEM_RESPONSES, Problem, forbidden, not_found, precondition_failed
+from shared.clock import Now
+from shared.errors import (
+    PROBLEM_RESPONSES,
+    Problem,
+    expected_version,
+    forbidden,
+    not_found,
+    precondition_failed,
+)
 from shared.runtime import Runtime, db_session, runtime_of
 
 router = APIRouter(prefix="/v1/dossiers", tags=["dossier lifecycle"], responses=PROBLEM_RESPONSES)
@@ -44,22 +54,6 @@ IfMatch = Annotated[
     str | None,
     Header(description='ETag của hồ sơ khi đọc, ví dụ "3"; sai phiên bản trả 412', max_length=40),
 ]
-
-
-def _expected_version(if_match: str | None) -> int:
-    if not if_match:
-        raise Problem(
-            428,
-            "precondition-required",
-            "If-Match is required",
-            "Thiếu tiêu đề If-Match",
-            detail="Send the ETag you read with the dossier, so two officers never overwrite each other",
-            detail_vi="Gửi ETag nhận được khi đọc hồ sơ để tránh hai người cùng sửa",
-        )
-    raw = if_match.strip().removeprefix("W/").strip('"')
-    if not raw.isdigit():
-        raise precondition_failed()
-    return int(raw)
 
 
 async def _act(
@@ -71,10 +65,12 @@ async def _act(
     runtime: Runtime,
     response: Response,
     *,
+    now: dt.datetime,
+    calendar: WorkingCalendar,
     note: str | None = None,
     items: list[str] | None = None,
 ) -> DossierOut:
-    expected = _expected_version(if_match)
+    expected = expected_version(if_match)
     async with session.begin():
         dossier = await repository.dossier_by_code(session, code, principal, for_update=True)
         if dossier is None:
@@ -108,13 +104,13 @@ async def _act(
         await lifecycle.apply(
             session,
             runtime.outbox,
-            WorkingCalendar(),
+            calendar,
             dossier,
             procedure,
             action,
             target,
             principal,
-            dt.datetime.now(dt.UTC),
+            now,
             note=note,
             items=items,
         )
@@ -146,6 +142,48 @@ SessionDep = Annotated[AsyncSession, Depends(db_session)]
 RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
 
 
+class Desk:
+    """What every lifecycle action needs from the request, gathered once."""
+
+    def __init__(
+        self,
+        response: Response,
+        principal: PrincipalDep,
+        session: SessionDep,
+        runtime: RuntimeDep,
+        now: Now,
+        calendar: ReceptionCalendar,
+        if_match: IfMatch = None,
+    ) -> None:
+        self.response = response
+        self.principal = principal
+        self.session = session
+        self.runtime = runtime
+        self.now = now
+        self.calendar = calendar
+        self.if_match = if_match
+
+    async def act(
+        self, code: str, action: Action, note: str | None = None, items: list[str] | None = None
+    ) -> DossierOut:
+        return await _guarded(
+            code,
+            action,
+            self.principal,
+            self.if_match,
+            self.session,
+            self.runtime,
+            self.response,
+            now=self.now,
+            calendar=self.calendar,
+            note=note,
+            items=items,
+        )
+
+
+DeskDep = Annotated[Desk, Depends()]
+
+
 @router.get(
     "/lifecycle",
     response_model=list[TransitionOut],
@@ -174,23 +212,10 @@ async def lifecycle_table() -> list[TransitionOut]:
 )
 async def receive(
     code: str,
-    response: Response,
-    principal: PrincipalDep,
-    session: SessionDep,
-    runtime: RuntimeDep,
-    if_match: IfMatch = None,
+    desk: DeskDep,
     body: NoteBody | None = None,
 ) -> DossierOut:
-    return await _guarded(
-        code,
-        Action.receive,
-        principal,
-        if_match,
-        session,
-        runtime,
-        response,
-        note=body.note if body else None,
-    )
+    return await desk.act(code, Action.receive, note=body.note if body else None)
 
 
 @router.post(
@@ -202,22 +227,14 @@ async def receive(
 async def request_supplement(
     code: str,
     body: SupplementRequestBody,
-    response: Response,
-    principal: PrincipalDep,
-    session: SessionDep,
-    runtime: RuntimeDep,
-    if_match: IfMatch = None,
+    desk: DeskDep,
 ) -> DossierOut:
     items = [f"{i.component}: {i.reason}" for i in body.items]
-    return await _guarded(
+    # The log keeps the list with the note: the supplement-request slip is read from it.
+    return await desk.act(
         code,
         Action.request_supplement,
-        principal,
-        if_match,
-        session,
-        runtime,
-        response,
-        note=body.note,
+        note=supplement_note([(i.component, i.reason) for i in body.items], body.note),
         items=items,
     )
 
@@ -230,23 +247,10 @@ async def request_supplement(
 )
 async def supplement(
     code: str,
-    response: Response,
-    principal: PrincipalDep,
-    session: SessionDep,
-    runtime: RuntimeDep,
-    if_match: IfMatch = None,
+    desk: DeskDep,
     body: NoteBody | None = None,
 ) -> DossierOut:
-    return await _guarded(
-        code,
-        Action.supplement,
-        principal,
-        if_match,
-        session,
-        runtime,
-        response,
-        note=body.note if body else None,
-    )
+    return await desk.act(code, Action.supplement, note=body.note if body else None)
 
 
 @router.post(
@@ -258,15 +262,9 @@ async def supplement(
 async def refuse(
     code: str,
     body: ReasonBody,
-    response: Response,
-    principal: PrincipalDep,
-    session: SessionDep,
-    runtime: RuntimeDep,
-    if_match: IfMatch = None,
+    desk: DeskDep,
 ) -> DossierOut:
-    return await _guarded(
-        code, Action.refuse, principal, if_match, session, runtime, response, note=body.reason
-    )
+    return await desk.act(code, Action.refuse, note=body.reason)
 
 
 @router.post(
@@ -277,23 +275,10 @@ async def refuse(
 )
 async def withdraw(
     code: str,
-    response: Response,
-    principal: PrincipalDep,
-    session: SessionDep,
-    runtime: RuntimeDep,
-    if_match: IfMatch = None,
+    desk: DeskDep,
     body: NoteBody | None = None,
 ) -> DossierOut:
-    return await _guarded(
-        code,
-        Action.withdraw,
-        principal,
-        if_match,
-        session,
-        runtime,
-        response,
-        note=body.note if body else None,
-    )
+    return await desk.act(code, Action.withdraw, note=body.note if body else None)
 
 
 @router.post(
@@ -304,12 +289,6 @@ async def withdraw(
 )
 async def return_result(
     code: str,
-    response: Response,
-    principal: PrincipalDep,
-    session: SessionDep,
-    runtime: RuntimeDep,
-    if_match: IfMatch = None,
+    desk: DeskDep,
 ) -> DossierOut:
-    return await _guarded(
-        code, Action.return_result, principal, if_match, session, runtime, response
-    )
+    return await desk.act(code, Action.return_result)

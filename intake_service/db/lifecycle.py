@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from intake_service.db.models import Dossier, DossierAction, Procedure
 from intake_service.domain.lifecycle import Action, DossierStatus
-from intake_service.domain.reception import appointment
+from intake_service.domain.reception import appointment, same_day_cutoff
 from shared.auth import Principal
 from shared.calendar import WorkingCalendar
 from shared.events import (
@@ -98,7 +98,12 @@ async def apply(
     event: Event
     if action == Action.receive:
         d.received_at = at
-        d.appointment_at = appointment(calendar, at, procedure.processing_working_days)
+        d.appointment_at = appointment(
+            calendar,
+            at,
+            procedure.processing_working_days,
+            same_day_cutoff(procedure.data.get("processing", {})),
+        )
         event = DossierReceived(
             dossier_id=d.id,
             dossier_code=d.code,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
+from typing import Any
 
 from shared.auth import Principal
 from shared.calendar import WorkingCalendar
@@ -18,7 +20,20 @@ def may_submit_at(principal: Principal, unit_path: str, channel: str) -> bool:
     return principal.has_role("applicant") and channel == "online"
 
 
+def same_day_cutoff(processing: Mapping[str, Any]) -> dt.time | None:
+    """For procedures resolved within the day: the hour after which a dossier is resolved the
+    next working day instead ("nhận sau 15 giờ thì trả trong ngày làm việc tiếp theo")."""
+    raw = processing.get("same_day_cutoff") if processing.get("same_day") else None
+    try:
+        return dt.time.fromisoformat(raw) if raw else None
+    except (TypeError, ValueError):
+        return None
+
+
 def appointment(
-    calendar: WorkingCalendar, received_at: dt.datetime, working_days: float
+    calendar: WorkingCalendar,
+    received_at: dt.datetime,
+    working_days: float,
+    cutoff: dt.time | None = None,
 ) -> dt.datetime:
-    return calendar.add_working_days(received_at, working_days)
+    return calendar.add_working_days(received_at, working_days, cutoff=cutoff)

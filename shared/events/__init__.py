@@ -27,7 +27,7 @@ from shared.events.dossiers import (
     ProcedurePublished,
 )
 from shared.events.envelope import Envelope, MalformedEvent, UnknownEventType, decode, wrap
-from shared.events.payments import FeeRequested
+from shared.events.payments import FeeRequested, PaymentSucceeded
 
 __all__ = [
     "EVENT_TYPES",
@@ -51,6 +51,7 @@ __all__ = [
     "Event",
     "FeeRequested",
     "MalformedEvent",
+    "PaymentSucceeded",
     "ProcedurePublished",
     "StepAssigned",
     "StepCompleted",

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from intake_service.domain.applicant import is_valid_personal_id, is_valid_tax_code
 from intake_service.domain.dossier_codes import dossier_code
 from intake_service.domain.fees import fee_amount
+from intake_service.domain.reception import appointment, same_day_cutoff
 from metrics_service.domain.counting import received_increments
 from metrics_service.domain.ratios import Ratio
 from shared.calendar import VN_TZ, WorkingCalendar
@@ -151,3 +152,16 @@ def test_cloudevent_round_trip_keeps_id_type_and_data() -> None:
 def test_malformed_records_are_recognised(value: bytes, headers: list[tuple[str, bytes]]) -> None:
     with pytest.raises(MalformedEvent):
         decode(b"k", value, headers, "intake.dossiers.v1")
+
+
+def test_same_day_procedures_received_after_the_cutoff_are_due_the_next_working_day() -> None:
+    processing = {"working_days": 0, "same_day": True, "same_day_cutoff": "15:00"}
+    cutoff = same_day_cutoff(processing)
+    assert cutoff == dt.time(15, 0)
+    assert same_day_cutoff({"working_days": 3}) is None
+    calendar = WorkingCalendar()
+    friday = dt.date(2026, 11, 27)
+    before = dt.datetime.combine(friday, dt.time(14, 59), tzinfo=VN_TZ)
+    after = dt.datetime.combine(friday, dt.time(15, 1), tzinfo=VN_TZ)
+    assert appointment(calendar, before, 0, cutoff) == dt.datetime(2026, 11, 27, 17, tzinfo=VN_TZ)
+    assert appointment(calendar, after, 0, cutoff) == dt.datetime(2026, 11, 30, 17, tzinfo=VN_TZ)

@@ -11,9 +11,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from shared.calendar import VN_TZ, WorkingCalendar
+from shared.routes import InvalidRoute, RouteTemplate
 from workflow_service.domain import cases as c
 from workflow_service.domain.deadlines import Timeliness, after_pause, step_due, timeliness
-from shared.routes import InvalidRoute, RouteTemplate
 
 SEED = Path(__file__).resolve().parents[2] / "intake_service" / "seed" / "procedures.json"
 

@@ -1,4 +1,4 @@
-"""Case routes (read side of the skeleton)."""
+"""Cases: reading them with their steps (the process control sheet) and acting on them."""
 
 from __future__ import annotations
 
@@ -6,31 +6,40 @@ import datetime as dt
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.auth import Principal, current_principal, unit_scope
-from shared.errors import PROBLEM_RESPONSES, not_found
-from shared.runtime import db_session
-from workflow_service.db.models import Case
+from shared.clock import Now
+from shared.errors import (
+    PROBLEM_RESPONSES,
+    Problem,
+    conflict,
+    expected_version,
+    forbidden,
+    not_found,
+    precondition_failed,
+)
+from shared.runtime import Runtime, db_session, runtime_of
+from workflow_service.api.schemas import (
+    ActionBody,
+    ActionRuleOut,
+    CaseDetail,
+    CaseOut,
+    ControlSheetRow,
+    StepOut,
+)
+from workflow_service.db import progress
+from workflow_service.db.calendar import CalendarBook
+from workflow_service.db.models import Case, CaseAction, Step
+from workflow_service.domain import cases as rules
+from workflow_service.domain.deadlines import TIMELINESS_LABELS_VI, Timeliness
 
 router = APIRouter(prefix="/v1/cases", tags=["cases"], responses=PROBLEM_RESPONSES)
 
-
-class CaseOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: uuid.UUID
-    dossier_id: uuid.UUID
-    dossier_code: str = Field(description="mã hồ sơ")
-    procedure_code: str
-    unit_code: str
-    status: str
-    opened_at: dt.datetime
-    due_at: dt.datetime = Field(description="hạn giải quyết")
-    version: int
+Session = Annotated[AsyncSession, Depends(db_session)]
+Officer = Annotated[Principal, Depends(current_principal)]
 
 
 @router.get(
@@ -40,8 +49,8 @@ class CaseOut(BaseModel):
     description="Tìm hồ sơ xử lý theo mã hồ sơ hoặc id hồ sơ, trong phạm vi đơn vị của người xem.",
 )
 async def find_cases(
-    principal: Annotated[Principal, Depends(current_principal)],
-    session: Annotated[AsyncSession, Depends(db_session)],
+    principal: Officer,
+    session: Session,
     dossier_id: uuid.UUID | None = None,
     dossier_code: Annotated[str | None, Query(max_length=40)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
@@ -55,21 +64,241 @@ async def find_cases(
 
 
 @router.get(
-    "/{case_id}",
-    response_model=CaseOut,
-    summary="Read a case",
-    description="Xem một hồ sơ xử lý; ngoài phạm vi đơn vị trả 404.",
+    "/actions",
+    response_model=list[ActionRuleOut],
+    summary="The action table",
+    description="Bảng thao tác được phép: trạng thái hồ sơ xử lý, trạng thái bước, thao tác, vai trò.",
 )
-async def get_case(
-    case_id: uuid.UUID,
-    response: Response,
-    principal: Annotated[Principal, Depends(current_principal)],
-    session: Annotated[AsyncSession, Depends(db_session)],
-) -> Case:
+async def action_table() -> list[ActionRuleOut]:
+    return [
+        ActionRuleOut(
+            case_status=r.case_status,
+            step_status=r.step_status,
+            action=r.action,
+            action_label_vi=rules.ACTION_LABELS_VI[r.action],
+            roles=sorted(r.roles),
+            claimant_only=r.claimant_only,
+        )
+        for r in rules.RULES
+    ]
+
+
+async def _visible_case(session: AsyncSession, case_id: uuid.UUID, principal: Principal) -> Case:
     case = await session.scalar(
         select(Case).where(Case.id == case_id, unit_scope(Case.unit_path, principal))
     )
     if case is None:
         raise not_found("case", "hồ sơ xử lý")
-    response.headers["ETag"] = f'"{case.version}"'
     return case
+
+
+def step_out(step: Step) -> StepOut:
+    out = StepOut.model_validate(step)
+    if step.timeliness:
+        out.timeliness_label_vi = TIMELINESS_LABELS_VI[Timeliness(step.timeliness)]
+    return out
+
+
+@router.get(
+    "/{case_id}",
+    response_model=CaseDetail,
+    summary="Read a case",
+    description="Hồ sơ xử lý với các bước đã qua và bước hiện tại; ngoài phạm vi đơn vị trả 404.",
+)
+async def get_case(
+    case_id: uuid.UUID, response: Response, principal: Officer, session: Session
+) -> CaseDetail:
+    case = await _visible_case(session, case_id, principal)
+    steps = (
+        await session.scalars(select(Step).where(Step.case_id == case.id).order_by(Step.seq))
+    ).all()
+    response.headers["ETag"] = f'"{case.version}"'
+    detail = CaseDetail.model_validate(case)
+    detail.steps = [step_out(s) for s in steps]
+    return detail
+
+
+@router.get(
+    "/{case_id}/control-sheet",
+    response_model=list[ControlSheetRow],
+    summary="Process control sheet",
+    description=(
+        "Phiếu kiểm soát quá trình giải quyết hồ sơ: mỗi lần bàn giao giữa người, cơ quan, "
+        "thời điểm, hạn của bước và kết quả trước hạn / đúng hạn / trễ hạn."
+    ),
+)
+async def control_sheet(
+    case_id: uuid.UUID, principal: Officer, session: Session
+) -> list[ControlSheetRow]:
+    case = await _visible_case(session, case_id, principal)
+    steps = {s.id: s for s in await session.scalars(select(Step).where(Step.case_id == case.id))}
+    actions = await session.scalars(
+        select(CaseAction).where(CaseAction.case_id == case.id).order_by(CaseAction.id)
+    )
+    rows: list[ControlSheetRow] = []
+    for a in actions:
+        step = steps.get(a.step_id) if a.step_id else None
+        rows.append(
+            ControlSheetRow(
+                at=a.at,
+                action=a.action,
+                actor=a.actor,
+                role=a.role,
+                step=step.name if step else None,
+                agency_code=a.agency_code,
+                step_due_at=step.due_at if step else None,
+                timeliness=step.timeliness
+                if step and step.finished_at and step.finished_at <= a.at
+                else None,
+                note=a.note,
+            )
+        )
+    return rows
+
+
+def _refusal(exc: rules.ActionRefused) -> Problem:
+    if isinstance(exc, rules.NotAllowedNow):
+        allowed = ", ".join(exc.allowed) or "none"
+        return conflict(
+            f"{exc}; allowed now: {allowed}",
+            f"Không thực hiện được thao tác ở trạng thái hiện tại; được phép: {allowed}",
+        )
+    if isinstance(exc, rules.NotClaimant):
+        return forbidden("the step is being worked by another officer")
+    return forbidden()
+
+
+async def _act(
+    action: rules.CaseAction,
+    case_id: uuid.UUID,
+    body: ActionBody,
+    request: Request,
+    response: Response,
+    principal: Principal,
+    session: AsyncSession,
+    runtime: Runtime,
+    now: dt.datetime,
+    if_match: str | None,
+) -> CaseDetail:
+    expected = expected_version(if_match)
+    book: CalendarBook = request.app.state.calendar_book
+    async with session.begin():
+        case = await session.scalar(
+            select(Case)
+            .where(Case.id == case_id, unit_scope(Case.unit_path, principal))
+            .with_for_update()
+        )
+        if case is None:
+            raise not_found("case", "hồ sơ xử lý")
+        if case.version != expected:
+            raise precondition_failed()
+        step = await session.get(Step, case.current_step_id) if case.current_step_id else None
+        if step is None:
+            raise conflict("the case has no current step", "hồ sơ xử lý không có bước hiện tại")
+        try:
+            rules.decide(
+                rules.CaseStatus(case.status),
+                rules.StepStatus(step.status),
+                action,
+                officer=principal.sub,
+                officer_roles=principal.roles,
+                step_role=step.role,
+                claimed_by=step.claimed_by,
+            )
+        except rules.ActionRefused as exc:
+            raise _refusal(exc) from exc
+        named_for_another = step.assignee is not None and step.assignee != principal.sub
+        if (
+            action is rules.CaseAction.claim
+            and named_for_another
+            and rules.LEADER not in principal.roles
+        ):
+            raise forbidden("the step is assigned to another officer")
+        body.require_for(action)
+        calendar = await book.calendar(session, now)
+        try:
+            await progress.act(
+                session,
+                runtime.outbox,
+                calendar,
+                case,
+                step,
+                action,
+                principal,
+                body.as_input(),
+                now,
+            )
+        except progress.InvalidTarget as exc:
+            raise Problem(
+                422,
+                "invalid-target",
+                "The route does not allow this target",
+                "Quy trình không cho phép chuyển đến bước hoặc cơ quan này",
+                detail=str(exc),
+            ) from exc
+        steps = (
+            await session.scalars(select(Step).where(Step.case_id == case.id).order_by(Step.seq))
+        ).all()
+        detail = CaseDetail.model_validate(case)
+        detail.steps = [step_out(s) for s in steps]
+    response.headers["ETag"] = f'"{case.version}"'
+    return detail
+
+
+def _route(action: rules.CaseAction, path: str, summary: str) -> None:
+    async def endpoint(
+        case_id: uuid.UUID,
+        request: Request,
+        response: Response,
+        principal: Officer,
+        session: Session,
+        runtime: Annotated[Runtime, Depends(runtime_of)],
+        now: Now,
+        body: ActionBody | None = None,
+        if_match: Annotated[str | None, Header(max_length=40)] = None,
+    ) -> CaseDetail:
+        return await _act(
+            action,
+            case_id,
+            body or ActionBody(),
+            request,
+            response,
+            principal,
+            session,
+            runtime,
+            now,
+            if_match,
+        )
+
+    endpoint.__name__ = f"case_{action}"
+    router.add_api_route(
+        f"/{{case_id}}/{path}",
+        endpoint,
+        methods=["POST"],
+        response_model=CaseDetail,
+        summary=summary,
+        description=f"{rules.ACTION_LABELS_VI[action]}. Cần `If-Match` với ETag của hồ sơ xử lý.",
+        responses={412: PROBLEM_RESPONSES[412], 428: {"description": "If-Match missing"}},
+    )
+
+
+for _action, _path, _summary in (
+    (rules.CaseAction.claim, "claim", "Claim the current step"),
+    (rules.CaseAction.complete, "complete", "Complete the step and pass the case on"),
+    (rules.CaseAction.send_back, "send-back", "Send the case back to an earlier step"),
+    (rules.CaseAction.transfer, "transfer", "Transfer the step to another agency"),
+    (
+        rules.CaseAction.request_supplement,
+        "request-supplement",
+        "Ask the applicant for a supplement (clock paused)",
+    ),
+    (
+        rules.CaseAction.request_financial_obligation,
+        "request-financial-obligation",
+        "Ask for a financial obligation (clock paused until paid)",
+    ),
+    (rules.CaseAction.resume, "resume", "Resume a paused case"),
+    (rules.CaseAction.resolve, "resolve", "Resolve the case with a result"),
+    (rules.CaseAction.reject, "reject", "Reject after examination, with a reason"),
+):
+    _route(_action, _path, _summary)

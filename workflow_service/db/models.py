@@ -14,6 +14,7 @@ from sqlalchemy import (
     Identity,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     func,
@@ -51,6 +52,7 @@ class Case(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     procedure_key: Mapped[str | None] = mapped_column(String(128))
     route_version: Mapped[int | None] = mapped_column(Integer)
+    # Office time from receipt to the appointment, in working days: what the steps share.
     processing_working_days: Mapped[float | None] = mapped_column(Float)
     received_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     paused_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
@@ -155,3 +157,31 @@ class CalendarYearRow(Base):
     year: Mapped[int] = mapped_column(Integer, primary_key=True)
     entries: Mapped[list] = mapped_column(JSONB)
     changed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Apology(Base):
+    """Phiếu xin lỗi và hẹn lại ngày trả kết quả: issued when a case will be or is late. The
+    dossier still counts as late; the new appointment is what the applicant is told."""
+
+    __tablename__ = "apologies"
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), index=True)
+    agency_code: Mapped[str | None] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text)
+    original_due_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    new_appointment_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    issued_by: Mapped[str] = mapped_column(Text)
+    issued_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class SignedResult(Base):
+    """The electronic result of a case: a PAdES-signed PDF, kept with its hash."""
+
+    __tablename__ = "signed_results"
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    pdf: Mapped[bytes] = mapped_column(LargeBinary)
+    agency_code: Mapped[str] = mapped_column(String(64))
+    signer_name: Mapped[str] = mapped_column(Text)
+    signed_by: Mapped[str] = mapped_column(Text)
+    signed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

@@ -63,7 +63,7 @@ ACTION_LABELS_VI = {
 
 # "step" means: the role the current step's template names (the desk or the specialist office).
 STEP_ROLE = "step"
-LEADER = "leader"
+LEADER = "approver"
 
 
 @dataclass(frozen=True)
@@ -142,7 +142,7 @@ def decide(
         raise NotAllowedNow(case_status, step_status, action)
     if not holds(rule.roles, officer_roles, step_role):
         raise RoleNotAllowed(action)
-    # A leader may act on a step someone else claimed (that is what leaders are for).
+    # An approver (lãnh đạo) may act on a step someone else claimed: that is what approvers are for.
     if rule.claimant_only and claimed_by != officer and LEADER not in officer_roles:
         raise NotClaimant(action)
     return rule

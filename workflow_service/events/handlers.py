@@ -1,66 +1,65 @@
-"""Open a case for every received dossier, exactly once."""
+"""What workflow does with other services' events: open a case for every received dossier,
+keep route versions and the calendar as the catalogue publishes them, end a case whose dossier
+was withdrawn. Every handler is idempotent."""
 
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.events import CaseOpened, DossierReceived, Envelope
+from shared.events import (
+    CalendarChanged,
+    DossierReceived,
+    DossierWithdrawn,
+    Envelope,
+    ProcedurePublished,
+)
 from shared.messaging.consumer import Handler
 from shared.messaging.outbox import Outbox
-from workflow_service.db.models import Case, CaseAction
+from workflow_service.db import progress
+from workflow_service.db.calendar import CalendarBook, store_year
+from workflow_service.db.models import Case
 from workflow_service.domain.cases import CaseStatus
 
 
-def make_handlers(outbox: Outbox) -> dict[str, Handler]:
+def make_handlers(outbox: Outbox, book: CalendarBook) -> dict[str, Handler]:
     async def on_dossier_received(session: AsyncSession, env: Envelope) -> None:
         event = env.data
         assert isinstance(event, DossierReceived)
-        case_id = uuid.uuid4()
-        opened_at = dt.datetime.now(dt.UTC)
-        inserted = await session.scalar(
-            pg_insert(Case)
-            .values(
-                id=case_id,
-                dossier_id=event.dossier_id,
-                dossier_code=event.dossier_code,
-                procedure_code=event.procedure_code,
-                unit_code=event.unit_code,
-                unit_path=event.unit_path,
-                status=CaseStatus.open,
-                opened_at=opened_at,
-                due_at=event.appointment_at,
-                version=1,
-            )
-            .on_conflict_do_nothing(index_elements=[Case.dossier_id])
-            .returning(Case.id)
-        )
-        if inserted is None:
-            return  # the same dossier arrived under another event id: one case is enough
-        session.add(
-            CaseAction(
-                case_id=case_id,
-                action="open",
-                from_status=None,
-                to_status=CaseStatus.open,
-                actor="system",
-                at=opened_at,
-            )
-        )
-        await outbox.add(
-            session,
-            CaseOpened(
-                case_id=case_id,
-                dossier_id=event.dossier_id,
-                dossier_code=event.dossier_code,
-                unit_path=event.unit_path,
-                opened_at=opened_at,
-                due_at=event.appointment_at,
-            ),
-            subject=event.dossier_code,
-        )
+        now = dt.datetime.now(dt.UTC)
+        calendar = await book.calendar(session, event.received_at)
+        await progress.open_case(session, outbox, calendar, event, now)
 
-    return {DossierReceived.event_type: on_dossier_received}
+    async def on_dossier_withdrawn(session: AsyncSession, env: Envelope) -> None:
+        event = env.data
+        assert isinstance(event, DossierWithdrawn)
+        case = await session.scalar(
+            select(Case).where(Case.dossier_id == event.dossier_id).with_for_update()
+        )
+        if case is not None:
+            await progress.close_case(
+                session, outbox, case, CaseStatus.withdrawn, "applicant", event.at, event.reason
+            )
+
+    async def on_procedure_published(session: AsyncSession, env: Envelope) -> None:
+        event = env.data
+        assert isinstance(event, ProcedurePublished)
+        if event.route:
+            await progress.store_route(
+                session, event.procedure_key, event.version, event.route, "catalogue"
+            )
+
+    async def on_calendar_changed(session: AsyncSession, env: Envelope) -> None:
+        event = env.data
+        assert isinstance(event, CalendarChanged)
+        await store_year(session, event)
+        book.forget()
+
+    return {
+        DossierReceived.event_type: on_dossier_received,
+        DossierWithdrawn.event_type: on_dossier_withdrawn,
+        ProcedurePublished.event_type: on_procedure_published,
+        CalendarChanged.event_type: on_calendar_changed,
+    }

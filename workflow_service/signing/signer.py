@@ -146,7 +146,10 @@ def sign_pdf(
     signed_at: dt.datetime,
     field_name: str = RESULT_SIGNATURE_FIELD,
 ) -> bytes:
-    """The document with a PAdES signature of ``signer`` appended as an incremental update."""
+    """The document with a PAdES signature of ``signer`` appended as an incremental update.
+
+    ``signed_at`` is written into the signature to the second (PDF dates carry no fraction).
+    """
     pdf_signer, writer = _prepare(pdf_bytes, signer, reason, location, signed_at, field_name)
     try:
         output = pdf_signer.sign_pdf(writer)

@@ -6,12 +6,17 @@ English, ready for a problem+json answer or a verification page.
 
 Revocation. By default nothing is fetched: no OCSP responder or CRL distribution point is
 contacted, and a certificate without revocation information is accepted ("soft-fail"). That is
-sound for the development CA, which publishes no CRL or OCSP service and whose keys never leave
-the machine that made them, and it keeps verification fast and deterministic in tests. A
-production deployment trusting a public CA (VNPT-CA, Viettel-CA, the government CA) passes a
-:class:`RevocationPolicy`: ``RevocationPolicy(allow_fetching=True, mode="hard-fail")`` to ask the
-CA's OCSP and CRL services named in each certificate, or ``mode="require"`` with ``crls``/``ocsps``
-it has already downloaded (e.g. by a scheduled job) to stay offline yet refuse revoked keys.
+sound for the development CA: its certificates name no CRL or OCSP service (there is none to ask),
+its keys never leave the machine that made them, and nothing it signs is trusted outside the
+development stack; it also keeps verification fast and deterministic in tests. A production
+deployment trusting a public CA (VNPT-CA, Viettel-CA, the government CA) passes a
+:class:`RevocationPolicy`:
+
+- ``RevocationPolicy(allow_fetching=True, mode="hard-fail")`` asks the OCSP responders and CRL
+  distribution points each certificate names, and fails when they cannot be reached;
+- ``RevocationPolicy(mode="require", crls=..., ocsps=...)`` stays offline with revocation data a
+  scheduled job downloaded, and refuses any certificate the data does not cover. ("soft-fail"
+  and "hard-fail" only consult revocation data for certificates that name a source of it.)
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ import hashlib
 import io
 import logging
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Literal
 
@@ -32,6 +37,7 @@ from cryptography.hazmat.primitives import serialization
 from pyhanko.keys import load_certs_from_pemder_data
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.diff_analysis import ModificationLevel
+from pyhanko.sign.fields import enumerate_sig_fields
 from pyhanko.sign.validation import async_validate_pdf_signature
 from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 from pyhanko.sign.validation.settings import KeyUsageConstraints
@@ -128,14 +134,15 @@ class Verification:
     signer_agency: str | None = None
     signed_at: dt.datetime | None = None
     failure: Failure | None = None
+    # Derived from ``failure``; fields rather than properties so that serialising the result
+    # (``dataclasses.asdict``, a pydantic model built from it) carries the words too.
+    reason_vi: str | None = field(init=False)
+    reason: str | None = field(init=False)
 
-    @property
-    def reason_vi(self) -> str | None:
-        return REASONS[self.failure][0] if self.failure else None
-
-    @property
-    def reason(self) -> str | None:
-        return REASONS[self.failure][1] if self.failure else None
+    def __post_init__(self) -> None:
+        vi, en = REASONS[self.failure] if self.failure else (None, None)
+        object.__setattr__(self, "reason_vi", vi)
+        object.__setattr__(self, "reason", en)
 
 
 @dataclass(frozen=True)
@@ -179,16 +186,22 @@ async def async_verify_pdf(
     roots = [anchor for root in trust_roots for anchor in _anchors(root)]
 
     try:
-        signatures = list(PdfFileReader(io.BytesIO(pdf_bytes), strict=False).embedded_signatures)
+        reader = PdfFileReader(io.BytesIO(pdf_bytes), strict=False)
+        filled_fields = list(enumerate_sig_fields(reader, filled_status=True))
     except Exception:  # any parser failure on uploaded bytes means "not a readable PDF"
         logger.debug("unreadable PDF", exc_info=True)
-        return Verification(
-            valid=False, intact=False, trusted=False, sha256=digest, failure=Failure.not_pdf
-        )
+        return _refused(digest, Failure.not_pdf)
+    if not filled_fields:
+        return _refused(digest, Failure.unsigned)
+    try:
+        # Reading a signature parses its CMS container, which a damaged file may break; a
+        # signature of a kind pyhanko does not know (an unsupported SubFilter) is left out.
+        signatures = list(reader.embedded_signatures)
+    except Exception:
+        logger.debug("unreadable signature", exc_info=True)
+        signatures = []
     if not signatures:
-        return Verification(
-            valid=False, intact=False, trusted=False, sha256=digest, failure=Failure.unsigned
-        )
+        return _refused(digest, Failure.malformed_signature, len(filled_fields))
 
     checks = [
         await _check(signature, roots, revocation, validation_time) for signature in signatures
@@ -207,6 +220,17 @@ async def async_verify_pdf(
         signer_agency=latest.signer_agency,
         signed_at=latest.signed_at,
         failure=_most_serious(failures),
+    )
+
+
+def _refused(digest: str, failure: Failure, signature_count: int = 0) -> Verification:
+    return Verification(
+        valid=False,
+        intact=False,
+        trusted=False,
+        sha256=digest,
+        signature_count=signature_count,
+        failure=failure,
     )
 
 

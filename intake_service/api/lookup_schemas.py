@@ -1,0 +1,66 @@
+"""Bodies of the public lookup (tra cứu hồ sơ): what anyone holding the slip may read."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class LookupStep(BaseModel):
+    """One step of the dossier's history, without officers' names or notes."""
+
+    action: str = Field(description="mã hành động", examples=["receive"])
+    action_label_vi: str = Field(examples=["Tiếp nhận hồ sơ"])
+    status: str = Field(description="trạng thái sau bước này", examples=["received"])
+    status_label_vi: str = Field(examples=["Đã tiếp nhận"])
+    at: dt.datetime = Field(description="thời điểm")
+
+
+class LookupOut(BaseModel):
+    """Kết quả tra cứu hồ sơ."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "code": "000.70.01.H01-250115-0001",
+                    "status": "received",
+                    "status_label_vi": "Đã tiếp nhận",
+                    "procedure_code": "1.004222",
+                    "procedure_name": "Đăng ký thường trú",
+                    "unit_code": "00070",
+                    "unit_name": "Phường Hoàn Kiếm",
+                    "received_at": "2025-01-15T08:32:10+07:00",
+                    "appointment_at": "2025-01-22T08:32:10+07:00",
+                    "history": [
+                        {
+                            "action": "submit",
+                            "action_label_vi": "Nộp hồ sơ",
+                            "status": "submitted",
+                            "status_label_vi": "Đã nộp, chờ kiểm tra",
+                            "at": "2025-01-15T08:30:02+07:00",
+                        },
+                        {
+                            "action": "receive",
+                            "action_label_vi": "Tiếp nhận hồ sơ",
+                            "status": "received",
+                            "status_label_vi": "Đã tiếp nhận",
+                            "at": "2025-01-15T08:32:10+07:00",
+                        },
+                    ],
+                }
+            ]
+        }
+    )
+
+    code: str = Field(description="mã hồ sơ")
+    status: str = Field(description="trạng thái hiện tại")
+    status_label_vi: str = Field(description="tên trạng thái")
+    procedure_code: str | None = Field(description="mã thủ tục hành chính")
+    procedure_name: str = Field(description="tên thủ tục hành chính")
+    unit_code: str = Field(description="mã đơn vị tiếp nhận")
+    unit_name: str = Field(description="tên đơn vị tiếp nhận")
+    received_at: dt.datetime | None = Field(description="ngày tiếp nhận")
+    appointment_at: dt.datetime | None = Field(description="ngày hẹn trả kết quả")
+    history: list[LookupStep] = Field(description="quá trình giải quyết")

@@ -1,0 +1,123 @@
+"""Public lookup over HTTP: the verifier, the one 404 for everything, and both rate limits."""
+
+from __future__ import annotations
+
+import uuid
+
+import httpx
+import pytest
+
+from services.stack import Stack
+from tests.support import Tokens, dossier_body
+
+PROBLEM = "application/problem+json"
+
+
+def address() -> dict[str, str]:
+    """A client address of its own per test (uvicorn trusts X-Forwarded-For from loopback), so
+    the per-address limit of one test does not spill into another."""
+    return {"X-Forwarded-For": f"203.0.113.{uuid.uuid4().int % 250 + 1}"}
+
+
+class Public:
+    def __init__(self, http: httpx.AsyncClient, stack: Stack, tokens: Tokens) -> None:
+        self.http = http
+        self.base = stack.url("intake")
+        self.tokens = tokens
+        self.client = {"X-Forwarded-For": f"198.51.100.{uuid.uuid4().int % 250 + 1}"}
+
+    async def received_dossier(self) -> dict:
+        body = dossier_body(channel="direct")
+        r = await self.http.post(
+            f"{self.base}/v1/dossiers", json=body, headers=self.tokens.receptionist()
+        )
+        assert r.status_code == 201, r.text
+        return {**r.json(), "id_number": body["applicant"]["id_number"]}
+
+    async def lookup(
+        self, code: str, verifier: str, client: dict[str, str] | None = None
+    ) -> httpx.Response:
+        return await self.http.get(
+            f"{self.base}/v1/lookup/{code}",
+            params={"verifier": verifier},
+            headers=client or self.client,
+        )
+
+
+@pytest.fixture
+def public(http: httpx.AsyncClient, stack: Stack, tokens: Tokens) -> Public:
+    return Public(http, stack, tokens)
+
+
+def _without_request_specifics(body: dict) -> dict:
+    return {k: v for k, v in body.items() if k not in ("request_id", "instance")}
+
+
+async def test_lookup_by_id_digits_shows_status_and_history_without_officers(
+    public: Public,
+) -> None:
+    dossier = await public.received_dossier()
+    r = await public.lookup(dossier["code"], dossier["id_number"][-4:])
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["status"] == "received" and body["status_label_vi"] == "Đã tiếp nhận"
+    assert body["procedure_name"] == dossier["procedure_name"]
+    assert body["unit_code"] == "00070" and body["unit_name"]
+    assert body["appointment_at"] and body["received_at"]
+    assert [s["action"] for s in body["history"]] == ["submit", "receive"]
+    assert body["history"][0]["action_label_vi"] == "Nộp hồ sơ"
+    for step in body["history"]:
+        assert set(step) == {"action", "action_label_vi", "status", "status_label_vi", "at"}
+    assert "cb.tiepnhan" not in r.text and "applicant" not in body
+    assert r.headers["cache-control"] == "no-store"
+
+
+async def test_lookup_by_phone_digits(public: Public) -> None:
+    dossier = await public.received_dossier()
+    assert (await public.lookup(dossier["code"], "5678")).status_code == 200
+
+
+async def test_wrong_verifier_and_unknown_code_give_the_same_404(public: Public) -> None:
+    dossier = await public.received_dossier()
+    wrong = await public.lookup(dossier["code"], "0000")
+    unknown = await public.lookup("000.70.01.H01-991231-9999", "0000")
+    assert wrong.status_code == unknown.status_code == 404
+    assert wrong.headers["content-type"].startswith(PROBLEM)
+    assert _without_request_specifics(wrong.json()) == _without_request_specifics(unknown.json())
+    assert wrong.json()["title_vi"]
+
+
+async def test_malformed_verifier_is_a_validation_problem(public: Public) -> None:
+    r = await public.lookup("000.70.01.H01-991231-9999", "12a4")
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["field"] == "query.verifier"
+
+
+async def test_too_many_wrong_verifiers_lock_the_code_even_for_the_right_one(
+    public: Public,
+) -> None:
+    dossier = await public.received_dossier()
+    for _ in range(10):  # the default lookup_failures_per_code_per_hour
+        assert (await public.lookup(dossier["code"], "0000")).status_code == 404
+    locked = await public.lookup(dossier["code"], dossier["id_number"][-4:], address())
+    assert locked.status_code == 429
+    assert locked.json()["type"].endswith("lookup-locked")
+    assert 3500 <= int(locked.headers["retry-after"]) <= 3600
+
+
+async def test_unknown_codes_lock_the_same_way(public: Public) -> None:
+    """Otherwise the lock itself would tell which codes exist."""
+    code = f"000.70.01.H01-991231-{uuid.uuid4().int % 10000:04d}"
+    statuses = [(await public.lookup(code, "0000")).status_code for _ in range(11)]
+    assert statuses == [404] * 10 + [429]
+
+
+async def test_one_address_is_limited_per_minute_others_are_not(public: Public) -> None:
+    dossier = await public.received_dossier()
+    verifier = dossier["id_number"][-4:]
+    statuses = [(await public.lookup(dossier["code"], verifier)).status_code for _ in range(21)]
+    assert statuses == [200] * 20 + [429]  # the default lookup_rate_per_minute
+    limited = await public.lookup(dossier["code"], verifier)
+    assert limited.json()["type"].endswith("too-many-requests")
+    assert 1 <= int(limited.headers["retry-after"]) <= 60
+    assert (await public.lookup(dossier["code"], verifier, address())).status_code == 200

@@ -1,0 +1,166 @@
+"""Bodies and answers of the workflow API."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.errors import Problem
+from workflow_service.db.progress import ActionInput
+from workflow_service.domain.cases import CaseAction
+
+
+class StepOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    seq: int
+    name: str = Field(description="tên bước trong quy trình")
+    agency_kind: str
+    agency_code: str | None = Field(description="cơ quan xử lý bước")
+    role: str
+    assignee: str | None = Field(description="cán bộ được giao")
+    claimed_by: str | None = Field(description="cán bộ đang xử lý")
+    status: str
+    share: float = Field(description="tỷ lệ thời gian giải quyết dành cho bước")
+    started_at: dt.datetime
+    due_at: dt.datetime = Field(description="hạn của bước")
+    finished_at: dt.datetime | None
+    timeliness: str | None = Field(description="early / on_time / late")
+    timeliness_label_vi: str | None = None
+
+
+class CaseOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    dossier_id: uuid.UUID
+    dossier_code: str = Field(description="mã hồ sơ")
+    procedure_code: str
+    unit_code: str
+    status: str
+    opened_at: dt.datetime
+    due_at: dt.datetime = Field(description="hạn giải quyết")
+    version: int
+
+
+class CaseDetail(CaseOut):
+    procedure_key: str | None
+    route_version: int | None
+    received_at: dt.datetime | None
+    paused_at: dt.datetime | None = Field(description="thời điểm tạm dừng tính thời gian")
+    pause_reason: str | None
+    current_step_id: uuid.UUID | None
+    finished_at: dt.datetime | None
+    timeliness: str | None = Field(description="kết quả: trước hạn, đúng hạn, trễ hạn")
+    steps: list[StepOut] = []
+
+
+class ControlSheetRow(BaseModel):
+    """Một dòng của phiếu kiểm soát quá trình giải quyết hồ sơ."""
+
+    at: dt.datetime
+    action: str
+    actor: str
+    role: str | None
+    step: str | None
+    agency_code: str | None
+    step_due_at: dt.datetime | None
+    timeliness: str | None
+    note: str | None
+
+
+class ActionRuleOut(BaseModel):
+    case_status: str
+    step_status: str | None
+    action: str
+    action_label_vi: str
+    roles: list[str]
+    claimant_only: bool
+
+
+# Which fields each action needs; checked after the rules allowed the action, so a wrong
+# state is reported before a missing field.
+REQUIRED: dict[CaseAction, tuple[str, ...]] = {
+    CaseAction.send_back: ("to_step", "reason"),
+    CaseAction.transfer: ("agency_code", "reason"),
+    CaseAction.request_supplement: ("reason",),
+    CaseAction.request_financial_obligation: ("reason", "amount_vnd"),
+    CaseAction.resolve: ("result",),
+    CaseAction.reject: ("reason",),
+}
+
+
+class ActionBody(BaseModel):
+    """What an action needs: the next step when the route branches, the step to send back to,
+    the agency to transfer to, a reason, the amount of a financial obligation, the result."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"reason": "Thiếu bản vẽ sơ đồ thửa đất có xác nhận của UBND xã"},
+                {
+                    "to_step": "survey_and_check",
+                    "reason": "Số liệu đo đạc chưa khớp hồ sơ địa chính",
+                },
+                {"reason": "Thông báo nộp lệ phí trước bạ", "amount_vnd": 1250000},
+                {"result": "Giấy chứng nhận quyền sử dụng đất số CS 123456 đã cập nhật biến động"},
+            ]
+        },
+    )
+
+    next_step: str | None = Field(None, max_length=64, description="bước tiếp theo (khi rẽ nhánh)")
+    to_step: str | None = Field(None, max_length=64, description="bước trả lại")
+    agency_code: str | None = Field(None, max_length=64, description="cơ quan nhận chuyển")
+    assignee: str | None = Field(
+        None, max_length=200, description="cán bộ được giao bước tiếp theo"
+    )
+    reason: str | None = Field(None, min_length=3, max_length=2000, description="lý do, nội dung")
+    amount_vnd: int | None = Field(None, ge=0, le=10**13, description="số tiền nghĩa vụ tài chính")
+    result: str | None = Field(
+        None, min_length=3, max_length=2000, description="kết quả giải quyết"
+    )
+
+    def require_for(self, action: CaseAction) -> None:
+        missing = [f for f in REQUIRED.get(action, ()) if getattr(self, f) is None]
+        if missing:
+            raise Problem(
+                422,
+                "validation-error",
+                "Missing fields for this action",
+                "Thiếu thông tin cho thao tác này",
+                errors=[
+                    {
+                        "field": f"body.{f}",
+                        "message": f"required for {action}",
+                        "message_vi": "bắt buộc với thao tác này",
+                    }
+                    for f in missing
+                ],
+            )
+
+    def as_input(self) -> ActionInput:
+        return ActionInput(**self.model_dump())
+
+
+class RouteOut(BaseModel):
+    procedure_key: str
+    version: int
+    steps: list[dict[str, Any]]
+    created_by: str | None
+    created_at: dt.datetime | None = None
+
+
+class StepQueueItem(StepOut):
+    case_id: uuid.UUID
+    dossier_code: str
+    case_status: str
+
+
+class StepPage(BaseModel):
+    items: list[StepQueueItem]
+    next_cursor: str | None = Field(description="con trỏ trang sau")

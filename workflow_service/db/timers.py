@@ -1,0 +1,157 @@
+"""Durable deadline timers in PostgreSQL.
+
+A timer row is written in the same transaction as the step or case it watches. Any workflow
+process may fire it: due rows are claimed with ``FOR UPDATE SKIP LOCKED``, so two processes
+never take the same one, and the overdue event is written to the outbox in the transaction that
+marks the row fired, so a crash either fires it (event and mark together) or leaves it for the
+next claim. A timer whose deadline passed while every process was down fires on the first claim
+after start, once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import uuid
+from collections.abc import Callable
+
+import structlog
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from shared.events import CaseOverdue, StepOverdue
+from shared.messaging.outbox import Outbox
+from workflow_service.db.models import Case, Step, Timer
+from workflow_service.domain.cases import CaseStatus, StepStatus
+
+log = structlog.get_logger(__name__)
+
+STEP_DUE = "step_due"
+CASE_DUE = "case_due"
+
+
+def arm(
+    session: AsyncSession,
+    case_id: uuid.UUID,
+    kind: str,
+    due_at: dt.datetime,
+    step_id: uuid.UUID | None = None,
+) -> None:
+    session.add(Timer(case_id=case_id, step_id=step_id, kind=kind, due_at=due_at, suspended=False))
+
+
+async def disarm_step(session: AsyncSession, step_id: uuid.UUID) -> None:
+    await session.execute(delete(Timer).where(Timer.step_id == step_id, Timer.fired_at.is_(None)))
+
+
+async def disarm_case(session: AsyncSession, case_id: uuid.UUID) -> None:
+    await session.execute(delete(Timer).where(Timer.case_id == case_id, Timer.fired_at.is_(None)))
+
+
+async def suspend_case(session: AsyncSession, case_id: uuid.UUID) -> None:
+    await session.execute(
+        update(Timer)
+        .where(Timer.case_id == case_id, Timer.fired_at.is_(None))
+        .values(suspended=True)
+    )
+
+
+async def pending_count(session: AsyncSession) -> int:
+    return int(
+        await session.scalar(
+            select(func.count()).select_from(Timer).where(Timer.fired_at.is_(None))
+        )
+        or 0
+    )
+
+
+async def fire_due(
+    session: AsyncSession, outbox: Outbox, now: dt.datetime, batch: int = 500
+) -> int:
+    """Fire up to ``batch`` due timers in the caller's transaction; returns how many fired.
+
+    A timer whose step or case has moved on (finished, or paused and re-armed) is marked fired
+    without an event: it was disarmed in spirit, and marking it keeps it out of the next claim.
+    """
+    timers = list(
+        await session.scalars(
+            select(Timer)
+            .where(Timer.fired_at.is_(None), Timer.suspended.is_(False), Timer.due_at <= now)
+            .order_by(Timer.due_at)
+            .limit(batch)
+            .with_for_update(skip_locked=True)
+        )
+    )
+    if not timers:
+        return 0
+    cases = {
+        c.id: c
+        for c in await session.scalars(select(Case).where(Case.id.in_({t.case_id for t in timers})))
+    }
+    step_ids = {t.step_id for t in timers if t.step_id}
+    steps = (
+        {s.id: s for s in await session.scalars(select(Step).where(Step.id.in_(step_ids)))}
+        if step_ids
+        else {}
+    )
+    for timer in timers:
+        timer.fired_at = now
+        case = cases[timer.case_id]
+        if case.status != CaseStatus.open:
+            continue
+        if timer.kind == CASE_DUE and timer.due_at == case.due_at:
+            await outbox.add(
+                session,
+                CaseOverdue(
+                    case_id=case.id,
+                    dossier_id=case.dossier_id,
+                    dossier_code=case.dossier_code,
+                    unit_path=case.unit_path,
+                    due_at=case.due_at,
+                    fired_at=now,
+                ),
+                subject=case.dossier_code,
+            )
+        elif timer.kind == STEP_DUE and timer.step_id in steps:
+            step = steps[timer.step_id]
+            if StepStatus(step.status).is_open and step.due_at == timer.due_at:
+                await outbox.add(
+                    session,
+                    StepOverdue(
+                        case_id=case.id,
+                        dossier_id=case.dossier_id,
+                        dossier_code=case.dossier_code,
+                        unit_path=step.unit_path,
+                        step_id=step.id,
+                        step=step.name,
+                        agency_code=step.agency_code,
+                        claimed_by=step.claimed_by,
+                        due_at=step.due_at,
+                        fired_at=now,
+                    ),
+                    subject=case.dossier_code,
+                )
+    return len(timers)
+
+
+async def run_timers(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    outbox: Outbox,
+    *,
+    interval_s: float = 1.0,
+    batch: int = 500,
+    clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+) -> None:
+    """Fire due timers forever; a full batch is followed at once by the next, so a backlog
+    (after downtime) drains without waiting for the interval."""
+    while True:
+        try:
+            async with sessionmaker() as session, session.begin():
+                fired = await fire_due(session, outbox, clock(), batch)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # the database may be restarting; keep the loop alive
+            log.exception("timer round failed")
+            fired = 0
+        if fired < batch:
+            await asyncio.sleep(interval_s)
