@@ -199,3 +199,39 @@ async def test_units_and_agencies_are_retired_not_deleted(
     ).status_code == 422
     assert (await http.post(f"{base}/units", json=unit, headers=tokens.ops())).status_code == 409
     assert HOAN_KIEM in {u["code"] for u in children}
+
+
+async def test_a_retired_procedure_takes_no_new_dossiers_but_keeps_its_history(
+    http: httpx.AsyncClient, base: str, tokens: Tokens, infra: Infrastructure, namespace: str
+) -> None:
+    key = f"thu-nghiem-{uuid.uuid4().hex[:8]}"
+    assert (
+        await http.post(f"{base}/procedures", json=procedure(key), headers=tokens.ops())
+    ).status_code == 201
+    desk = tokens.receptionist()
+    before = await http.post(f"{base}/dossiers", json=dossier_body(key), headers=desk)
+    assert before.status_code == 201
+
+    assert (
+        await http.post(f"{base}/procedures/{key}/retire", headers=tokens.receptionist())
+    ).status_code == 403
+    r = await http.post(f"{base}/procedures/{key}/retire", headers=tokens.ops())
+    assert r.status_code == 200 and r.json()["retired_at"]
+
+    after = await http.post(f"{base}/dossiers", json=dossier_body(key), headers=desk)
+    assert after.status_code == 422 and after.headers["content-type"] == PROBLEM
+    assert key not in {p["key"] for p in (await http.get(f"{base}/procedures")).json()}
+    listed = await http.get(f"{base}/procedures", params={"include_retired": "true"})
+    assert key in {p["key"] for p in listed.json()}
+    assert (await http.get(f"{base}/procedures/{key}/versions/1")).status_code == 200
+    old = await http.get(f"{base}/dossiers/{before.json()['code']}", headers=desk)
+    assert old.status_code == 200
+
+    for _ in range(100):
+        messages = await catalogue_messages(
+            infra.bootstrap_servers, f"{namespace}{topics.CATALOGUE}", key
+        )
+        if len(messages) >= 2:
+            break
+        await asyncio.sleep(0.2)
+    assert [m.get("retired", False) for m in messages] == [False, True]

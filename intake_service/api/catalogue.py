@@ -45,8 +45,11 @@ Session = Annotated[AsyncSession, Depends(db_session)]
 async def list_procedures(
     session: Session,
     field: Annotated[str | None, Query(max_length=200, description="lĩnh vực")] = None,
+    include_retired: bool = False,
 ) -> list[Procedure]:
     query = select(Procedure).order_by(Procedure.key)
+    if not include_retired:
+        query = query.where(Procedure.retired_at.is_(None))
     if field:
         query = query.where(Procedure.field == field)
     return list((await session.scalars(query)).all())
@@ -90,7 +93,9 @@ async def get_procedure_version(
     )
 
 
-async def _publish(session: AsyncSession, runtime: Runtime, row: dict, version: int) -> None:
+async def _publish(
+    session: AsyncSession, runtime: Runtime, row: dict, version: int, retired: bool = False
+) -> None:
     await runtime.outbox.add(
         session,
         ProcedurePublished(
@@ -102,6 +107,7 @@ async def _publish(session: AsyncSession, runtime: Runtime, row: dict, version: 
             processing_working_days=row["processing_working_days"],
             fee_amount_vnd=fee_amount(row["data"].get("fees", []), "direct"),
             route=row["data"].get("route"),
+            retired=retired,
         ),
         subject=row["key"],
     )
@@ -187,6 +193,39 @@ async def update_procedure(
         created_by=principal.sub,
         created_at=dt.datetime.now(dt.UTC),
     )
+
+
+@router.post(
+    "/procedures/{key}/retire",
+    response_model=ProcedureOut,
+    summary="Retire a procedure",
+    description=(
+        "Ngừng áp dụng thủ tục (vai trò vận hành): không nhận hồ sơ mới; hồ sơ đã tiếp nhận giữ "
+        "phiên bản của mình; lịch sử các phiên bản vẫn đọc được. Thay đổi được phát lên "
+        "`intake.catalogue.v1`."
+    ),
+)
+async def retire_procedure(
+    key: str, _: Ops, session: Session, runtime: Annotated[Runtime, Depends(runtime_of)]
+) -> Procedure:
+    async with session.begin():
+        procedure = await session.scalar(
+            select(Procedure).where(Procedure.key == key).with_for_update()
+        )
+        if procedure is None:
+            raise not_found("procedure", "thủ tục")
+        if procedure.retired_at is None:
+            procedure.retired_at = dt.datetime.now(dt.UTC)
+            row = {
+                "key": procedure.key,
+                "code": procedure.code,
+                "name": procedure.name,
+                "field": procedure.field,
+                "processing_working_days": procedure.processing_working_days,
+                "data": procedure.data,
+            }
+            await _publish(session, runtime, row, procedure.version, retired=True)
+    return procedure
 
 
 @router.get(

@@ -148,7 +148,7 @@ async def submit_dossier(
         if not may_submit_at(principal, unit.path, body.channel):
             raise forbidden()
         procedure = await session.get(Procedure, body.procedure_key)
-        if procedure is None:
+        if procedure is None or procedure.retired_at is not None:
             raise _unknown("body.procedure_key", "unknown-procedure", "procedure", "thủ tục")
         if idempotency_key:
             earlier = await repository.idempotency_record(session, idempotency_key, principal.sub)

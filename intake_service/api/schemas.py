@@ -208,3 +208,4 @@ class ProcedureOut(BaseModel):
     online: str
     processing_working_days: float
     version: int
+    retired_at: dt.datetime | None = Field(None, description="ngừng áp dụng từ")

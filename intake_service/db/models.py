@@ -60,6 +60,8 @@ class Procedure(Base):
     processing_working_days: Mapped[float] = mapped_column(Float)
     version: Mapped[int] = mapped_column(Integer, default=1)
     data: Mapped[dict] = mapped_column(JSONB)
+    # A retired procedure takes no new dossiers; those already received keep their version.
+    retired_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class Dossier(Base):

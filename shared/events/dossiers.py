@@ -54,6 +54,7 @@ class ProcedurePublished(Event):
     route: list[dict[str, Any]] | None = Field(
         None, description="quy trình liên thông: các bước, cơ quan, tỷ lệ thời gian"
     )
+    retired: bool = Field(False, description="thủ tục đã ngừng áp dụng")
 
     def partition_key(self) -> str:
         return self.procedure_key
