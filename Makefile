@@ -27,6 +27,7 @@ fmt: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.workflow
 
 clean:
 	rm -rf .data

@@ -104,6 +104,9 @@ class Stack:
             f"{p}DATABASE_URL": self.database_url,
             f"{p}KAFKA_BOOTSTRAP_SERVERS": self.bootstrap_servers,
             f"{p}JWT_PUBLIC_KEY_FILE": str(self.public_key_file.resolve()),
+            # The development CA that signs results lives beside the JWT keys, so a test stack
+            # and a `make run` stack each keep their own.
+            f"{p}PKI_DIR": str(self.keys_dir.resolve().parent / "pki"),
             f"{p}HTTP_PORT": str(self.ports[spec.name]),
             **self.extra_env,
         }

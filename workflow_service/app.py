@@ -9,9 +9,10 @@ from fastapi import FastAPI
 from shared.app import create_service_app
 from shared.events import topics
 from shared.runtime import Runtime
-from workflow_service.api import cases, queues, routes
+from workflow_service.api import apologies, cases, queues, results, routes
 from workflow_service.db.calendar import CalendarBook
 from workflow_service.db.models import MESSAGING
+from workflow_service.db.results import SigningKeys
 from workflow_service.db.timers import run_timers
 from workflow_service.domain.cases import markdown_table
 from workflow_service.events.handlers import make_handlers
@@ -58,14 +59,18 @@ def create_app(settings: WorkflowSettings | None = None) -> FastAPI:
         title="Một Cửa — Workflow (Giải quyết liên thông)",
         description=DESCRIPTION,
         version="0.1.0",
-        routers=[queues.router, routes.router, cases.router],
+        routers=[queues.router, routes.router, cases.router, apologies.router, results.router],
         openapi_tags=[
             {"name": "cases", "description": "Hồ sơ xử lý: các bước, thao tác, phiếu kiểm soát"},
             {"name": "work queues", "description": "Danh sách việc của cán bộ, vai trò, cơ quan"},
             {"name": "routes", "description": "Quy trình liên thông theo thủ tục"},
+            {"name": "results", "description": "Kết quả điện tử có ký số: tải về, kiểm tra"},
         ],
     )
     app.state.calendar_book = book
+    app.state.signing_keys = SigningKeys(
+        settings.pki_dir, settings.signing_keys_dir, settings.signing_trust_roots_file
+    )
     return app
 
 

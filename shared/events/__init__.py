@@ -4,6 +4,7 @@ from shared.events import topics
 from shared.events.base import EVENT_TYPES, Event
 from shared.events.calendar import CalendarChanged
 from shared.events.cases import (
+    CaseApologised,
     CaseOpened,
     CaseOverdue,
     CasePaused,
@@ -32,6 +33,7 @@ from shared.events.payments import FeeRequested, PaymentSucceeded
 __all__ = [
     "EVENT_TYPES",
     "CalendarChanged",
+    "CaseApologised",
     "CaseOpened",
     "CaseOverdue",
     "CasePaused",

@@ -157,3 +157,25 @@ class CaseOverdue(Event):
     unit_path: str
     due_at: dt.datetime
     fired_at: dt.datetime
+
+
+class CaseApologised(Event):
+    """Phiếu xin lỗi và hẹn lại ngày trả kết quả: the agency apologised for a case that is or will
+    be late and named a new appointment. The dossier still counts as late against ``due_at``."""
+
+    event_type = "vn.motcua.case.apologised.v1"
+    topic = topics.CASES
+    summary = "An apology slip with a new appointment was issued for a late case."
+
+    case_id: uuid.UUID
+    dossier_id: uuid.UUID
+    dossier_code: str
+    unit_path: str
+    apology_id: uuid.UUID
+    agency_code: str | None = Field(description="cơ quan xin lỗi")
+    reason: str = Field(description="lý do chậm trễ")
+    due_at: dt.datetime = Field(description="thời gian hẹn trả kết quả ban đầu, không đổi")
+    new_appointment_at: dt.datetime = Field(description="thời gian hẹn trả kết quả mới")
+    overdue: bool = Field(description="hồ sơ đã quá hạn khi lập phiếu")
+    issued_by: str
+    issued_at: dt.datetime

@@ -22,6 +22,13 @@ from shared.errors import (
     precondition_failed,
 )
 from shared.runtime import Runtime, db_session, runtime_of
+from workflow_service.api.apologies import (
+    PDF_RESPONSES,
+    AcceptHeader,
+    FormatQuery,
+    pdf_response,
+    wants_pdf,
+)
 from workflow_service.api.schemas import (
     ActionBody,
     ActionRuleOut,
@@ -30,10 +37,11 @@ from workflow_service.api.schemas import (
     ControlSheetRow,
     StepOut,
 )
-from workflow_service.db import progress
+from workflow_service.db import progress, results
 from workflow_service.db.calendar import CalendarBook
 from workflow_service.db.models import Case, CaseAction, Step
 from workflow_service.domain import cases as rules
+from workflow_service.domain import control_sheet as sheet
 from workflow_service.domain.deadlines import TIMELINESS_LABELS_VI, Timeliness
 
 router = APIRouter(prefix="/v1/cases", tags=["cases"], responses=PROBLEM_RESPONSES)
@@ -124,17 +132,27 @@ async def get_case(
     summary="Process control sheet",
     description=(
         "Phiếu kiểm soát quá trình giải quyết hồ sơ: mỗi lần bàn giao giữa người, cơ quan, "
-        "thời điểm, hạn của bước và kết quả trước hạn / đúng hạn / trễ hạn."
+        "thời điểm, hạn của bước và kết quả trước hạn / đúng hạn / trễ hạn. Bản in PDF khổ A4 "
+        "khi `Accept: application/pdf` hay `?format=pdf`."
     ),
+    responses=PDF_RESPONSES,
 )
 async def control_sheet(
-    case_id: uuid.UUID, principal: Officer, session: Session
-) -> list[ControlSheetRow]:
+    case_id: uuid.UUID,
+    principal: Officer,
+    session: Session,
+    format: FormatQuery = None,
+    accept: AcceptHeader = None,
+) -> list[ControlSheetRow] | Response:
     case = await _visible_case(session, case_id, principal)
     steps = {s.id: s for s in await session.scalars(select(Step).where(Step.case_id == case.id))}
     actions = await session.scalars(
         select(CaseAction).where(CaseAction.case_id == case.id).order_by(CaseAction.id)
     )
+    if wants_pdf(format, accept):
+        rows_pdf = sheet.handoffs(list(actions), list(steps.values()))
+        document = sheet.control_sheet_document(sheet.heading_of(case), rows_pdf)
+        return pdf_response(document, f"kiem-soat-{case.dossier_code}.pdf")
     rows: list[ControlSheetRow] = []
     for a in actions:
         step = steps.get(a.step_id) if a.step_id else None
@@ -182,6 +200,19 @@ async def _act(
 ) -> CaseDetail:
     expected = expected_version(if_match)
     book: CalendarBook = request.app.state.calendar_book
+    # Resolving or rejecting issues a signed result. It is drawn and signed before the row lock,
+    # from the case at the version the officer named, so the lock is held only for the writes;
+    # the version check below makes sure the locked case is the one the document describes.
+    prepared = await results.prepare(
+        session,
+        request.app.state.signing_keys,
+        case_id,
+        principal,
+        expected,
+        action,
+        body.result if action is rules.CaseAction.resolve else body.reason,
+        now,
+    )
     async with session.begin():
         case = await session.scalar(
             select(Case)
@@ -227,6 +258,7 @@ async def _act(
                 principal,
                 body.as_input(),
                 now,
+                result_digitised=prepared is not None,
             )
         except progress.InvalidTarget as exc:
             raise Problem(
@@ -236,6 +268,8 @@ async def _act(
                 "Quy trình không cho phép chuyển đến bước hoặc cơ quan này",
                 detail=str(exc),
             ) from exc
+        if prepared is not None:
+            results.keep(session, case, prepared)
         steps = (
             await session.scalars(select(Step).where(Step.case_id == case.id).order_by(Step.seq))
         ).all()

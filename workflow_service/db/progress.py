@@ -313,8 +313,11 @@ async def act(
     principal: Principal,
     body: ActionInput,
     at: dt.datetime,
+    *,
+    result_digitised: bool = False,
 ) -> None:
-    """Apply an action the rules allowed (see ``domain.cases.decide``)."""
+    """Apply an action the rules allowed (see ``domain.cases.decide``). ``result_digitised``:
+    resolving or rejecting stores a signed electronic result in this same transaction."""
     previous = case.status
     route = await route_of_case(session, case)
     note = body.reason
@@ -416,7 +419,7 @@ async def act(
                 reason=body.reason,
                 resolved_at=at,
                 due_at=case.due_at,
-                result_digitised=False,
+                result_digitised=result_digitised,
             ),
             subject=case.dossier_code,
         )
@@ -467,3 +470,22 @@ async def resume(
         ),
         subject=case.dossier_code,
     )
+
+
+async def resume_recorded(
+    session: AsyncSession,
+    outbox: Outbox,
+    calendar: WorkingCalendar,
+    case: Case,
+    step: Step,
+    actor: str,
+    at: dt.datetime,
+    note: str | None = None,
+) -> None:
+    """Resume a case on something other than an officer's action (a payment arriving), with
+    the new version and the line on the process control sheet that ``act`` writes for an
+    officer's resume."""
+    previous = case.status
+    await resume(session, outbox, calendar, case, step, at)
+    case.version += 1
+    _log(session, case, str(Act.resume), previous, actor, at, step=step, note=note)

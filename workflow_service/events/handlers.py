@@ -1,6 +1,7 @@
 """What workflow does with other services' events: open a case for every received dossier,
 keep route versions and the calendar as the catalogue publishes them, end a case whose dossier
-was withdrawn. Every handler is idempotent."""
+was withdrawn, resume a case once its financial obligation is paid. Every handler is
+idempotent."""
 
 from __future__ import annotations
 
@@ -14,14 +15,15 @@ from shared.events import (
     DossierReceived,
     DossierWithdrawn,
     Envelope,
+    PaymentSucceeded,
     ProcedurePublished,
 )
 from shared.messaging.consumer import Handler
 from shared.messaging.outbox import Outbox
 from workflow_service.db import progress
 from workflow_service.db.calendar import CalendarBook, store_year
-from workflow_service.db.models import Case
-from workflow_service.domain.cases import CaseStatus
+from workflow_service.db.models import Case, Step
+from workflow_service.domain.cases import CaseStatus, PauseReason
 
 
 def make_handlers(outbox: Outbox, book: CalendarBook) -> dict[str, Handler]:
@@ -57,7 +59,44 @@ def make_handlers(outbox: Outbox, book: CalendarBook) -> dict[str, Handler]:
         await store_year(session, event)
         book.forget()
 
+    async def on_payment_succeeded(session: AsyncSession, env: Envelope) -> None:
+        event = env.data
+        assert isinstance(event, PaymentSucceeded)
+        if event.purpose != "financial_obligation":
+            return  # a procedure's fee is settled before processing; it never pauses a case
+        case = await session.scalar(
+            select(Case).where(Case.dossier_id == event.dossier_id).with_for_update()
+        )
+        if (
+            case is None
+            or case.status != CaseStatus.paused
+            or case.pause_reason != PauseReason.financial_obligation
+            or case.paused_at is None
+            # Paid before this pause began: the payment settled an earlier obligation (a
+            # redelivery reaching a case paused again), not the one the case waits for now.
+            or event.paid_at < case.paused_at
+            or case.current_step_id is None
+        ):
+            return
+        step = await session.get_one(Step, case.current_step_id)
+        # The clock restarts when the applicant paid, not when this event reached us: the
+        # time the event spent in the broker, in retries or while workflow was down is the
+        # office's time, and a replay must move the due instants exactly as the first delivery
+        # did.
+        calendar = await book.calendar(session, event.paid_at)
+        await progress.resume_recorded(
+            session,
+            outbox,
+            calendar,
+            case,
+            step,
+            "payment",
+            event.paid_at,
+            note=f"Đã nộp nghĩa vụ tài chính {event.amount_vnd} VND (payment {event.payment_id})",
+        )
+
     return {
+        PaymentSucceeded.event_type: on_payment_succeeded,
         DossierReceived.event_type: on_dossier_received,
         DossierWithdrawn.event_type: on_dossier_withdrawn,
         ProcedurePublished.event_type: on_procedure_published,
