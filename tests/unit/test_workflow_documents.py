@@ -141,6 +141,8 @@ class CaseRow:
     dossier_code: str
     procedure_code: str
     unit_code: str
+    procedure_name: str | None = None
+    applicant_name: str | None = None
 
 
 @dataclass
@@ -224,6 +226,20 @@ def test_the_printed_slip_reads_in_vietnamese_and_renders_to_the_same_bytes() ->
         "cb.vpdkdd.01",
     ):
         assert expected in text, expected
+
+
+def test_the_slip_addresses_the_applicant_and_names_the_procedure_when_known() -> None:
+    named = CaseRow(
+        uuid.UUID(int=8),
+        "00070-260305-0002",
+        "1.004227",
+        "00070",
+        procedure_name="Đăng ký biến động quyền sử dụng đất",
+        applicant_name="Trần Văn Bình",
+    )
+    text = squashed(pdf_text(render_pdf(apology_document(build_slip(named, apology())))))
+    assert "Kính gửi: Ông/Bà/Tổ chức Trần Văn Bình." in text
+    assert "thủ tục Đăng ký biến động quyền sử dụng đất, mã 1.004227" in text
 
 
 def test_a_slip_issued_ahead_of_time_is_worded_as_a_coming_delay() -> None:

@@ -50,6 +50,9 @@ class CaseOut(BaseModel):
 class CaseDetail(CaseOut):
     procedure_key: str | None
     route_version: int | None
+    processing_working_days: float | None = Field(
+        description="thời gian làm việc từ khi tiếp nhận đến ngày hẹn (ngày), chia cho các bước"
+    )
     received_at: dt.datetime | None
     paused_at: dt.datetime | None = Field(description="thời điểm tạm dừng tính thời gian")
     pause_reason: str | None

@@ -52,6 +52,9 @@ class Case(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     procedure_key: Mapped[str | None] = mapped_column(String(128))
     route_version: Mapped[int | None] = mapped_column(Integer)
+    # Copied from the received dossier so results and slips can name them without asking intake.
+    procedure_name: Mapped[str | None] = mapped_column(Text)
+    applicant_name: Mapped[str | None] = mapped_column(Text)
     # Office time from receipt to the appointment, in working days: what the steps share.
     processing_working_days: Mapped[float | None] = mapped_column(Float)
     received_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

@@ -243,6 +243,8 @@ async def open_case(
             dossier_code=event.dossier_code,
             procedure_code=event.procedure_code,
             procedure_key=event.procedure_key,
+            procedure_name=event.procedure_name,
+            applicant_name=event.applicant_name,
             route_version=route.version or None,
             processing_working_days=window,
             unit_code=event.unit_code,

@@ -250,10 +250,9 @@ async def prepare(
             issuer=issuer.header,
             dossier_code=case.dossier_code,
             procedure_code=case.procedure_code,
-            # The case keeps the procedure's key, not its catalogue name or the applicant's
-            # name; those stay with intake and are printed on the paper slips it issues.
-            procedure_name=case.procedure_key or case.procedure_code,
-            applicant_name=f"Theo hồ sơ {case.dossier_code}",
+            # Cases opened before names were copied from the dossier fall back to codes.
+            procedure_name=case.procedure_name or case.procedure_key or case.procedure_code,
+            applicant_name=case.applicant_name or f"Theo hồ sơ {case.dossier_code}",
             approved=action is rules.CaseAction.resolve,
             content=content,
             issued_at=now,

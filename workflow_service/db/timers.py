@@ -19,7 +19,7 @@ import structlog
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from shared.events import CaseOverdue, StepOverdue
+from shared.events import CaseOverdue, Event, StepOverdue
 from shared.messaging.outbox import Outbox
 from workflow_service.db.models import Case, Step, Timer
 from workflow_service.domain.cases import CaseStatus, StepStatus
@@ -73,15 +73,24 @@ async def fire_due(
     A timer whose step or case has moved on (finished, or paused and re-armed) is marked fired
     without an event: it was disarmed in spirit, and marking it keeps it out of the next claim.
     """
-    timers = list(
-        await session.scalars(
-            select(Timer)
-            .where(Timer.fired_at.is_(None), Timer.suspended.is_(False), Timer.due_at <= now)
-            .order_by(Timer.due_at)
-            .limit(batch)
-            .with_for_update(skip_locked=True)
-        )
+    # Claim and mark in one statement: the locked rows are those no other process holds.
+    claimable = (
+        select(Timer.id)
+        .where(Timer.fired_at.is_(None), Timer.suspended.is_(False), Timer.due_at <= now)
+        .order_by(Timer.due_at)
+        .limit(batch)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
     )
+    timers = (
+        await session.execute(
+            update(Timer)
+            .where(Timer.id.in_(claimable))
+            .values(fired_at=now)
+            .returning(Timer.case_id, Timer.step_id, Timer.kind, Timer.due_at)
+            .execution_options(synchronize_session=False)
+        )
+    ).all()
     if not timers:
         return 0
     cases = {
@@ -94,43 +103,46 @@ async def fire_due(
         if step_ids
         else {}
     )
+    events: list[tuple[Event, str | None]] = []
     for timer in timers:
-        timer.fired_at = now
         case = cases[timer.case_id]
         if case.status != CaseStatus.open:
             continue
         if timer.kind == CASE_DUE and timer.due_at == case.due_at:
-            await outbox.add(
-                session,
-                CaseOverdue(
-                    case_id=case.id,
-                    dossier_id=case.dossier_id,
-                    dossier_code=case.dossier_code,
-                    unit_path=case.unit_path,
-                    due_at=case.due_at,
-                    fired_at=now,
-                ),
-                subject=case.dossier_code,
+            events.append(
+                (
+                    CaseOverdue(
+                        case_id=case.id,
+                        dossier_id=case.dossier_id,
+                        dossier_code=case.dossier_code,
+                        unit_path=case.unit_path,
+                        due_at=case.due_at,
+                        fired_at=now,
+                    ),
+                    case.dossier_code,
+                )
             )
         elif timer.kind == STEP_DUE and timer.step_id in steps:
             step = steps[timer.step_id]
             if StepStatus(step.status).is_open and step.due_at == timer.due_at:
-                await outbox.add(
-                    session,
-                    StepOverdue(
-                        case_id=case.id,
-                        dossier_id=case.dossier_id,
-                        dossier_code=case.dossier_code,
-                        unit_path=step.unit_path,
-                        step_id=step.id,
-                        step=step.name,
-                        agency_code=step.agency_code,
-                        claimed_by=step.claimed_by,
-                        due_at=step.due_at,
-                        fired_at=now,
-                    ),
-                    subject=case.dossier_code,
+                events.append(
+                    (
+                        StepOverdue(
+                            case_id=case.id,
+                            dossier_id=case.dossier_id,
+                            dossier_code=case.dossier_code,
+                            unit_path=step.unit_path,
+                            step_id=step.id,
+                            step=step.name,
+                            agency_code=step.agency_code,
+                            claimed_by=step.claimed_by,
+                            due_at=step.due_at,
+                            fired_at=now,
+                        ),
+                        case.dossier_code,
+                    )
                 )
+    await outbox.add_all(session, events)
     return len(timers)
 
 

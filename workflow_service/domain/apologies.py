@@ -145,6 +145,8 @@ class CaseRecord(Protocol):
     id: uuid.UUID
     dossier_code: str
     procedure_code: str
+    procedure_name: str | None
+    applicant_name: str | None
     unit_code: str
 
 
@@ -169,6 +171,8 @@ class ApologySlip(BaseModel):
     case_id: uuid.UUID
     dossier_code: str = Field(description="mã hồ sơ")
     procedure_code: str = Field(description="mã thủ tục hành chính")
+    procedure_name: str | None = Field(None, description="tên thủ tục hành chính")
+    applicant_name: str | None = Field(None, description="người nộp hồ sơ")
     unit_code: str = Field(description="mã đơn vị hành chính tiếp nhận")
     agency_code: str | None = Field(description="cơ quan xin lỗi (cơ quan đang giải quyết)")
     agency_label_vi: str = Field(description="tên cơ quan")
@@ -198,6 +202,8 @@ def build_slip(case: CaseRecord, apology: ApologyRecord) -> ApologySlip:
         case_id=case.id,
         dossier_code=case.dossier_code,
         procedure_code=case.procedure_code,
+        procedure_name=case.procedure_name,
+        applicant_name=case.applicant_name,
         unit_code=case.unit_code,
         agency_code=apology.agency_code,
         agency_label_vi=agency_label_vi(apology.agency_code) or DEFAULT_AGENCY_VI,
@@ -234,11 +240,21 @@ def apology_document(slip: ApologySlip) -> OfficialDocument:
             f"{agency} không thể trả kết quả giải quyết hồ sơ của Ông/Bà/Tổ chức đúng thời "
             "gian đã hẹn."
         )
+    addressee = (
+        f"Ông/Bà/Tổ chức {slip.applicant_name}"
+        if slip.applicant_name
+        else f"Ông/Bà/Tổ chức có hồ sơ mã {slip.dossier_code}"
+    )
+    procedure = (
+        f"thủ tục {slip.procedure_name}, mã {slip.procedure_code}"
+        if slip.procedure_name
+        else f"thủ tục hành chính mã {slip.procedure_code}"
+    )
     blocks: list[Block] = [
-        Paragraph(f"Kính gửi: Ông/Bà/Tổ chức có hồ sơ mã {slip.dossier_code}.", bold=True),
+        Paragraph(f"Kính gửi: {addressee}.", bold=True),
         Paragraph(
             f"{agency} đã tiếp nhận, giải quyết hồ sơ mã {slip.dossier_code} của Ông/Bà/Tổ chức "
-            f"(thủ tục hành chính mã {slip.procedure_code}), hẹn trả kết quả vào "
+            f"({procedure}), hẹn trả kết quả vào "
             f"{clock_vi(slip.original_appointment_at)}."
         ),
         Paragraph(situation),
