@@ -26,6 +26,7 @@ from workflow_service.domain.cases import CaseStatus, StepStatus
 
 log = structlog.get_logger(__name__)
 
+MIN_PAUSE_S = 0.02
 STEP_DUE = "step_due"
 CASE_DUE = "case_due"
 
@@ -155,15 +156,32 @@ async def run_timers(
     clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
 ) -> None:
     """Fire due timers forever; a full batch is followed at once by the next, so a backlog
-    (after downtime) drains without waiting for the interval."""
+    (after downtime) drains without waiting. Between rounds the loop sleeps until the next
+    pending timer is due, but never longer than ``interval_s``: a timer armed meanwhile by
+    another transaction is seen within the interval at worst."""
     while True:
+        pause = interval_s
         try:
             async with sessionmaker() as session, session.begin():
-                fired = await fire_due(session, outbox, clock(), batch)
+                now = clock()
+                fired = await fire_due(session, outbox, now, batch)
+                if fired < batch:
+                    upcoming = await next_due(session)
+                    if upcoming is not None:
+                        # A floor, so rows another process holds locked are not polled in a
+                        # tight loop until it commits.
+                        wait = (upcoming - now).total_seconds()
+                        pause = min(interval_s, max(MIN_PAUSE_S, wait))
+                else:
+                    pause = 0.0
         except asyncio.CancelledError:
             raise
         except Exception:  # the database may be restarting; keep the loop alive
             log.exception("timer round failed")
-            fired = 0
-        if fired < batch:
-            await asyncio.sleep(interval_s)
+        await asyncio.sleep(pause)
+
+
+async def next_due(session: AsyncSession) -> dt.datetime | None:
+    return await session.scalar(
+        select(func.min(Timer.due_at)).where(Timer.fired_at.is_(None), Timer.suspended.is_(False))
+    )
