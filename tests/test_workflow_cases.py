@@ -298,17 +298,17 @@ async def test_work_queue_lists_open_steps_soonest_due_first_with_cursor(
     assert bad.status_code == 400
 
 
-async def overdue_events(database_url: str, step_id: str) -> int:
+async def overdue_events(database_url: str, case_id: str) -> dict[str, int]:
+    """How many step.overdue and case.overdue events workflow wrote for the case."""
     conn = await asyncpg.connect(asyncpg_dsn(database_url))
     try:
-        return int(
-            await conn.fetchval(
-                "SELECT count(*) FROM workflow.outbox WHERE event_type = $1 "
-                "AND convert_from(payload, 'UTF8')::jsonb->>'step_id' = $2",
-                "vn.motcua.step.overdue.v1",
-                step_id,
-            )
+        rows = await conn.fetch(
+            "SELECT event_type, count(*) AS n FROM workflow.outbox WHERE event_type = ANY($1) "
+            "AND convert_from(payload, 'UTF8')::jsonb->>'case_id' = $2 GROUP BY event_type",
+            ["vn.motcua.step.overdue.v1", "vn.motcua.case.overdue.v1"],
+            case_id,
         )
+        return {r["event_type"].split(".")[2]: r["n"] for r in rows}
     finally:
         await conn.close()
 
@@ -321,25 +321,29 @@ async def test_a_deadline_passing_while_workflow_is_down_fires_once_after_restar
     await asyncio.to_thread(stack.processes["workflow"].stop)
     conn = await asyncpg.connect(asyncpg_dsn(database_url))
     try:
-        # The step's deadline passes while no workflow process runs.
+        # The case's and its step's deadlines pass while no workflow process runs.
         past = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=5)
         await conn.execute(
             "UPDATE workflow.steps SET due_at = $2 WHERE id = $1::uuid", step_id, past
         )
         await conn.execute(
-            "UPDATE workflow.timers SET due_at = $2 WHERE step_id = $1::uuid", step_id, past
+            "UPDATE workflow.cases SET due_at = $2 WHERE id = $1::uuid", case["id"], past
+        )
+        await conn.execute(
+            "UPDATE workflow.timers SET due_at = $2 WHERE case_id = $1::uuid", case["id"], past
         )
     finally:
         await conn.close()
     await asyncio.to_thread(stack.start, ["workflow"])
 
-    async def fired() -> int:
-        return await overdue_events(database_url, step_id)
+    async def fired() -> dict[str, int] | None:
+        counts = await overdue_events(database_url, case["id"])
+        return counts if len(counts) == 2 else None
 
-    assert await eventually(fired, timeout=30) == 1
+    assert await eventually(fired, timeout=30) == {"step": 1, "case": 1}
     await asyncio.to_thread(stack.restart, "workflow")
     await asyncio.sleep(2)
-    assert await overdue_events(database_url, step_id) == 1
+    assert await overdue_events(database_url, case["id"]) == {"step": 1, "case": 1}
 
     queue = await http.get(
         f"{stack.url('workflow')}/v1/steps",
