@@ -47,6 +47,7 @@ def dossier_out(
         applicant_name=d.applicant["name"],
         received_at=d.received_at,
         appointment_at=d.appointment_at,
+        rescheduled_at=d.rescheduled_at,
         fee_amount_vnd=d.fee_amount_vnd,
         case_id=d.case_id,
         fee_request_id=d.fee_request_id,

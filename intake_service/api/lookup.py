@@ -168,6 +168,7 @@ async def lookup(
         unit_name=unit.name if unit else dossier.unit_code,
         received_at=dossier.received_at,
         appointment_at=dossier.appointment_at,
+        rescheduled_at=dossier.rescheduled_at,
         history=[
             LookupStep(
                 action=step.action,

@@ -63,4 +63,7 @@ class LookupOut(BaseModel):
     unit_name: str = Field(description="tên đơn vị tiếp nhận")
     received_at: dt.datetime | None = Field(description="ngày tiếp nhận")
     appointment_at: dt.datetime | None = Field(description="ngày hẹn trả kết quả")
+    rescheduled_at: dt.datetime | None = Field(
+        None, description="ngày hẹn lại theo phiếu xin lỗi, nếu có"
+    )
     history: list[LookupStep] = Field(description="quá trình giải quyết")

@@ -172,6 +172,10 @@ class DossierOut(BaseModel):
     applicant_name: str
     received_at: dt.datetime | None = Field(description="thời điểm tiếp nhận")
     appointment_at: dt.datetime | None = Field(description="ngày hẹn trả kết quả")
+    rescheduled_at: dt.datetime | None = Field(
+        None,
+        description="ngày hẹn lại theo phiếu xin lỗi (hồ sơ vẫn tính trễ hạn theo ngày hẹn ban đầu)",
+    )
     fee_amount_vnd: int
     case_id: uuid.UUID | None
     fee_request_id: uuid.UUID | None

@@ -81,6 +81,8 @@ class Dossier(Base):
     submitted_by: Mapped[str] = mapped_column(Text)
     received_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     appointment_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # The new date of an apology slip; on-time status is still judged on ``appointment_at``.
+    rescheduled_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     fee_amount_vnd: Mapped[int] = mapped_column(BigInteger)
     case_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     fee_request_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))

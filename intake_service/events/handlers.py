@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from intake_service.db.models import Dossier, DossierAction
 from intake_service.domain.lifecycle import DossierStatus
-from shared.events import CaseOpened, CaseResolved, Envelope, FeeRequested
+from shared.events import CaseApologised, CaseOpened, CaseResolved, Envelope, FeeRequested
 from shared.messaging.consumer import Handler
 
 
@@ -75,8 +75,36 @@ async def on_fee_requested(session: AsyncSession, env: Envelope) -> None:
     dossier.fee_request_id = event.fee_request_id
 
 
+async def on_case_apologised(session: AsyncSession, env: Envelope) -> None:
+    event = env.data
+    assert isinstance(event, CaseApologised)
+    dossier = await _locked(session, event.dossier_id)
+    if dossier is None:
+        raise LookupError(f"apology for unknown dossier {event.dossier_id}")
+    # Apologies only ever push the date later; a redelivered or older one changes nothing.
+    if dossier.rescheduled_at is not None and dossier.rescheduled_at >= event.new_appointment_at:
+        return
+    if DossierStatus(dossier.status) not in (DossierStatus.received, DossierStatus.in_processing):
+        return
+    dossier.rescheduled_at = event.new_appointment_at
+    session.add(
+        DossierAction(
+            dossier_id=dossier.id,
+            action="apologise",
+            from_status=dossier.status,
+            to_status=dossier.status,
+            actor="workflow",
+            role=None,
+            at=event.issued_at,
+            note=event.reason,
+        )
+    )
+    dossier.version += 1
+
+
 HANDLERS: dict[str, Handler] = {
     CaseOpened.event_type: on_case_opened,
     CaseResolved.event_type: on_case_resolved,
+    CaseApologised.event_type: on_case_apologised,
     FeeRequested.event_type: on_fee_requested,
 }

@@ -45,6 +45,9 @@ class CaseResolved(Event):
     resolved_at: dt.datetime
     due_at: dt.datetime = Field(description="hạn giải quyết của hồ sơ")
     result_digitised: bool = Field(description="kết quả được cấp bản điện tử có ký số")
+    timeliness: Literal["early", "on_time", "late"] | None = Field(
+        None, description="trước hạn, đúng hạn, trễ hạn (so với hạn giải quyết)"
+    )
 
 
 class StepAssigned(Event):

@@ -422,6 +422,7 @@ async def act(
                 resolved_at=at,
                 due_at=case.due_at,
                 result_digitised=result_digitised,
+                timeliness=case.timeliness,  # type: ignore[arg-type]
             ),
             subject=case.dossier_code,
         )
