@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import Annotated
 
@@ -12,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from metrics_service.db.models import Counter, DossierFact
 from metrics_service.domain.counting import ALL
+from metrics_service.domain.indicators import Counts, Rates, Target, rates_of, targets_of
 from metrics_service.domain.ratios import Ratio
 from shared.auth import Principal, current_principal, unit_scope
 from shared.errors import PROBLEM_RESPONSES, not_found
@@ -39,6 +41,98 @@ class FactOut(BaseModel):
     unit_code: str | None
     procedure_code: str | None
     channel: str | None
+    received_at: dt.datetime | None = Field(description="thời điểm tiếp nhận")
+    case_opened_at: dt.datetime | None = Field(description="thời điểm mở hồ sơ xử lý")
+    fee_requested_at: dt.datetime | None = Field(description="thời điểm yêu cầu nộp phí")
+    input_digitised_at: dt.datetime | None = Field(description="thời điểm số hóa đủ thành phần")
+    resolved_at: dt.datetime | None = Field(description="thời điểm giải quyết")
+    resolution_outcome: str | None = Field(description="approved / rejected")
+    timeliness: str | None = Field(description="early / on_time / late")
+    result_digitised: bool | None = Field(description="kết quả điện tử có ký số")
+    fee_paid_online_at: dt.datetime | None = Field(description="thời điểm nộp phí trực tuyến")
+    rated_at: dt.datetime | None = Field(description="thời điểm được đánh giá lần đầu")
+    satisfied: bool | None = Field(description="hài lòng trên mọi kênh đánh giá")
+    withdrawn_at: dt.datetime | None = Field(description="thời điểm rút hồ sơ")
+
+
+class Indicators(BaseModel):
+    unit_code: str = Field(description="mã đơn vị (gộp cả các đơn vị cấp dưới)")
+    period: str = Field(description="kỳ báo cáo (tháng), ví dụ 2026-11")
+    procedure_code: str = Field(description="mã thủ tục, hoặc * cho tất cả")
+    counts: Counts = Field(
+        description=(
+            "số liệu: tiếp nhận tính theo tháng tiếp nhận, giải quyết theo tháng giải quyết, "
+            "đánh giá theo tháng đánh giá đầu tiên, rút hồ sơ theo tháng rút"
+        )
+    )
+    received_by_channel: dict[str, int] = Field(description="tiếp nhận theo kênh")
+    rates: Rates = Field(description="các tỷ lệ, giữ cả tử số và mẫu số")
+    targets: dict[str, Target] = Field(
+        description="mục tiêu các tỉnh đặt ra và kết quả đạt hay chưa"
+    )
+
+
+UnitCode = Annotated[str, Query(pattern=r"^\d{2,5}$", description="mã đơn vị", examples=["01"])]
+Period = Annotated[
+    str,
+    Query(
+        pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="kỳ báo cáo (tháng)", examples=["2026-11"]
+    ),
+]
+ProcedureCode = Annotated[
+    str,
+    Query(
+        max_length=128,
+        pattern=r"^[\w.*-]+$",
+        description="mã thủ tục; * cho tất cả",
+        examples=["1.004222"],
+    ),
+]
+
+
+@router.get(
+    "/indicators",
+    response_model=Indicators,
+    summary="All indicators of a unit in a period",
+    description=(
+        "Bộ chỉ số phục vụ người dân, doanh nghiệp (Quyết định 766/QĐ-TTg) của một đơn vị, gồm các "
+        "đơn vị cấp dưới, trong một tháng: tỷ lệ đúng hạn, trễ hạn, nộp trực tuyến, số hóa hồ sơ "
+        "đầu vào, cấp kết quả điện tử, thanh toán trực tuyến, được đánh giá và hài lòng; kèm số liệu "
+        "gốc. Ví dụ: `unit_code=01&period=2026-11` cho Thành phố Hà Nội tháng 11/2026."
+    ),
+)
+async def indicators(
+    _: Annotated[Principal, Depends(current_principal)],
+    session: Annotated[AsyncSession, Depends(db_session)],
+    unit_code: UnitCode,
+    period: Period,
+    procedure_code: ProcedureCode = ALL,
+) -> Indicators:
+    rows = await session.execute(
+        select(Counter.channel, Counter.metric, Counter.value).where(
+            Counter.unit_code == unit_code,
+            Counter.period == period,
+            Counter.procedure_code == procedure_code,
+        )
+    )
+    totals: dict[str, int] = {}
+    by_channel = dict.fromkeys(CHANNELS, 0)
+    for channel, metric, value in rows:
+        if channel == ALL:
+            totals[metric] = value
+        elif metric == "received":
+            by_channel[channel] = value
+    counts = Counts.of(totals, received_online=by_channel["online"])
+    rates = rates_of(counts)
+    return Indicators(
+        unit_code=unit_code,
+        period=period,
+        procedure_code=procedure_code,
+        counts=counts,
+        received_by_channel=by_channel,
+        rates=rates,
+        targets=targets_of(rates),
+    )
 
 
 @router.get(
@@ -50,9 +144,9 @@ class FactOut(BaseModel):
 async def received_indicators(
     _: Annotated[Principal, Depends(current_principal)],
     session: Annotated[AsyncSession, Depends(db_session)],
-    unit_code: Annotated[str, Query(pattern=r"^\d{2,5}$", examples=["01"])],
-    period: Annotated[str, Query(pattern=r"^\d{4}-\d{2}$", examples=["2026-11"])],
-    procedure_code: Annotated[str, Query(max_length=128)] = ALL,
+    unit_code: UnitCode,
+    period: Period,
+    procedure_code: ProcedureCode = ALL,
 ) -> ReceivedIndicators:
     rows = await session.execute(
         select(Counter.channel, Counter.value).where(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import BigInteger, DateTime, Float, String, Text
+from sqlalchemy import BigInteger, Boolean, DateTime, Float, String, Text
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -40,6 +40,16 @@ class DossierFact(Base):
     fee_amount_vnd: Mapped[int | None] = mapped_column(BigInteger)
     case_opened_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     fee_requested_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    input_digitised_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    resolution_outcome: Mapped[str | None] = mapped_column(String(16))
+    timeliness: Mapped[str | None] = mapped_column(String(16))
+    result_digitised: Mapped[bool | None] = mapped_column(Boolean)
+    due_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    fee_paid_online_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    rated_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    satisfied: Mapped[bool | None] = mapped_column(Boolean)
+    withdrawn_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     # When the receipt was counted: the end of the end-to-end path that benchmarks measure.
     counted_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from metrics_service.domain.facts import Fact
 from shared.calendar import VN_TZ
 
 ALL = "*"  # the "any" value of a counter dimension
@@ -40,3 +41,78 @@ def received_increments(
             for ch in (channel, ALL):
                 keys.append(CounterKey(unit, period, procedure, ch, "received"))
     return keys
+
+
+# Metrics counted in the month of receipt, of resolution, of the first rating, of withdrawal.
+RECEIPT_METRICS = ("received", "with_fees", "fee_paid_online", "input_digitised")
+RESOLUTION_METRICS = (
+    "resolved",
+    "resolved_early",
+    "resolved_on_time",
+    "resolved_late",
+    "rejected",
+    "result_digitised",
+)
+RATING_METRICS = ("rated", "satisfied")
+METRICS = (*RECEIPT_METRICS, *RESOLUTION_METRICS, *RATING_METRICS, "withdrawn")
+
+
+def fact_keys(fact: Fact) -> frozenset[CounterKey]:
+    """Every counter a dossier's fact adds one to. A fact counts each metric at most once, so
+    summing these sets over all facts gives the counters."""
+    if fact.unit_path is None:
+        return frozenset()
+    keys: set[CounterKey] = set()
+
+    def count(instant: dt.datetime, *metrics: str) -> None:
+        keys.update(_spread(fact, period_of(instant), metrics))
+
+    if fact.received_at is not None:
+        count(fact.received_at, "received")
+        if fact.fee_amount_vnd:
+            count(fact.received_at, "with_fees")
+            if fact.fee_paid_online_at is not None:
+                count(fact.received_at, "fee_paid_online")
+        if fact.input_digitised_at is not None:
+            count(fact.received_at, "input_digitised")
+    if fact.resolved_at is not None:
+        count(fact.resolved_at, "resolved")
+        if fact.timeliness:
+            count(fact.resolved_at, f"resolved_{fact.timeliness}")
+        if fact.resolution_outcome == "rejected":
+            count(fact.resolved_at, "rejected")
+        if fact.result_digitised:
+            count(fact.resolved_at, "result_digitised")
+    if fact.rated_at is not None:
+        count(fact.rated_at, "rated")
+        if fact.satisfied:
+            count(fact.rated_at, "satisfied")
+    if fact.withdrawn_at is not None:
+        count(fact.withdrawn_at, "withdrawn")
+    return frozenset(keys)
+
+
+def _spread(fact: Fact, period: str, metrics: tuple[str, ...]) -> list[CounterKey]:
+    """Under each ancestor unit, by procedure and channel and by any; a resolution told before
+    the receipt counts under "any procedure, any channel" until the receipt names them."""
+    assert fact.unit_path is not None
+    procedures = (fact.procedure_code, ALL) if fact.procedure_code else (ALL,)
+    channels = (fact.channel, ALL) if fact.channel else (ALL,)
+    return [
+        CounterKey(unit, period, procedure, channel, metric)
+        for unit in ancestors(fact.unit_path)
+        for procedure in procedures
+        for channel in channels
+        for metric in metrics
+    ]
+
+
+def counter_changes(before: Fact | None, after: Fact) -> dict[CounterKey, int]:
+    """What to add to the counters when a fact goes from ``before`` to ``after``: +1 for keys it
+    now counts under, -1 for keys it no longer counts under (when the receipt corrects a unit or a
+    procedure that an earlier event named), nothing when the event taught nothing new."""
+    old = fact_keys(before) if before is not None else frozenset()
+    new = fact_keys(after)
+    changes = dict.fromkeys(new - old, 1)
+    changes.update(dict.fromkeys(old - new, -1))
+    return changes

@@ -1,72 +1,56 @@
-"""Facts from every topic; counters from facts, in the same transaction."""
+"""Facts from every topic; counters from facts, in the same transaction.
+
+Each handler names the dossier and the pure rule that merges its event into the fact
+(:mod:`metrics_service.domain.facts`); :func:`metrics_service.db.facts.record` does the rest."""
 
 from __future__ import annotations
 
-from sqlalchemy import func
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from collections.abc import Callable
+from typing import Any
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from metrics_service.db.counters import increment
-from metrics_service.db.models import DossierFact
-from metrics_service.domain.counting import received_increments
-from shared.events import CaseOpened, DossierReceived, Envelope, FeeRequested
+from metrics_service.db.facts import record
+from metrics_service.domain import facts
+from shared.events import (
+    CaseOpened,
+    CaseResolved,
+    DossierDigitised,
+    DossierRated,
+    DossierReceived,
+    DossierWithdrawn,
+    Envelope,
+    Event,
+    FeeRequested,
+    PaymentSucceeded,
+)
 from shared.messaging.consumer import Handler
 from shared.messaging.outbox import Outbox
 
-
-async def on_dossier_received(session: AsyncSession, env: Envelope) -> None:
-    e = env.data
-    assert isinstance(e, DossierReceived)
-    values = {
-        "dossier_code": e.dossier_code,
-        "unit_code": e.unit_code,
-        "unit_path": e.unit_path,
-        "procedure_code": e.procedure_code,
-        "channel": e.channel,
-        "received_at": e.received_at,
-        "appointment_at": e.appointment_at,
-        "processing_working_days": e.processing_working_days,
-        "fee_amount_vnd": e.fee_amount_vnd,
-        "counted_at": func.now(),
-    }
-    stmt = pg_insert(DossierFact).values(dossier_id=e.dossier_id, **values)
-    # A row made earlier by a case or fee event has no receipt yet: fill it and count it then.
-    counted = await session.scalar(
-        stmt.on_conflict_do_update(
-            index_elements=[DossierFact.dossier_id],
-            set_=values,
-            where=DossierFact.received_at.is_(None),
-        ).returning(DossierFact.dossier_id)
-    )
-    if counted is not None:
-        await increment(
-            session, received_increments(e.unit_path, e.received_at, e.procedure_code, e.channel)
-        )
+# Event type -> the rule that merges it into the dossier's fact.
+RULES: dict[type[Event], Callable[[facts.Fact, Any], facts.Fact]] = {
+    DossierReceived: facts.on_received,
+    CaseOpened: facts.on_case_opened,
+    FeeRequested: facts.on_fee_requested,
+    DossierDigitised: facts.on_digitised,
+    CaseResolved: facts.on_resolved,
+    PaymentSucceeded: facts.on_payment,
+    DossierRated: facts.on_rated,
+    DossierWithdrawn: facts.on_withdrawn,
+}
 
 
-async def on_case_opened(session: AsyncSession, env: Envelope) -> None:
-    e = env.data
-    assert isinstance(e, CaseOpened)
-    await _note(session, e.dossier_id, case_opened_at=e.opened_at)
+def _handler(event_type: type[Event]) -> Handler:
+    rule = RULES[event_type]
 
+    async def handle(session: AsyncSession, env: Envelope) -> None:
+        e = env.data
+        assert isinstance(e, event_type)
+        await record(session, e.dossier_id, lambda fact: rule(fact, e))  # type: ignore[attr-defined]
 
-async def on_fee_requested(session: AsyncSession, env: Envelope) -> None:
-    e = env.data
-    assert isinstance(e, FeeRequested)
-    await _note(session, e.dossier_id, fee_requested_at=e.requested_at)
-
-
-async def _note(session: AsyncSession, dossier_id: object, **values: object) -> None:
-    await session.execute(
-        pg_insert(DossierFact)
-        .values(dossier_id=dossier_id, **values)
-        .on_conflict_do_update(index_elements=[DossierFact.dossier_id], set_=values)
-    )
+    handle.__name__ = f"on_{event_type.__name__}"
+    return handle
 
 
 def make_handlers(_outbox: Outbox) -> dict[str, Handler]:
-    return {
-        DossierReceived.event_type: on_dossier_received,
-        CaseOpened.event_type: on_case_opened,
-        FeeRequested.event_type: on_fee_requested,
-    }
+    return {event_type.event_type: _handler(event_type) for event_type in RULES}
