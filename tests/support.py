@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -80,3 +81,12 @@ async def eventually(
             return last
         await asyncio.sleep(interval)
     raise AssertionError(f"condition not met within {timeout}s (last: {last!r})")
+
+
+def client_address() -> dict[str, str]:
+    """A client address no other test uses (an IPv6 documentation address drawn from a uuid),
+    so per-address rate limits of one test never spill into another. uvicorn trusts
+    X-Forwarded-For from loopback, which is where the tests call from."""
+    groups = uuid.uuid4().hex[:24]
+    suffix = ":".join(groups[i : i + 4] for i in range(0, 24, 4))
+    return {"X-Forwarded-For": f"2001:db8:{suffix}"}

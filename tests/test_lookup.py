@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from services.stack import Stack
-from tests.support import Tokens, dossier_body
+from tests.support import Tokens, client_address, dossier_body
 
 PROBLEM = "application/problem+json"
 
@@ -16,7 +16,7 @@ PROBLEM = "application/problem+json"
 def address() -> dict[str, str]:
     """A client address of its own per test (uvicorn trusts X-Forwarded-For from loopback), so
     the per-address limit of one test does not spill into another."""
-    return {"X-Forwarded-For": f"203.0.113.{uuid.uuid4().int % 250 + 1}"}
+    return client_address()
 
 
 class Public:
@@ -24,7 +24,7 @@ class Public:
         self.http = http
         self.base = stack.url("intake")
         self.tokens = tokens
-        self.client = {"X-Forwarded-For": f"198.51.100.{uuid.uuid4().int % 250 + 1}"}
+        self.client = client_address()
 
     async def received_dossier(self) -> dict:
         body = dossier_body(channel="direct")

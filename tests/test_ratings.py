@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-
 import asyncpg
 import httpx
 import orjson
@@ -11,7 +9,7 @@ import pytest
 
 from services.stack import Stack
 from shared.db.engine import asyncpg_dsn
-from tests.support import BA_DINH, HANOI, HOAN_KIEM, Tokens, dossier_body
+from tests.support import BA_DINH, HANOI, HOAN_KIEM, Tokens, client_address, dossier_body
 
 PROBLEM = "application/problem+json"
 
@@ -24,7 +22,7 @@ class Raters:
         self.survey = tokens.bearer(
             "khao-sat.hanoi", ["integration"], HOAN_KIEM, f"{HANOI}.{HOAN_KIEM}"
         )
-        self.client = {"X-Forwarded-For": f"192.0.2.{uuid.uuid4().int % 250 + 1}"}
+        self.client = client_address()
 
     async def online_dossier(self) -> tuple[dict, dict[str, str], str]:
         body = dossier_body(channel="online")
