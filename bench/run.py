@@ -13,20 +13,14 @@ import asyncio
 import datetime as dt
 import statistics
 import time
-import uuid
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 
 import asyncpg
 import httpx
 
-from services import database
-from services.stack import Infrastructure, Stack, free_ports
-from shared.auth import mint_token
+from bench.stack import bench_stack
 from shared.db.engine import asyncpg_dsn
 from tests.support import HANOI, HOAN_KIEM, dossier_body
-
-DATA = Path(".data") / "bench"
 
 
 def pct(values: list[float], q: float) -> float:
@@ -160,28 +154,8 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    infra = Infrastructure.from_environment(DATA)
-    stack = None
-    try:
-        name = f"motcua_bench_{uuid.uuid4().hex[:6]}"
-        url = database.create_database(infra.server_url, name, fresh=True)
-        database.prepare(url)
-        stack = Stack(
-            url,
-            infra.bootstrap_servers,
-            keys_dir=DATA / "keys",
-            ports=free_ports(),
-            log_dir=DATA / "logs",
-            extra_env={"TOPIC_NAMESPACE": f"bench{uuid.uuid4().hex[:6]}.", "LOG_LEVEL": "WARNING"},
-        )
-        stack.start()
-        token = mint_token(
-            stack.private_key_file.read_bytes(),
-            sub="bench",
-            roles=["receptionist"],
-            unit=HOAN_KIEM,
-            unit_path=f"{HANOI}.{HOAN_KIEM}",
-        )
+    with bench_stack() as bench:
+        stack, url, token = bench.stack, bench.database_url, bench.token
         intake = stack.url("intake")
         t0 = time.perf_counter()
         before = asyncio.run(preload(url, args.preload))
@@ -214,11 +188,6 @@ def main() -> None:
             print(f"  lag p50      {statistics.median(lag_ms):8.1f} ms")
             print(f"  lag p99      {pct(lag_ms, 0.99):8.1f} ms")
             print(f"  lag max      {max(lag_ms):8.1f} ms")
-    finally:
-        if stack is not None:
-            stack.stop()
-            database.drop_database(infra.server_url, name)
-        infra.stop()
 
 
 if __name__ == "__main__":

@@ -20,20 +20,15 @@ import asyncio
 import datetime as dt
 import statistics
 import time
-import uuid
-from pathlib import Path
 
 import asyncpg
 import httpx
 
 from bench.run import load, pct, report
-from services import database
-from services.stack import Infrastructure, Stack, free_ports
-from shared.auth import mint_token
+from bench.stack import bench_stack
 from shared.db.engine import asyncpg_dsn
 from tests.support import HANOI, HOAN_KIEM, dossier_body
 
-DATA = Path(".data") / "bench"
 # Đăng ký biến động đất đai (chuyển nhượng): a route of several agencies, so the first step
 # can be completed and the case passed on.
 LAND = "dang-ky-bien-dong-chuyen-nhuong-dat"
@@ -250,28 +245,8 @@ def main() -> None:
     parser.add_argument("--lead", type=float, default=3.0, help="seconds before the first is due")
     args = parser.parse_args()
 
-    infra = Infrastructure.from_environment(DATA)
-    stack = None
-    try:
-        name = f"motcua_bench_{uuid.uuid4().hex[:6]}"
-        url = database.create_database(infra.server_url, name, fresh=True)
-        database.prepare(url)
-        stack = Stack(
-            url,
-            infra.bootstrap_servers,
-            keys_dir=DATA / "keys",
-            ports=free_ports(),
-            log_dir=DATA / "logs",
-            extra_env={"TOPIC_NAMESPACE": f"bench{uuid.uuid4().hex[:6]}.", "LOG_LEVEL": "WARNING"},
-        )
-        stack.start()
-        token = mint_token(
-            stack.private_key_file.read_bytes(),
-            sub="bench",
-            roles=["receptionist"],
-            unit=HOAN_KIEM,
-            unit_path=WARD_PATH,
-        )
+    with bench_stack() as bench:
+        stack, url, token = bench.stack, bench.database_url, bench.token
         intake, workflow = stack.url("intake"), stack.url("workflow")
         asyncio.run(wait_for_route(url, LAND))
         n, c = args.cases, args.concurrency
@@ -295,11 +270,6 @@ def main() -> None:
 
         print(f"--- timers: {args.timers} in the future, {args.due} due over {args.window} s")
         asyncio.run(timer_lag(url, args.timers, args.due, args.window, args.lead))
-    finally:
-        if stack is not None:
-            stack.stop()
-            database.drop_database(infra.server_url, name)
-        infra.stop()
 
 
 if __name__ == "__main__":

@@ -228,6 +228,22 @@ async def retire_procedure(
     return procedure
 
 
+def _no_active_unit(field: str, what: str, what_vi: str) -> Problem:
+    return Problem(
+        422,
+        "unknown-unit",
+        f"Unknown {what}",
+        f"Không có {what_vi} này",
+        errors=[
+            {
+                "field": field,
+                "message": "no active unit with this code",
+                "message_vi": "không có đơn vị đang hoạt động với mã này",
+            }
+        ],
+    )
+
+
 @router.get(
     "/units",
     response_model=list[UnitOut],
@@ -265,19 +281,7 @@ async def create_unit(body: UnitIn, _: Ops, session: Session) -> Unit:
         if body.parent_code:
             parent = await session.get(Unit, body.parent_code)
             if parent is None or parent.retired_at is not None:
-                raise Problem(
-                    422,
-                    "unknown-unit",
-                    "Unknown parent unit",
-                    "Không có đơn vị cấp trên này",
-                    errors=[
-                        {
-                            "field": "body.parent_code",
-                            "message": "no active unit with this code",
-                            "message_vi": "không có đơn vị đang hoạt động với mã này",
-                        }
-                    ],
-                )
+                raise _no_active_unit("body.parent_code", "parent unit", "đơn vị cấp trên")
             path = f"{parent.path}.{body.code}"
         unit = Unit(
             code=body.code,
@@ -346,19 +350,7 @@ async def create_agency(body: AgencyIn, _: Ops, session: Session) -> Agency:
             raise conflict(f"agency {body.code} exists", f"cơ quan {body.code} đã có")
         unit = await session.get(Unit, body.unit_code)
         if unit is None or unit.retired_at is not None:
-            raise Problem(
-                422,
-                "unknown-unit",
-                "Unknown administrative unit",
-                "Không có đơn vị hành chính này",
-                errors=[
-                    {
-                        "field": "body.unit_code",
-                        "message": "no active unit with this code",
-                        "message_vi": "không có đơn vị đang hoạt động với mã này",
-                    }
-                ],
-            )
+            raise _no_active_unit("body.unit_code", "administrative unit", "đơn vị hành chính")
         agency = Agency(code=body.code, name=body.name, kind=body.kind, unit_code=body.unit_code)
         session.add(agency)
     return agency
