@@ -177,6 +177,15 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     }.items()
 }
 
+# Only for routes that take If-Match: without it they answer 428.
+IF_MATCH_RESPONSES: dict[int | str, dict[str, Any]] = {
+    428: {
+        "model": ProblemModel,
+        "description": "Precondition required — thiếu If-Match (ETag đã đọc)",
+        "content": _PROBLEM_CONTENT,
+    }
+}
+
 # Only for routes that limit how often they may be called (public lookup, QR ratings).
 RATE_LIMITED_RESPONSES: dict[int | str, dict[str, Any]] = {
     429: {

@@ -26,7 +26,15 @@ from intake_service.db.models import Agency, Procedure, ProcedureVersion, Unit
 from intake_service.domain.fees import fee_amount
 from intake_service.seed.loader import procedure_row
 from shared.auth import Principal, require_roles
-from shared.errors import PROBLEM_RESPONSES, Problem, conflict, not_found, precondition_failed
+from shared.errors import (
+    IF_MATCH_RESPONSES,
+    PROBLEM_RESPONSES,
+    Problem,
+    conflict,
+    expected_version,
+    not_found,
+    precondition_failed,
+)
 from shared.events import ProcedurePublished
 from shared.runtime import Runtime, db_session, runtime_of
 
@@ -150,6 +158,7 @@ async def create_procedure(
 @router.put(
     "/procedures/{key}",
     response_model=ProcedureDetail,
+    responses=IF_MATCH_RESPONSES,
     summary="Change a procedure",
     description="Sửa thủ tục: tạo phiên bản mới; hồ sơ đã tiếp nhận giữ phiên bản cũ. Cần `If-Match` với phiên bản hiện hành.",
 )
@@ -173,9 +182,7 @@ async def update_procedure(
         )
         if current is None:
             raise not_found("procedure", "thủ tục")
-        if if_match is None or if_match.strip().removeprefix("W/").strip('"') != str(
-            current.version
-        ):
+        if expected_version(if_match) != current.version:
             raise precondition_failed()
         version = current.version + 1
         for name, value in row.items():

@@ -236,6 +236,13 @@ async def get_dossier(
     session: Annotated[AsyncSession, Depends(db_session)],
 ) -> DossierOut:
     dossier = await repository.dossier_by_code(session, code, principal)
+    return await dossier_with_history(session, dossier, response)
+
+
+async def dossier_with_history(
+    session: AsyncSession, dossier: Dossier | None, response: Response
+) -> DossierOut:
+    """A dossier the caller may see, with its history and ETag; 404 when there is none."""
     if dossier is None:
         raise not_found("dossier", "hồ sơ")
     procedure = await session.get(Procedure, dossier.procedure_key)

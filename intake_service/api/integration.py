@@ -13,16 +13,16 @@ from fastapi import APIRouter, Depends, Path, Query, Response
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from intake_service.api.dossiers import dossier_out
+from intake_service.api.dossiers import dossier_with_history
 from intake_service.api.integration_schemas import ChangeOut, ChangePage
 from intake_service.api.schemas import DossierOut
 from intake_service.db import repository
 from intake_service.db.feed import Change, FeedPosition, read_changes
-from intake_service.db.models import Dossier, Procedure
+from intake_service.db.models import Dossier
 from intake_service.domain.lifecycle import STATUS_LABELS_VI
 from intake_service.domain.national_status import national_status
 from shared.auth import Principal, Role, require_roles, unit_scope
-from shared.errors import PROBLEM_RESPONSES, Problem, not_found
+from shared.errors import PROBLEM_RESPONSES, Problem
 from shared.runtime import db_session
 
 router = APIRouter(prefix="/v1/integration", tags=["integration"], responses=PROBLEM_RESPONSES)
@@ -110,13 +110,7 @@ async def dossier_by_external_id(
             repository.visible_to(principal),
         )
     )
-    if dossier is None:
-        raise not_found("dossier", "hồ sơ")
-    procedure = await session.get(Procedure, dossier.procedure_key)
-    assert procedure is not None
-    actions = await repository.history(session, dossier.id)
-    response.headers["ETag"] = f'"{dossier.version}"'
-    return dossier_out(dossier, procedure, actions)
+    return await dossier_with_history(session, dossier, response)
 
 
 @router.get(

@@ -39,6 +39,7 @@ from shared.auth import Principal, current_principal
 from shared.calendar import WorkingCalendar
 from shared.clock import Now
 from shared.errors import (
+    IF_MATCH_RESPONSES,
     PROBLEM_RESPONSES,
     Problem,
     expected_version,
@@ -48,7 +49,11 @@ from shared.errors import (
 )
 from shared.runtime import Runtime, db_session, runtime_of
 
-router = APIRouter(prefix="/v1/dossiers", tags=["dossier lifecycle"], responses=PROBLEM_RESPONSES)
+router = APIRouter(
+    prefix="/v1/dossiers",
+    tags=["dossier lifecycle"],
+    responses={**PROBLEM_RESPONSES, **IF_MATCH_RESPONSES},
+)
 
 IfMatch = Annotated[
     str | None,

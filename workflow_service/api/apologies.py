@@ -26,6 +26,7 @@ from shared.errors import (
 )
 from shared.pdf import OfficialDocument, render_pdf
 from shared.runtime import Runtime, db_session, runtime_of
+from workflow_service.api.access import visible_case
 from workflow_service.db import apologies as store
 from workflow_service.db.calendar import CalendarBook
 from workflow_service.db.models import Case, Step
@@ -146,15 +147,6 @@ def _finished(exc: rules.CaseFinished) -> Problem:
     )
 
 
-async def _visible_case(session: AsyncSession, case_id: uuid.UUID, principal: Principal) -> Case:
-    case = await session.scalar(
-        select(Case).where(Case.id == case_id, unit_scope(Case.unit_path, principal))
-    )
-    if case is None:
-        raise not_found("case", "hồ sơ xử lý")
-    return case
-
-
 @router.post(
     "/{case_id}/apologies",
     status_code=201,
@@ -240,7 +232,7 @@ async def issue_apology(
 )
 async def list_apologies(case_id: uuid.UUID, principal: Officer, session: Session) -> ApologyList:
     async with session.begin():
-        case = await _visible_case(session, case_id, principal)
+        case = await visible_case(session, case_id, principal)
         rows = await store.of_case(session, case.id)
     items = [build_slip(case, a) for a in rows]
     return ApologyList(
@@ -278,7 +270,7 @@ async def get_apology(
     accept: AcceptHeader = None,
 ) -> ApologySlip | Response:
     async with session.begin():
-        case = await _visible_case(session, case_id, principal)
+        case = await visible_case(session, case_id, principal)
         apology = await store.one(session, case.id, apology_id)
     if apology is None:
         raise not_found("apology slip", "phiếu xin lỗi")

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.auth import Principal, current_principal, unit_scope
 from shared.clock import Now
 from shared.errors import (
+    IF_MATCH_RESPONSES,
     PROBLEM_RESPONSES,
     Problem,
     conflict,
@@ -22,6 +23,7 @@ from shared.errors import (
     precondition_failed,
 )
 from shared.runtime import Runtime, db_session, runtime_of
+from workflow_service.api.access import visible_case
 from workflow_service.api.apologies import (
     PDF_RESPONSES,
     AcceptHeader,
@@ -91,15 +93,6 @@ async def action_table() -> list[ActionRuleOut]:
     ]
 
 
-async def _visible_case(session: AsyncSession, case_id: uuid.UUID, principal: Principal) -> Case:
-    case = await session.scalar(
-        select(Case).where(Case.id == case_id, unit_scope(Case.unit_path, principal))
-    )
-    if case is None:
-        raise not_found("case", "hồ sơ xử lý")
-    return case
-
-
 def step_out(step: Step) -> StepOut:
     out = StepOut.model_validate(step)
     if step.timeliness:
@@ -116,7 +109,7 @@ def step_out(step: Step) -> StepOut:
 async def get_case(
     case_id: uuid.UUID, response: Response, principal: Officer, session: Session
 ) -> CaseDetail:
-    case = await _visible_case(session, case_id, principal)
+    case = await visible_case(session, case_id, principal)
     steps = (
         await session.scalars(select(Step).where(Step.case_id == case.id).order_by(Step.seq))
     ).all()
@@ -144,7 +137,7 @@ async def control_sheet(
     format: FormatQuery = None,
     accept: AcceptHeader = None,
 ) -> list[ControlSheetRow] | Response:
-    case = await _visible_case(session, case_id, principal)
+    case = await visible_case(session, case_id, principal)
     steps = {s.id: s for s in await session.scalars(select(Step).where(Step.case_id == case.id))}
     actions = await session.scalars(
         select(CaseAction).where(CaseAction.case_id == case.id).order_by(CaseAction.id)
@@ -312,7 +305,7 @@ def _route(action: rules.CaseAction, path: str, summary: str) -> None:
         response_model=CaseDetail,
         summary=summary,
         description=f"{rules.ACTION_LABELS_VI[action]}. Cần `If-Match` với ETag của hồ sơ xử lý.",
-        responses={412: PROBLEM_RESPONSES[412], 428: {"description": "If-Match missing"}},
+        responses=IF_MATCH_RESPONSES,
     )
 
 
