@@ -11,7 +11,7 @@ from pathlib import Path
 
 from services import database
 from services.registry import SERVICES
-from services.stack import DEFAULT_DATA_DIR, Infrastructure, Stack, default_ports
+from services.stack import DEFAULT_DATA_DIR, SANDBOX, Infrastructure, Stack, default_ports
 from shared import devtoken
 
 
@@ -45,6 +45,11 @@ def up() -> int:
         print("\nMột Cửa is up:", flush=True)
         for spec in SERVICES:
             print(f"  {spec.name:<9} {stack.url(spec.name)}/docs", flush=True)
+        # Not ours: it plays the VNPay gateway and the bank the payment service talks to.
+        print(
+            f"  {SANDBOX.name:<9} {stack.url(SANDBOX.name)}/docs  (VNPay gateway and bank)",
+            flush=True,
+        )
         print(f"  postgres  {database_url}", flush=True)
         print(f"  kafka     {infra.bootstrap_servers}", flush=True)
         print(
@@ -83,7 +88,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="motcua", description="Một Cửa stack")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser(
-        "up", help="start PostgreSQL and Kafka if not configured, then the four services"
+        "up",
+        help="start PostgreSQL and Kafka if not configured, the payment sandbox, then the four services",
     )
     sub.add_parser(
         "migrate", help="run every service's migrations on DATABASE_URL and load reference data"

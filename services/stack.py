@@ -1,11 +1,14 @@
-"""The whole system on one machine: infrastructure (given or embedded), then four services.
+"""The whole system on one machine: infrastructure (given or embedded), the payment sandbox,
+then four services.
 
 Used by ``python -m services up`` and by the test suite's session fixtures.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,6 +22,11 @@ from shared.auth import ensure_dev_keypair
 log = structlog.get_logger(__name__)
 
 DEFAULT_DATA_DIR = Path(".data")
+
+# The external payment world (a VNPay gateway, a bank), played by a process of its own. Not in
+# SERVICES: it is not ours, has no schema and no migrations.
+SANDBOX = ServiceSpec("sandbox", "services.sandbox", 8009)
+SANDBOX_TMN_CODE = "MOTCUADEV"
 
 
 @dataclass
@@ -76,7 +84,8 @@ class Infrastructure:
 
 @dataclass
 class Stack:
-    """The four services over one database and one broker."""
+    """The four services over one database and one broker, and the payment sandbox they pay
+    through."""
 
     database_url: str
     bootstrap_servers: str
@@ -90,6 +99,23 @@ class Stack:
         _, public = ensure_dev_keypair(self.keys_dir)
         self.public_key_file = public
         self.private_key_file = self.keys_dir / "jwt-private.pem"
+        # A port map written before the sandbox existed still works: it gets a free port.
+        self.ports = {**self.ports}
+        self.ports.setdefault(SANDBOX.name, free_port())
+        # Fresh for every stack: development secrets shared only by the sandbox and the
+        # payment service, never written anywhere.
+        self.sandbox_secrets = {
+            "tmn_code": SANDBOX_TMN_CODE,
+            "hash_secret": secrets.token_hex(32),
+            "bank_secret": secrets.token_hex(32),
+        }
+        # First in the map, so start() brings it up before the services that call it.
+        self.processes[SANDBOX.name] = ServiceProcess(
+            SANDBOX,
+            self.ports[SANDBOX.name],
+            self._sandbox_env(),
+            self.log_dir / f"{SANDBOX.name}.log" if self.log_dir else None,
+        )
         for spec in SERVICES:
             self.processes[spec.name] = ServiceProcess(
                 spec,
@@ -108,6 +134,35 @@ class Stack:
             # and a `make run` stack each keep their own.
             f"{p}PKI_DIR": str(self.keys_dir.resolve().parent / "pki"),
             f"{p}HTTP_PORT": str(self.ports[spec.name]),
+            **(self._payment_env() if spec.name == "payment" else {}),
+            **self.extra_env,
+        }
+
+    def _local(self, name: str) -> str:
+        return f"http://127.0.0.1:{self.ports[name]}"
+
+    def _payment_env(self) -> dict[str, str]:
+        sandbox, s = self._local(SANDBOX.name), self.sandbox_secrets
+        return {
+            "PAYMENT_VNPAY_PAY_URL": f"{sandbox}/paymentv2/vpcpay.html",
+            "PAYMENT_VNPAY_API_URL": f"{sandbox}/merchant_webapi/api/transaction",
+            "PAYMENT_VNPAY_STATEMENT_URL": f"{sandbox}/merchant_webapi/api/statement",
+            "PAYMENT_VNPAY_TMN_CODE": s["tmn_code"],
+            "PAYMENT_VNPAY_HASH_SECRET": s["hash_secret"],
+            "PAYMENT_VNPAY_RETURN_URL": f"{self._local('payment')}/v1/gateways/vnpay/return",
+            "PAYMENT_BANK_NOTICE_SECRET": s["bank_secret"],
+            "PAYMENT_BANK_STATEMENT_URL": f"{sandbox}/bank/statements",
+        }
+
+    def _sandbox_env(self) -> dict[str, str]:
+        payment, s = self._local("payment"), self.sandbox_secrets
+        return {
+            "SANDBOX_HTTP_PORT": str(self.ports[SANDBOX.name]),
+            "SANDBOX_VNPAY_TERMINALS": json.dumps({s["tmn_code"]: s["hash_secret"]}),
+            # Registered with the gateway, as the IPN URL is at VNPay.
+            "SANDBOX_IPN_URL": f"{payment}/v1/gateways/vnpay/ipn",
+            "SANDBOX_BANK_NOTICE_URL": f"{payment}/v1/bank-credits",
+            "SANDBOX_BANK_SECRET": s["bank_secret"],
             **self.extra_env,
         }
 
@@ -135,11 +190,11 @@ class Stack:
 
 def default_ports() -> dict[str, int]:
     ports = {}
-    for spec in SERVICES:
+    for spec in (SANDBOX, *SERVICES):
         raw = os.environ.get(f"{spec.env_prefix}HTTP_PORT")
         ports[spec.name] = int(raw) if raw else spec.default_port
     return ports
 
 
 def free_ports() -> dict[str, int]:
-    return {spec.name: free_port() for spec in SERVICES}
+    return {spec.name: free_port() for spec in (SANDBOX, *SERVICES)}
