@@ -13,12 +13,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from intake_service.api import external_ids
 from intake_service.api.calendar import ReceptionCalendar
-from intake_service.api.schemas import ActionOut, DossierCreate, DossierOut, DossierPage
+from intake_service.api.schemas import (
+    ActionOut,
+    DossierCreate,
+    DossierOut,
+    DossierPage,
+    PaymentsView,
+)
 from intake_service.db import lifecycle, repository
 from intake_service.db.models import Dossier, DossierAction, IdempotencyKey, Procedure
 from intake_service.domain.dossier_codes import dossier_code
 from intake_service.domain.fees import fee_amount
 from intake_service.domain.lifecycle import STATUS_LABELS_VI, Action, DossierStatus
+from intake_service.domain.payments_view import figures
 from intake_service.domain.reception import SUBMITTING_ROLES, may_submit_at
 from shared.auth import Principal, current_principal, require_roles
 from shared.calendar import VN_TZ
@@ -54,6 +61,7 @@ def dossier_out(
         version=d.version,
         source_system=d.source_system,
         external_id=d.external_id,
+        payments=PaymentsView.model_validate(figures(d.payments)),
         history=[ActionOut.model_validate(a) for a in history] if history is not None else None,
     )
 
@@ -227,7 +235,11 @@ async def submit_dossier(
     "/{code}",
     response_model=DossierOut,
     summary="Read a dossier",
-    description="Xem hồ sơ theo mã, kèm lịch sử xử lý. Hồ sơ ngoài phạm vi đơn vị của người xem trả 404.",
+    description=(
+        "Xem hồ sơ theo mã, kèm lịch sử xử lý và các khoản phí, lệ phí, nghĩa vụ tài chính "
+        "(phải nộp, đã nộp, đã hoàn trả, số biên lai). Việc nộp tiền không đổi phiên bản hồ sơ "
+        "(ETag). Hồ sơ ngoài phạm vi đơn vị của người xem trả 404."
+    ),
 )
 async def get_dossier(
     code: str,

@@ -14,10 +14,11 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from intake_service.api.lookup_schemas import LookupOut, LookupStep
+from intake_service.api.lookup_schemas import LookupOut, LookupPayments, LookupStep
 from intake_service.db import repository
 from intake_service.db.models import Dossier, Procedure, Unit
 from intake_service.domain.lifecycle import ACTION_LABELS_VI, STATUS_LABELS_VI
+from intake_service.domain.payments_view import figures
 from intake_service.domain.rate_limit import SlidingWindowLimiter
 from intake_service.domain.verifier import VERIFIER_PATTERN, verifier_matches
 from shared.errors import PROBLEM_RESPONSES, RATE_LIMITED_RESPONSES, Problem
@@ -139,7 +140,8 @@ GuardDep = Annotated[LookupGuard, Depends(lookup_guard)]
     description=(
         "Tra cứu tình trạng hồ sơ, không cần đăng nhập: nhập mã hồ sơ và 4 số cuối số định danh "
         "(CCCD) / mã số thuế hoặc số điện thoại của người nộp. Trả về trạng thái, thủ tục, đơn vị, "
-        "ngày tiếp nhận, ngày hẹn trả và quá trình giải quyết (không có tên cán bộ, ghi chú). "
+        "ngày tiếp nhận, ngày hẹn trả, quá trình giải quyết (không có tên cán bộ, ghi chú) và các "
+        "khoản phí, lệ phí, nghĩa vụ tài chính: còn phải nộp, đã nộp, số biên lai. "
         "Mã không tồn tại và thông tin xác minh sai trả cùng một lỗi 404. Giới hạn số lần tra "
         "cứu theo địa chỉ (mỗi phút) và số lần nhập sai theo mã hồ sơ (mỗi giờ): vượt quá trả 429 "
         "kèm `Retry-After`."
@@ -180,4 +182,6 @@ async def lookup(
             )
             for step in steps
         ],
+        # The lookup's model has no field for who paid or how, so none of it can leak.
+        payments=LookupPayments.model_validate(figures(dossier.payments)),
     )

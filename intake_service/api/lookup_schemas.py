@@ -6,6 +6,14 @@ import datetime as dt
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from intake_service.api.schemas import (
+    PURPOSE_DESCRIPTION,
+    RECEIPT_NUMBER_DESCRIPTION,
+    REQUEST_STATUS_DESCRIPTION,
+    PaymentPurpose,
+    PaymentRequestStatus,
+)
+
 
 class LookupStep(BaseModel):
     """One step of the dossier's history, without officers' names or notes."""
@@ -15,6 +23,32 @@ class LookupStep(BaseModel):
     status: str = Field(description="trạng thái sau bước này", examples=["received"])
     status_label_vi: str = Field(examples=["Đã tiếp nhận"])
     at: dt.datetime = Field(description="thời điểm")
+
+
+class LookupPaymentRequest(BaseModel):
+    """Một khoản phải nộp của hồ sơ: loại, số tiền, tình trạng, biên lai; không có người nộp."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    purpose: PaymentPurpose = Field(description=PURPOSE_DESCRIPTION)
+    purpose_label_vi: str = Field(description="tên khoản thu", examples=["Phí, lệ phí của thủ tục"])
+    amount_vnd: int | None = Field(description="số tiền phải nộp (đồng)", examples=[20000])
+    status: PaymentRequestStatus = Field(description=REQUEST_STATUS_DESCRIPTION)
+    status_label_vi: str = Field(description="tên tình trạng", examples=["Đã nộp đủ"])
+    paid_at: dt.datetime | None = Field(description="thời điểm nộp tiền")
+    receipt_number: str | None = Field(
+        description=RECEIPT_NUMBER_DESCRIPTION, examples=["BI-26T 0000042"]
+    )
+
+
+class LookupPayments(BaseModel):
+    """Phí, lệ phí và nghĩa vụ tài chính: còn phải nộp, đã nộp."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    owed_vnd: int = Field(description="tổng số tiền còn phải nộp (đồng)")
+    paid_vnd: int = Field(description="tổng số tiền đã nộp (đồng)")
+    requests: list[LookupPaymentRequest] = Field(description="các khoản phải nộp")
 
 
 class LookupOut(BaseModel):
@@ -49,6 +83,21 @@ class LookupOut(BaseModel):
                             "at": "2025-01-15T08:32:10+07:00",
                         },
                     ],
+                    "payments": {
+                        "owed_vnd": 0,
+                        "paid_vnd": 20000,
+                        "requests": [
+                            {
+                                "purpose": "fee",
+                                "purpose_label_vi": "Phí, lệ phí của thủ tục",
+                                "amount_vnd": 20000,
+                                "status": "paid",
+                                "status_label_vi": "Đã nộp đủ",
+                                "paid_at": "2025-01-15T08:40:51+07:00",
+                                "receipt_number": "BI-26T 0000042",
+                            }
+                        ],
+                    },
                 }
             ]
         }
@@ -67,3 +116,4 @@ class LookupOut(BaseModel):
         None, description="ngày hẹn lại theo phiếu xin lỗi, nếu có"
     )
     history: list[LookupStep] = Field(description="quá trình giải quyết")
+    payments: LookupPayments = Field(description="phí, lệ phí và nghĩa vụ tài chính của hồ sơ")

@@ -156,6 +156,58 @@ class ActionOut(BaseModel):
     note: str | None
 
 
+PaymentPurpose = Literal["fee", "financial_obligation"]
+PaymentRequestStatus = Literal["open", "paid", "cancelled"]
+
+PURPOSE_DESCRIPTION = (
+    "khoản thu: fee (phí, lệ phí của thủ tục), financial_obligation (nghĩa vụ tài chính: thuế, "
+    "tiền sử dụng đất, lệ phí trước bạ)"
+)
+REQUEST_STATUS_DESCRIPTION = (
+    "tình trạng yêu cầu thu: open (chưa nộp đủ), paid (đã nộp đủ), cancelled (đã hủy, khi hồ sơ "
+    "bị rút hoặc từ chối)"
+)
+RECEIPT_NUMBER_DESCRIPTION = "ký hiệu và số biên lai điện tử, ví dụ BI-26T 0000042"
+
+
+class PaymentRequestOut(BaseModel):
+    """Một yêu cầu thanh toán của hồ sơ và số tiền đã nộp cho nó."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    request_id: str = Field(description="mã yêu cầu thanh toán")
+    purpose: PaymentPurpose = Field(description=PURPOSE_DESCRIPTION)
+    purpose_label_vi: str = Field(description="tên khoản thu")
+    agency_code: str | None = Field(description="đơn vị thu")
+    amount_vnd: int | None = Field(
+        description="số tiền phải nộp (đồng); trống khi chưa nhận được yêu cầu"
+    )
+    paid_vnd: int = Field(description="số tiền đã nộp (đồng)")
+    refunded_vnd: int = Field(description="số tiền đã hoàn trả (đồng)")
+    owed_vnd: int = Field(description="số tiền còn phải nộp (đồng)")
+    status: PaymentRequestStatus = Field(description=REQUEST_STATUS_DESCRIPTION)
+    status_label_vi: str = Field(description="tên tình trạng")
+    requested_at: dt.datetime | None = Field(description="thời điểm yêu cầu nộp")
+    paid_at: dt.datetime | None = Field(description="thời điểm nộp tiền (lần nộp gần nhất)")
+    method: str | None = Field(
+        description="hình thức nộp: vnpay, vietqr (chuyển khoản), cash (tiền mặt), "
+        "on_behalf (nộp hộ)"
+    )
+    online: bool | None = Field(description="nộp trực tuyến")
+    receipt_number: str | None = Field(description=RECEIPT_NUMBER_DESCRIPTION)
+
+
+class PaymentsView(BaseModel):
+    """Phí, lệ phí và nghĩa vụ tài chính của hồ sơ: phải nộp, đã nộp, đã hoàn trả."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    owed_vnd: int = Field(description="tổng số tiền còn phải nộp (đồng)")
+    paid_vnd: int = Field(description="tổng số tiền đã nộp (đồng)")
+    refunded_vnd: int = Field(description="tổng số tiền đã hoàn trả (đồng)")
+    requests: list[PaymentRequestOut] = Field(description="các yêu cầu thanh toán, cũ trước")
+
+
 class DossierOut(BaseModel):
     """Hồ sơ, as the SPA and the citizen see it."""
 
@@ -182,6 +234,9 @@ class DossierOut(BaseModel):
     version: int
     source_system: str | None = Field(None, description="hệ thống gửi hồ sơ (tích hợp)")
     external_id: str | None = Field(None, description="mã hồ sơ ở hệ thống gửi")
+    payments: PaymentsView = Field(
+        description="nghĩa vụ thanh toán của hồ sơ (không làm thay đổi phiên bản hồ sơ)"
+    )
     history: list[ActionOut] | None = None
 
 

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -86,6 +87,10 @@ class Dossier(Base):
     fee_amount_vnd: Mapped[int] = mapped_column(BigInteger)
     case_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     fee_request_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    # What payment says the dossier owes and was paid, folded from its events by
+    # ``domain.payments_view``; kept beside the row rather than in the action log because paying
+    # is not a lifecycle step and must not move ``version``.
+    payments: Mapped[dict] = mapped_column(JSONB, default=dict, server_default=text("'{}'::jsonb"))
     # Where an integration client (LGSP/NGSP, post office) knows this dossier from.
     source_system: Mapped[str | None] = mapped_column(String(64))
     external_id: Mapped[str | None] = mapped_column(String(128))

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from intake_service.db.models import Dossier, DossierAction
 from intake_service.domain.lifecycle import DossierStatus
+from intake_service.domain.payments_view import VIEW_EVENTS, fold
 from shared.events import CaseApologised, CaseOpened, CaseResolved, Envelope, FeeRequested
 from shared.messaging.consumer import Handler
 
@@ -75,6 +76,24 @@ async def on_fee_requested(session: AsyncSession, env: Envelope) -> None:
     dossier.fee_request_id = event.fee_request_id
 
 
+async def on_payment_event(session: AsyncSession, env: Envelope) -> None:
+    """Fold a payment event into the dossier's payment view.
+
+    Neither the version (the ETag) nor the action log moves: paying is not a step of the
+    dossier's lifecycle, and an officer's If-Match must not go stale because a citizen paid.
+    """
+    event = env.data
+    assert isinstance(event, VIEW_EVENTS)
+    dossier = await _locked(session, event.dossier_id)
+    if dossier is None:
+        raise LookupError(f"{env.type} for unknown dossier {event.dossier_id}")
+    folded = fold(dossier.payments, event)
+    # JSONB is not tracked for in-place changes: assign a new value, and only when it differs,
+    # so a repeated event writes nothing.
+    if folded != dossier.payments:
+        dossier.payments = folded
+
+
 async def on_case_apologised(session: AsyncSession, env: Envelope) -> None:
     event = env.data
     assert isinstance(event, CaseApologised)
@@ -107,4 +126,5 @@ HANDLERS: dict[str, Handler] = {
     CaseResolved.event_type: on_case_resolved,
     CaseApologised.event_type: on_case_apologised,
     FeeRequested.event_type: on_fee_requested,
+    **{event_type.event_type: on_payment_event for event_type in VIEW_EVENTS},
 }
