@@ -6,19 +6,28 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from payment_service.api import fee_requests
 from payment_service.db.models import MESSAGING
 from payment_service.events.handlers import make_handlers
+from payment_service.gateways import router as gateways
+from payment_service.mopup.service import make_worker
+from payment_service.payments import router as payments
+from payment_service.receipts import router as receipts
 from payment_service.settings import PaymentSettings
 from shared.app import create_service_app
+from shared.clock import utcnow
 from shared.events import topics
 from shared.runtime import Runtime
 
 DESCRIPTION = """
-Thanh toán phí, lệ phí: yêu cầu nộp phí cho hồ sơ, thanh toán trực tuyến, biên lai điện tử.
+Thanh toán phí, lệ phí và nghĩa vụ tài chính của hồ sơ: yêu cầu thanh toán, cổng thanh toán
+VNPay (IPN có chữ ký), chuyển khoản VietQR, thu tiền mặt và nộp hộ tại quầy, biên lai điện tử,
+hoàn tiền, đối soát.
 
-Fees and charges: fee requests per dossier, online payment, e-receipts.
+Fees, charges and financial obligations of dossiers: payment requests, the VNPay gateway (signed
+IPN), VietQR transfers, cash and paid-on-behalf at the desk, e-receipts, refunds, reconciliation.
 """
+
+ROUTERS = [payments.router, gateways.router, receipts.router]
 
 
 def create_app(settings: PaymentSettings | None = None) -> FastAPI:
@@ -26,12 +35,22 @@ def create_app(settings: PaymentSettings | None = None) -> FastAPI:
 
     return create_service_app(
         settings,
-        lambda: Runtime.build(settings, MESSAGING, make_handlers, [topics.DOSSIERS, topics.CASES]),
+        lambda: Runtime.build(
+            settings,
+            MESSAGING,
+            make_handlers,
+            [topics.DOSSIERS, topics.CASES],
+            workers=[make_worker(utcnow)],
+        ),
         title="Một Cửa — Payment (Thanh toán phí, lệ phí)",
         description=DESCRIPTION,
-        version="0.1.0",
-        routers=[fee_requests.router],
-        openapi_tags=[{"name": "fees", "description": "Phí, lệ phí"}],
+        version="0.2.0",
+        routers=ROUTERS,
+        openapi_tags=[
+            {"name": "payments", "description": "Yêu cầu thanh toán, giao dịch"},
+            {"name": "gateways", "description": "Cổng thanh toán: IPN, trang trở về"},
+            {"name": "receipts", "description": "Biên lai điện tử, dải số biên lai"},
+        ],
     )
 
 

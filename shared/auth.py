@@ -9,6 +9,7 @@ which decides whose dossiers an officer may see.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -186,6 +187,14 @@ def require_roles(*roles: str) -> Callable[..., Principal]:
         return principal
 
     return dependency
+
+
+def applicant_ref(id_number: str | None) -> str | None:
+    """A stable pseudonym of an applicant's ID number, for services that must recognise the
+    applicant (an applicant's token carries the number as ``sub``) but never hold the number."""
+    if not id_number:
+        return None
+    return hashlib.sha256(f"motcua-applicant:{id_number}".encode()).hexdigest()
 
 
 def unit_scope(column: Any, principal: Principal) -> ColumnElement[bool]:

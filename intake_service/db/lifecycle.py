@@ -8,9 +8,10 @@ import datetime as dt
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from intake_service.db.models import Dossier, DossierAction, Procedure
+from intake_service.domain.fees import fee_lines
 from intake_service.domain.lifecycle import Action, DossierStatus
 from intake_service.domain.reception import appointment, same_day_cutoff
-from shared.auth import Principal
+from shared.auth import Principal, applicant_ref
 from shared.calendar import WorkingCalendar
 from shared.events import (
     DossierReceived,
@@ -119,6 +120,10 @@ async def apply(
             applicant_name=d.applicant["name"],
             procedure_key=d.procedure_key,
             procedure_version=d.procedure_version,
+            fee_lines=fee_lines(
+                procedure.data.get("fees", []), d.channel, procedure.code or procedure.key
+            ),
+            applicant_ref=applicant_ref(d.applicant_id_number),
         )
     elif action == Action.request_supplement:
         event = DossierSupplementRequested(**common, items=items or [])  # type: ignore[arg-type]

@@ -37,7 +37,7 @@ NUMBER_DIGITS = 7
 
 # How the money was collected, as the receipt prints it; keyed by the payment method's name.
 METHOD_LABELS_VI: dict[str, str] = {
-    "gateway": "Trực tuyến qua cổng thanh toán",
+    "vnpay": "Trực tuyến qua cổng thanh toán VNPay",
     "vietqr": "Chuyển khoản VietQR",
     "cash": "Tiền mặt tại quầy",
     "on_behalf": "Nộp hộ",

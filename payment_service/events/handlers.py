@@ -1,56 +1,65 @@
-"""Raise a fee request for every received dossier that owes a fee, exactly once."""
+"""Events payment reacts to, each handed to a service function in the consumer's transaction.
+
+- ``DossierReceived``: remember the dossier, raise its fee request.
+- ``CasePaused`` for a financial obligation: raise the obligation's request.
+- ``DossierWithdrawn`` / ``DossierRefused``: cancel what is open, propose refunds of what was
+  paid. ``CaseResolved`` rejected after examination: propose refunds (nothing to cancel: the
+  fee was owed for the examination the dossier got).
+"""
 
 from __future__ import annotations
 
-import datetime as dt
-import uuid
-
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from payment_service.db.models import FeeRequest
-from payment_service.domain.fees import FeeRequestStatus, needs_fee_request
-from shared.events import DossierReceived, Envelope, FeeRequested
+from payment_service.requests import service as requests
+from shared.events import (
+    CasePaused,
+    CaseResolved,
+    DossierReceived,
+    DossierRefused,
+    DossierWithdrawn,
+    Envelope,
+)
 from shared.messaging.consumer import Handler
 from shared.messaging.outbox import Outbox
 
 
 def make_handlers(outbox: Outbox) -> dict[str, Handler]:
     async def on_dossier_received(session: AsyncSession, env: Envelope) -> None:
+        assert isinstance(env.data, DossierReceived)
+        await requests.raise_fee_request(session, outbox, env.data, env.id)
+
+    async def on_case_paused(session: AsyncSession, env: Envelope) -> None:
+        assert isinstance(env.data, CasePaused)
+        await requests.raise_obligation(session, outbox, env.data, env.id)
+
+    async def on_withdrawn(session: AsyncSession, env: Envelope) -> None:
         event = env.data
-        assert isinstance(event, DossierReceived)
-        if not needs_fee_request(event.fee_amount_vnd):
-            return
-        request_id = uuid.uuid4()
-        now = dt.datetime.now(dt.UTC)
-        inserted = await session.scalar(
-            pg_insert(FeeRequest)
-            .values(
-                id=request_id,
-                dossier_id=event.dossier_id,
-                dossier_code=event.dossier_code,
-                unit_path=event.unit_path,
-                amount_vnd=event.fee_amount_vnd,
-                status=FeeRequestStatus.pending,
-                requested_at=now,
-                version=1,
-            )
-            .on_conflict_do_nothing(index_elements=[FeeRequest.dossier_id])
-            .returning(FeeRequest.id)
-        )
-        if inserted is None:
-            return
-        await outbox.add(
-            session,
-            FeeRequested(
-                fee_request_id=request_id,
-                dossier_id=event.dossier_id,
-                dossier_code=event.dossier_code,
-                unit_path=event.unit_path,
-                amount_vnd=event.fee_amount_vnd,
-                requested_at=now,
-            ),
-            subject=event.dossier_code,
+        assert isinstance(event, DossierWithdrawn)
+        await requests.dossier_closed(
+            session, outbox, event.dossier_id, "withdrawn", event.at, cancel_open=True
         )
 
-    return {DossierReceived.event_type: on_dossier_received}
+    async def on_refused(session: AsyncSession, env: Envelope) -> None:
+        event = env.data
+        assert isinstance(event, DossierRefused)
+        await requests.dossier_closed(
+            session, outbox, event.dossier_id, "refused", event.at, cancel_open=True
+        )
+
+    async def on_case_resolved(session: AsyncSession, env: Envelope) -> None:
+        event = env.data
+        assert isinstance(event, CaseResolved)
+        if event.outcome == "approved":
+            return
+        await requests.dossier_closed(
+            session, outbox, event.dossier_id, "rejected", event.resolved_at, cancel_open=True
+        )
+
+    return {
+        DossierReceived.event_type: on_dossier_received,
+        CasePaused.event_type: on_case_paused,
+        DossierWithdrawn.event_type: on_withdrawn,
+        DossierRefused.event_type: on_refused,
+        CaseResolved.event_type: on_case_resolved,
+    }

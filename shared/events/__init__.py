@@ -28,7 +28,24 @@ from shared.events.dossiers import (
     ProcedurePublished,
 )
 from shared.events.envelope import Envelope, MalformedEvent, UnknownEventType, decode, wrap
-from shared.events.payments import FeeRequested, PaymentSucceeded
+from shared.events.payments import (
+    FeeRequested,
+    PaymentAmountMismatch,
+    PaymentCancelled,
+    PaymentChanged,
+    PaymentCreated,
+    PaymentExpired,
+    PaymentFailed,
+    PaymentPending,
+    PaymentRefunded,
+    PaymentRefundFailed,
+    PaymentRefundRequested,
+    PaymentRequestClosed,
+    PaymentRequested,
+    PaymentSucceeded,
+    PaymentVoided,
+    ReceiptIssued,
+)
 
 __all__ = [
     "EVENT_TYPES",
@@ -53,8 +70,22 @@ __all__ = [
     "Event",
     "FeeRequested",
     "MalformedEvent",
+    "PaymentAmountMismatch",
+    "PaymentCancelled",
+    "PaymentChanged",
+    "PaymentCreated",
+    "PaymentExpired",
+    "PaymentFailed",
+    "PaymentPending",
+    "PaymentRefundFailed",
+    "PaymentRefundRequested",
+    "PaymentRefunded",
+    "PaymentRequestClosed",
+    "PaymentRequested",
     "PaymentSucceeded",
+    "PaymentVoided",
     "ProcedurePublished",
+    "ReceiptIssued",
     "StepAssigned",
     "StepCompleted",
     "StepOverdue",

@@ -6,12 +6,25 @@ import datetime as dt
 import uuid
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from shared.events import topics
 from shared.events.base import Event
 
 Channel = Literal["online", "direct", "postal", "integration"]
+
+
+class FeeLine(BaseModel):
+    """One fee or charge of a procedure, as charged for this dossier's channel."""
+
+    model_config = ConfigDict(frozen=True)
+
+    code: str = Field(description="mã khoản thu")
+    kind: Literal["fee", "charge", "financial_obligation"] = Field(
+        description="phí (fee), lệ phí (charge), nghĩa vụ tài chính"
+    )
+    name: str
+    amount_vnd: int = Field(ge=0)
 
 
 class DossierReceived(Event):
@@ -35,6 +48,14 @@ class DossierReceived(Event):
     applicant_name: str
     procedure_key: str | None = Field(None, description="mã thủ tục trong danh mục của hệ thống")
     procedure_version: int | None = Field(None, description="phiên bản thủ tục khi tiếp nhận")
+    fee_lines: list[FeeLine] = Field(
+        default_factory=list, description="các khoản phí, lệ phí (tổng bằng fee_amount_vnd)"
+    )
+    applicant_ref: str | None = Field(
+        None,
+        description="sha256 của số định danh người nộp: đủ để người nộp xem khoản phải nộp của "
+        "mình, không để lộ số định danh",
+    )
 
 
 class ProcedurePublished(Event):

@@ -48,7 +48,7 @@ def receipt(**changes: object) -> ReceiptData:
             ReceiptLine("Phí", "Phí khai thác và sử dụng thông tin", 5_000),
         ),
         total_vnd=25_000,
-        method_label=METHOD_LABELS_VI["gateway"],
+        method_label=METHOD_LABELS_VI["vnpay"],
         verify_url=VERIFY,
     )
     return dataclasses.replace(data, **changes) if changes else data

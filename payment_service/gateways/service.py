@@ -1,0 +1,242 @@
+"""What the gateway tells us, applied: the IPN (server to server, the only message that moves
+money on our side), the browser return (shows, never changes), and querydr answers from the
+mop-up job. One function decides for all three sources what a gateway result does."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Mapping
+
+import structlog
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from payment_service.common import callbacks
+from payment_service.db.models import Payment, PaymentException
+from payment_service.domain import payees, vnpay
+from payment_service.domain.states import OPEN, PaymentAction, PaymentStatus
+from payment_service.payments import repository
+from payment_service.payments import service as payments
+from payment_service.settings import PaymentSettings
+from shared.messaging.outbox import Outbox
+
+log = structlog.get_logger(__name__)
+
+# Final states a late success can still turn into succeeded_late: the money was taken.
+_LATE_FROM = frozenset({PaymentStatus.expired, PaymentStatus.failed, PaymentStatus.cancelled})
+
+
+async def raise_exception(
+    session: AsyncSession,
+    payment: Payment | None,
+    *,
+    kind: str,
+    source_key: str,
+    unit_path: str,
+    agency_code: str | None,
+    expected_vnd: int | None,
+    received_vnd: int | None,
+    detail: str,
+    at: dt.datetime,
+    credit_id: uuid.UUID | None = None,
+) -> None:
+    """An item for a finance officer, raised once per source however often it is reported."""
+    await session.execute(
+        pg_insert(PaymentException)
+        .values(
+            id=uuid.uuid4(),
+            kind=kind,
+            source_key=source_key,
+            unit_path=unit_path,
+            agency_code=agency_code,
+            payment_id=payment.id if payment else None,
+            credit_id=credit_id,
+            expected_vnd=expected_vnd,
+            received_vnd=received_vnd,
+            detail=detail,
+            status="open",
+            created_at=at,
+        )
+        .on_conflict_do_nothing()
+    )
+
+
+async def apply_result(
+    session: AsyncSession,
+    outbox: Outbox,
+    settings: PaymentSettings,
+    payment: Payment,
+    result: vnpay.GatewayResult,
+    *,
+    actor: str,
+    now: dt.datetime,
+) -> str:
+    """Apply a verified gateway result to a locked payment; the IPN code it deserves."""
+    if result.amount_vnd != payment.amount_vnd:
+        if result.succeeded and payment.status in OPEN:
+            payment.received_vnd = result.amount_vnd
+            payment.gateway_txn_no = result.transaction_no
+            await payments.advance(
+                session,
+                outbox,
+                payment,
+                PaymentAction.mismatch,
+                actor,
+                now,
+                note=f"gateway reports {result.amount_vnd} VND",
+                event_fields={"received_vnd": result.amount_vnd or 0},
+            )
+        if result.succeeded:
+            # VNPay keeps the payment as successful whatever we answer: the money must be
+            # refunded or the balance asked for, by a person.
+            await raise_exception(
+                session,
+                payment,
+                kind="amount_mismatch",
+                source_key=f"vnpay:{payment.reference}:{result.transaction_no}",
+                unit_path=payment.unit_path,
+                agency_code=payment.agency_code,
+                expected_vnd=payment.amount_vnd,
+                received_vnd=result.amount_vnd,
+                detail="the gateway took another amount than the payment asked for",
+                at=now,
+            )
+        return "04"
+    if payment.status in OPEN:
+        if result.succeeded:
+            await payments.succeed(
+                session,
+                outbox,
+                settings,
+                payment,
+                actor=actor,
+                paid_at=result.paid_at or now,
+                at=now,
+                strict_receipt=False,
+                gateway_txn_no=result.transaction_no,
+                bank_code=result.bank_code,
+            )
+        else:
+            await payments.advance(
+                session,
+                outbox,
+                payment,
+                PaymentAction.fail,
+                actor,
+                now,
+                note=f"response {result.response_code}, status {result.transaction_status}",
+                event_fields={"gateway_code": result.response_code},
+            )
+        return "00"
+    if result.succeeded and payment.status in _LATE_FROM:
+        await payments.succeed(
+            session,
+            outbox,
+            settings,
+            payment,
+            actor=actor,
+            paid_at=result.paid_at or now,
+            at=now,
+            strict_receipt=False,
+            gateway_txn_no=result.transaction_no,
+            bank_code=result.bank_code,
+            note="money taken after the payment had ended",
+        )
+        await propose_late_refund_if_settled(session, payment, now)
+        return "00"
+    return "02"
+
+
+async def propose_late_refund_if_settled(
+    session: AsyncSession, payment: Payment, now: dt.datetime
+) -> None:
+    """A late payment on a request that another payment already settled is money twice."""
+    request = await repository.locked_request(session, payment.request_id)
+    if request is not None and request.paid_vnd > request.amount_vnd:
+        await raise_exception(
+            session,
+            payment,
+            kind="paid_twice",
+            source_key=f"late:{payment.id}",
+            unit_path=payment.unit_path,
+            agency_code=payment.agency_code,
+            expected_vnd=0,
+            received_vnd=payment.amount_vnd,
+            detail="paid after the request was settled by another payment: refund it",
+            at=now,
+        )
+
+
+async def handle_ipn(
+    session: AsyncSession,
+    outbox: Outbox,
+    settings: PaymentSettings,
+    params: Mapping[str, str],
+    now: dt.datetime,
+) -> dict[str, str]:
+    """checksum → find → amount → state → update, in the caller's one transaction; every
+    IPN is recorded with its answer, forged ones included."""
+    reference = params.get("vnp_TxnRef")
+    secret = payees.secret_for_terminal(settings, params.get("vnp_TmnCode", ""))
+    if secret is None or not vnpay.verify(secret, params):
+        answer = vnpay.ipn_answer("97")
+        log.warning("IPN with an invalid signature", reference=reference)
+        callbacks.record(
+            session,
+            "vnpay_ipn",
+            params,
+            now,
+            reference=reference,
+            signature_valid=False,
+            answer=answer,
+            outcome="invalid_signature",
+        )
+        return answer
+    payment = await repository.payment_by_reference(session, reference or "", lock=True)
+    if payment is None:
+        code = "01"
+    else:
+        code = await apply_result(
+            session,
+            outbox,
+            settings,
+            payment,
+            vnpay.result_from_params(params),
+            actor="vnpay",
+            now=now,
+        )
+    answer = vnpay.ipn_answer(code)
+    callbacks.record(
+        session,
+        "vnpay_ipn",
+        params,
+        now,
+        reference=reference,
+        payment_id=payment.id if payment else None,
+        signature_valid=True,
+        answer=answer,
+        outcome=payment.status if payment else "not_found",
+    )
+    return answer
+
+
+async def check_return(
+    session: AsyncSession, settings: PaymentSettings, params: Mapping[str, str], now: dt.datetime
+) -> tuple[bool, Payment | None]:
+    """The browser's return: whether its signature holds, and the payment as WE know it."""
+    secret = payees.secret_for_terminal(settings, params.get("vnp_TmnCode", ""))
+    valid = secret is not None and vnpay.verify(secret, params)
+    reference = params.get("vnp_TxnRef") or ""
+    payment = await repository.payment_by_reference(session, reference) if valid else None
+    callbacks.record(
+        session,
+        "vnpay_return",
+        params,
+        now,
+        reference=reference,
+        payment_id=payment.id if payment else None,
+        signature_valid=valid,
+        outcome=payment.status if payment else None,
+    )
+    return valid, payment

@@ -1,0 +1,135 @@
+"""Receipt numbers and receipts. A number is taken by an ``UPDATE … RETURNING`` on the range's
+row inside the transaction that stores the receipt: the row lock serialises concurrent
+issuers, and a rollback gives the number back, so numbers are consecutive with no gaps."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from payment_service.common.access import scope
+from payment_service.db.models import Dossier, Payment, Receipt, ReceiptRange
+from shared.auth import Principal
+
+
+async def take_number(session: AsyncSession, agency_code: str) -> tuple[ReceiptRange, int] | None:
+    """The next number of the agency's lowest active range that has one left."""
+    current = (
+        select(ReceiptRange.id)
+        .where(
+            ReceiptRange.agency_code == agency_code,
+            ReceiptRange.active,
+            ReceiptRange.next_number <= ReceiptRange.last_number,
+        )
+        .order_by(ReceiptRange.first_number)
+        .limit(1)
+        .scalar_subquery()
+    )
+    row = (
+        await session.execute(
+            update(ReceiptRange)
+            .where(ReceiptRange.id == current)
+            .values(next_number=ReceiptRange.next_number + 1)
+            .returning(ReceiptRange, ReceiptRange.next_number - 1)
+            .execution_options(synchronize_session=False)
+        )
+    ).first()
+    if row is None:
+        return None
+    return row[0], int(row[1])
+
+
+async def has_any_range(session: AsyncSession, agency_code: str) -> bool:
+    return (
+        await session.scalar(
+            select(ReceiptRange.id).where(ReceiptRange.agency_code == agency_code).limit(1)
+        )
+    ) is not None
+
+
+async def add_range(session: AsyncSession, row: dict[str, object]) -> bool:
+    """False when the same range (agency, form, symbol, first number) exists already."""
+    inserted = await session.scalar(
+        pg_insert(ReceiptRange).values(**row).on_conflict_do_nothing().returning(ReceiptRange.id)
+    )
+    return inserted is not None
+
+
+async def overlapping_range(
+    session: AsyncSession, form_code: str, symbol: str, first: int, last: int
+) -> ReceiptRange | None:
+    return await session.scalar(
+        select(ReceiptRange).where(
+            ReceiptRange.form_code == form_code,
+            ReceiptRange.symbol == symbol,
+            ReceiptRange.first_number <= last,
+            ReceiptRange.last_number >= first,
+        )
+    )
+
+
+def _visible(principal: Principal):  # type: ignore[no-untyped-def]
+    applicant = (
+        select(Dossier.applicant_ref)
+        .join(Payment, Payment.dossier_id == Dossier.id)
+        .where(Payment.id == Receipt.payment_id)
+        .scalar_subquery()
+    )
+    return scope(Receipt.unit_path, applicant, principal)
+
+
+async def visible_receipt(
+    session: AsyncSession, receipt_id: uuid.UUID, principal: Principal, *, lock: bool = False
+) -> Receipt | None:
+    query = select(Receipt).where(Receipt.id == receipt_id, _visible(principal))
+    if lock:
+        query = query.with_for_update(of=Receipt)
+    return await session.scalar(query)
+
+
+async def receipt_of_payment(session: AsyncSession, payment_id: uuid.UUID) -> Receipt | None:
+    return await session.scalar(select(Receipt).where(Receipt.payment_id == payment_id))
+
+
+async def receipt_by_number(
+    session: AsyncSession, form_code: str, symbol: str, number: int
+) -> Receipt | None:
+    return await session.scalar(
+        select(Receipt).where(
+            Receipt.form_code == form_code, Receipt.symbol == symbol, Receipt.number == number
+        )
+    )
+
+
+async def list_receipts(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    dossier_code: str | None,
+    agency_code: str | None,
+    after: tuple[dt.datetime, uuid.UUID] | None,
+    limit: int,
+) -> Sequence[Receipt]:
+    query = select(Receipt).where(_visible(principal))
+    if dossier_code:
+        query = query.where(Receipt.dossier_code == dossier_code)
+    if agency_code:
+        query = query.where(Receipt.agency_code == agency_code)
+    if after:
+        at, ident = after
+        query = query.where(
+            or_(Receipt.issued_at > at, and_(Receipt.issued_at == at, Receipt.id > ident))
+        )
+    return (await session.scalars(query.order_by(Receipt.issued_at, Receipt.id).limit(limit))).all()
+
+
+async def list_ranges(session: AsyncSession, agency_code: str | None) -> Sequence[ReceiptRange]:
+    query = select(ReceiptRange)
+    if agency_code:
+        query = query.where(ReceiptRange.agency_code == agency_code)
+    return (await session.scalars(query.order_by(ReceiptRange.registered_at))).all()

@@ -1,0 +1,248 @@
+"""Refunds: proposed by the system when a paid dossier ends without its result, decided by a
+finance officer, sent through the payment's own method.
+
+The amount still refundable is checked under the payment's row lock, against what the officer
+saw (``refund_amount_available_vnd``, 412 when stale), so two officers refunding at once can
+never give back more than was paid. One refund is in flight per payment at a time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import uuid
+
+import structlog
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from payment_service.common import callbacks
+from payment_service.common.access import require
+from payment_service.db.models import Payment, Refund
+from payment_service.domain import payees
+from payment_service.domain.authority import Act
+from payment_service.domain.states import PaymentAction, PaymentStatus, allowed
+from payment_service.gateways.vnpay_client import GatewayUnavailable, Terminal, VnpayClient
+from payment_service.payments import errors as payment_errors
+from payment_service.payments import repository as payment_repository
+from payment_service.payments import service as payments
+from payment_service.refunds import errors
+from payment_service.settings import PaymentSettings
+from shared.auth import Principal
+from shared.messaging.outbox import Outbox
+
+log = structlog.get_logger(__name__)
+
+
+def available(payment: Payment) -> int:
+    return max(payment.amount_vnd - payment.refunded_vnd - payment.refund_pending_vnd, 0)
+
+
+async def propose(session: AsyncSession, payment: Payment, reason: str, at: dt.datetime) -> None:
+    """A proposal, once per payment and reason; it moves no money until approved."""
+    amount = available(payment)
+    if amount <= 0:
+        return
+    key = hashlib.sha256(f"{payment.id}:{reason}".encode()).hexdigest()[:32]
+    await session.execute(
+        pg_insert(Refund)
+        .values(
+            id=uuid.uuid4(),
+            payment_id=payment.id,
+            unit_path=payment.unit_path,
+            amount_vnd=amount,
+            reason=f"Đề xuất hoàn tiền: hồ sơ {reason}",
+            status="proposed",
+            request_id=key,
+            proposed_reason=reason,
+            requested_by="system",
+            created_at=at,
+        )
+        .on_conflict_do_nothing()
+    )
+
+
+async def submit(
+    session: AsyncSession,
+    outbox: Outbox,
+    principal: Principal,
+    payment_id: uuid.UUID,
+    *,
+    amount_vnd: int,
+    reason: str,
+    expected_available_vnd: int | None,
+    now: dt.datetime,
+    proposal: Refund | None = None,
+) -> Refund:
+    """Reserve the amount on the locked payment and record the refund as submitted."""
+    require(principal, Act.refund)
+    payment = await payment_repository.visible_payment(session, payment_id, principal, lock=True)
+    if payment is None:
+        raise payment_errors.payment_not_found()
+    if not allowed(payment.status, PaymentAction.request_refund):
+        raise errors.not_refundable(payment.status)
+    left = available(payment)
+    if expected_available_vnd is not None and expected_available_vnd != left:
+        raise errors.stale_available(left)
+    if not 0 < amount_vnd <= left:
+        raise errors.too_much(left)
+    refund = proposal or Refund(
+        id=uuid.uuid4(),
+        payment_id=payment.id,
+        unit_path=payment.unit_path,
+        request_id=uuid.uuid4().hex,
+        requested_by=principal.sub,
+        created_at=now,
+    )
+    refund.amount_vnd = amount_vnd
+    refund.reason = reason
+    refund.status = "submitted"
+    if proposal is None:
+        session.add(refund)
+    payment.refund_pending_vnd += amount_vnd
+    await payments.advance(
+        session,
+        outbox,
+        payment,
+        PaymentAction.request_refund,
+        principal.sub,
+        now,
+        note=reason,
+        event_fields={"refund_id": refund.id, "refund_amount_vnd": amount_vnd},
+    )
+    return refund
+
+
+async def approve(
+    session: AsyncSession,
+    outbox: Outbox,
+    principal: Principal,
+    refund_id: uuid.UUID,
+    *,
+    amount_vnd: int | None,
+    expected_available_vnd: int | None,
+    now: dt.datetime,
+) -> Refund:
+    require(principal, Act.refund)
+    proposal = await session.scalar(select(Refund).where(Refund.id == refund_id).with_for_update())
+    if proposal is None or not principal.covers(proposal.unit_path):
+        raise errors.refund_not_found()
+    if proposal.status != "proposed":
+        raise errors.not_proposed()
+    proposal.requested_by = principal.sub
+    return await submit(
+        session,
+        outbox,
+        principal,
+        proposal.payment_id,
+        amount_vnd=amount_vnd or proposal.amount_vnd,
+        reason=proposal.reason,
+        expected_available_vnd=expected_available_vnd,
+        now=now,
+        proposal=proposal,
+    )
+
+
+async def send(
+    session: AsyncSession,
+    settings: PaymentSettings,
+    client: VnpayClient,
+    refund: Refund,
+    payment: Payment,
+    now: dt.datetime,
+) -> tuple[bool, str | None]:
+    """Send the money back by the payment's method; (succeeded, gateway code). A gateway
+    payment goes back through the gateway; cash and transfers are paid out by the finance
+    officer who recorded the refund, so they complete at once."""
+    if payment.method != "vnpay":
+        return True, None
+    payee = payees.payee(settings, payment.agency_code)
+    terminal = Terminal(payment.tmn_code or payee.tmn_code, payee.hash_secret)
+    try:
+        sent, answer = await client.refund(
+            terminal,
+            request_id=refund.request_id,
+            txn_ref=payment.reference,
+            amount_vnd=refund.amount_vnd,
+            full=refund.amount_vnd == payment.amount_vnd,
+            transaction_no=payment.gateway_txn_no,
+            transaction_date=payment.created_at,
+            created_by=refund.requested_by,
+            now=now,
+        )
+    except GatewayUnavailable as exc:
+        log.warning("refund not answered", refund_id=str(refund.id), error=str(exc))
+        callbacks.record(
+            session,
+            "vnpay_refund",
+            {"refund_id": str(refund.id)},
+            now,
+            reference=payment.reference,
+            payment_id=payment.id,
+            outcome="unavailable",
+        )
+        return False, None
+    code = str(answer.get("vnp_ResponseCode", ""))
+    callbacks.record(
+        session,
+        "vnpay_refund",
+        {"request": sent, "answer": answer},
+        now,
+        reference=payment.reference,
+        payment_id=payment.id,
+        signature_valid=True,
+        outcome=code,
+    )
+    return code == "00", code
+
+
+async def finish(
+    session: AsyncSession,
+    outbox: Outbox,
+    refund_id: uuid.UUID,
+    succeeded: bool,
+    code: str | None,
+    now: dt.datetime,
+) -> Refund:
+    refund = await session.scalar(select(Refund).where(Refund.id == refund_id).with_for_update())
+    assert refund is not None
+    payment = await payment_repository.locked_payment(session, refund.payment_id)
+    assert payment is not None
+    if refund.status != "submitted":
+        return refund
+    refund.status = "succeeded" if succeeded else "failed"
+    refund.gateway_code = code
+    refund.finished_at = now
+    payment.refund_pending_vnd -= refund.amount_vnd
+    if succeeded:
+        payment.refunded_vnd += refund.amount_vnd
+        full = payment.refunded_vnd >= payment.amount_vnd
+        await payments.advance(
+            session,
+            outbox,
+            payment,
+            PaymentAction.refund_fully if full else PaymentAction.refund_partially,
+            refund.requested_by,
+            now,
+            event_fields={
+                "refund_id": refund.id,
+                "refund_amount_vnd": refund.amount_vnd,
+                "refunded_total_vnd": payment.refunded_vnd,
+            },
+        )
+    else:
+        await payments.advance(
+            session,
+            outbox,
+            payment,
+            PaymentAction.refund_fail,
+            refund.requested_by,
+            now,
+            event_fields={"refund_id": refund.id, "gateway_code": code},
+        )
+    return refund
+
+
+def is_paid(status: str) -> bool:
+    return status in {PaymentStatus.succeeded, PaymentStatus.succeeded_late}
