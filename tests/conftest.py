@@ -51,7 +51,16 @@ def stack(infra: Infrastructure, database_url: str) -> Iterator[Stack]:
         keys_dir=TEST_DATA / "keys",
         ports=free_ports(),
         log_dir=TEST_DATA / "logs",
-        extra_env={"TOPIC_NAMESPACE": f"test{uuid.uuid4().hex[:8]}.", "LOG_JSON": "true"},
+        extra_env={
+            "TOPIC_NAMESPACE": f"test{uuid.uuid4().hex[:8]}.",
+            "LOG_JSON": "true",
+            # The payment tests watch a lost IPN being settled and a payment expiring: the
+            # mop-up asks the gateway after seconds, not minutes, and the sandbox retries fast.
+            "PAYMENT_MOPUP_AFTER_S": "2",
+            "PAYMENT_MOPUP_INTERVAL_S": "0.5",
+            "PAYMENT_MOPUP_BACKOFF_MAX_S": "4",
+            "SANDBOX_IPN_RETRY_INTERVAL_S": "1",
+        },
     )
     try:
         stack.start()
