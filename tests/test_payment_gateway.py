@@ -5,15 +5,16 @@ what intake and metrics see of it."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+import uuid
 from typing import Any
 
 import httpx
 
 from services.stack import Stack
+from shared.calendar import VN_TZ
 from tests.payment_support import (
-    WARD_PATH,
     fetch,
-    finance,
     gateway_pays,
     open_request,
     payment_in,
@@ -22,13 +23,51 @@ from tests.payment_support import (
     receptionist,
     start_vnpay,
 )
-from tests.support import HANOI, Tokens, eventually
+from tests.support import HOAN_KIEM, Tokens, eventually
+
+
+def this_month() -> str:
+    return dt.datetime.now(VN_TZ).strftime("%Y-%m")
+
+
+async def online_payment(http: httpx.AsyncClient, stack: Stack, tokens: Tokens) -> tuple[int, int]:
+    r = await http.get(
+        f"{stack.url('metrics')}/v1/indicators",
+        params={"unit_code": HOAN_KIEM, "period": this_month()},
+        headers=tokens.province_officer(),
+    )
+    assert r.status_code == 200, r.text
+    rate = r.json()["rates"]["online_payment_rate"]
+    return rate["numerator"], rate["denominator"]
+
+
+async def paid_dossier_payment(
+    http: httpx.AsyncClient, stack: Stack, tokens: Tokens
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A received dossier and a pending VNPay payment of its fee, its pay page opened."""
+    desk = receptionist(tokens)
+    dossier = await received_dossier(http, stack, tokens)
+    request = await open_request(http, stack, desk, dossier["id"])
+    return dossier, await start_vnpay(http, stack, desk, request["id"])
+
+
+async def outbox_types(database_url: str, dossier_id: str) -> list[str]:
+    rows = await fetch(
+        database_url,
+        "SELECT event_type FROM payment.outbox WHERE key = $1 ORDER BY id",
+        dossier_id,
+    )
+    return [r["event_type"] for r in rows]
+
+
+SUCCEEDED = "vn.motcua.payment.succeeded.v1"
 
 
 async def test_fee_paid_through_the_gateway_settles_the_request_and_numbers_a_receipt(
     http: httpx.AsyncClient, stack: Stack, tokens: Tokens, database_url: str
 ) -> None:
     desk = receptionist(tokens)
+    before = await online_payment(http, stack, tokens)
     dossier = await received_dossier(http, stack, tokens)
     request = await open_request(http, stack, desk, dossier["id"])
     assert request["amount_vnd"] == 20000 and request["agency_code"] == "motcua-00070"
@@ -55,9 +94,7 @@ async def test_fee_paid_through_the_gateway_settles_the_request_and_numbers_a_re
     assert pdf.content.startswith(b"%PDF")
 
     closed = (
-        await http.get(
-            f"{stack.url('payment')}/v1/payment-requests/{request['id']}", headers=desk
-        )
+        await http.get(f"{stack.url('payment')}/v1/payment-requests/{request['id']}", headers=desk)
     ).json()
     assert (closed["status"], closed["paid_vnd"]) == ("paid", 20000)
 
@@ -77,3 +114,177 @@ async def test_fee_paid_through_the_gateway_settles_the_request_and_numbers_a_re
     types = [e["event_type"] for e in events]
     assert types.count("vn.motcua.payment.succeeded.v1") == 1
     assert "vn.motcua.receipt.issued.v1" in types
+
+    # Metrics counts the fee as paid online, from the real payment.succeeded event.
+    async def counted() -> tuple[int, int] | None:
+        now = await online_payment(http, stack, tokens)
+        return now if now[0] >= before[0] + 1 else None
+
+    numerator, denominator = await eventually(counted, timeout=30, interval=0.3)
+    assert denominator >= before[1] + 1 and numerator <= denominator
+
+
+async def test_fifty_identical_ipns_give_one_success_and_forty_nine_already_confirmed(
+    http: httpx.AsyncClient, stack: Stack, tokens: Tokens, database_url: str
+) -> None:
+    dossier, payment = await paid_dossier_payment(http, stack, tokens)
+    paid = await gateway_pays(http, stack, payment["reference"], ipn={"duplicates": 50})
+    codes = sorted(d["answer"]["RspCode"] for d in paid["ipn_deliveries"])
+    assert codes == ["00"] + ["02"] * 49
+    assert (await outbox_types(database_url, dossier["id"])).count(SUCCEEDED) == 1
+    receipts = await fetch(
+        database_url, "SELECT number FROM payment.receipts WHERE payment_id = $1", payment["id"]
+    )
+    assert len(receipts) == 1
+    recorded = await fetch(
+        database_url,
+        "SELECT answer->>'RspCode' AS code FROM payment.callbacks"
+        " WHERE reference = $1 AND source = 'vnpay_ipn'",
+        payment["reference"],
+    )
+    assert sorted(r["code"] for r in recorded) == codes
+
+
+async def test_a_tampered_ipn_answers_97_and_changes_nothing_but_is_recorded(
+    http: httpx.AsyncClient, stack: Stack, tokens: Tokens, database_url: str
+) -> None:
+    desk = receptionist(tokens)
+    dossier, payment = await paid_dossier_payment(http, stack, tokens)
+    paid = await gateway_pays(http, stack, payment["reference"], ipn={"tamper": True, "retries": 0})
+    assert [d["answer"]["RspCode"] for d in paid["ipn_deliveries"]] == ["97"]
+    after = await read_payment(http, stack, desk, payment["id"])
+    assert (after["status"], after["version"]) == ("pending", payment["version"])
+    assert SUCCEEDED not in await outbox_types(database_url, dossier["id"])
+    recorded = await fetch(
+        database_url,
+        "SELECT signature_valid, outcome FROM payment.callbacks"
+        " WHERE reference = $1 AND source = 'vnpay_ipn'",
+        payment["reference"],
+    )
+    assert [(r["signature_valid"], r["outcome"]) for r in recorded] == [
+        (False, "invalid_signature")
+    ]
+
+
+async def test_an_ipn_one_dong_short_answers_04_and_lands_in_exceptions(
+    http: httpx.AsyncClient, stack: Stack, tokens: Tokens, database_url: str
+) -> None:
+    desk = receptionist(tokens)
+    dossier, payment = await paid_dossier_payment(http, stack, tokens)
+    paid = await gateway_pays(http, stack, payment["reference"], amount_vnd=19999)
+    assert paid["ipn_deliveries"][0]["answer"]["RspCode"] == "04"
+    after = await read_payment(http, stack, desk, payment["id"])
+    assert (after["status"], after["received_vnd"]) == ("amount_mismatch", 19999)
+    assert SUCCEEDED not in await outbox_types(database_url, dossier["id"])
+    items = await fetch(
+        database_url,
+        "SELECT kind, expected_vnd, received_vnd FROM payment.exceptions WHERE payment_id = $1",
+        payment["id"],
+    )
+    assert [(i["kind"], i["expected_vnd"], i["received_vnd"]) for i in items] == [
+        ("amount_mismatch", 20000, 19999)
+    ]
+
+
+async def test_a_lost_ipn_is_settled_by_the_mop_up_job_instead_of_expiring(
+    http: httpx.AsyncClient, stack: Stack, tokens: Tokens, database_url: str
+) -> None:
+    desk = receptionist(tokens)
+    dossier, payment = await paid_dossier_payment(http, stack, tokens)
+    paid = await gateway_pays(http, stack, payment["reference"], ipn={"drop": True})
+    assert paid["ipn_deliveries"] == []
+    # Our expiry passes too: the job must ask the gateway before it may expire anything.
+    await fetch(
+        database_url,
+        "UPDATE payment.payments SET expires_at = now() - interval '1 second' WHERE id = $1",
+        payment["id"],
+    )
+    settled = await payment_in(http, stack, desk, payment["id"], "succeeded", timeout=30)
+    assert settled["gateway_txn_no"] == paid["transaction_no"]
+    assert [h["actor"] for h in settled["history"]][-1] == "mopup"
+    assert (await outbox_types(database_url, dossier["id"])).count(SUCCEEDED) == 1
+
+
+async def test_money_taken_after_expiry_ends_succeeded_late_never_expired(
+    http: httpx.AsyncClient, stack: Stack, tokens: Tokens, database_url: str
+) -> None:
+    desk = receptionist(tokens)
+    dossier, payment = await paid_dossier_payment(http, stack, tokens)
+    await fetch(
+        database_url,
+        "UPDATE payment.payments SET expires_at = now() - interval '1 second',"
+        " next_check_at = now() WHERE id = $1",
+        payment["id"],
+    )
+    # The gateway says "not completed": only then does the job expire it.
+    expired = await payment_in(http, stack, desk, payment["id"], "expired", timeout=30)
+    assert expired["paid_at"] is None
+    paid = await gateway_pays(http, stack, payment["reference"])
+    assert paid["ipn_deliveries"][0]["answer"]["RspCode"] == "00"
+    late = await read_payment(http, stack, desk, payment["id"])
+    assert late["status"] == "succeeded_late" and late["receipt_id"]
+    assert [h["to_status"] for h in late["history"]][-2:] == ["expired", "succeeded_late"]
+    assert (await outbox_types(database_url, dossier["id"])).count(SUCCEEDED) == 1
+
+
+async def test_killing_the_payment_service_mid_ipn_neither_doubles_nor_loses_the_payment(
+    http: httpx.AsyncClient, stack: Stack, tokens: Tokens, database_url: str
+) -> None:
+    desk = receptionist(tokens)
+    dossier, payment = await paid_dossier_payment(http, stack, tokens)
+    deliveries = asyncio.create_task(
+        gateway_pays(http, stack, payment["reference"], ipn={"duplicates": 20})
+    )
+    await asyncio.sleep(0.05)
+    await asyncio.to_thread(stack.kill, "payment")
+    await asyncio.to_thread(stack.start, ["payment"])
+    await deliveries
+    # The gateway keeps calling until it hears 00 or 02, and the mop-up asks it too.
+    settled = await payment_in(http, stack, desk, payment["id"], "succeeded", timeout=60)
+    assert settled["receipt_id"]
+    assert (await outbox_types(database_url, dossier["id"])).count(SUCCEEDED) == 1
+    receipts = await fetch(
+        database_url,
+        "SELECT count(*) AS n FROM payment.receipts WHERE payment_id = $1",
+        payment["id"],
+    )
+    assert receipts[0]["n"] == 1
+
+
+async def test_bad_input_gets_a_problem_never_a_500(
+    http: httpx.AsyncClient, stack: Stack, tokens: Tokens
+) -> None:
+    desk = receptionist(tokens)
+    base = stack.url("payment")
+    cases = [
+        ("POST", "/v1/payments", {"request_id": "nope", "method": "vnpay"}, 422),
+        ("POST", "/v1/payments", {"request_id": str(uuid.uuid4()), "method": "cash"}, 422),
+        ("POST", "/v1/payments", {"request_id": str(uuid.uuid4()), "method": "vnpay"}, 404),
+        ("GET", "/v1/payments/not-a-uuid", None, 422),
+        ("GET", "/v1/payments?cursor=%%%", None, 400),
+        ("GET", "/v1/payments?limit=0", None, 422),
+    ]
+    for method, path, body, status in cases:
+        r = await http.request(method, base + path, json=body, headers=desk)
+        assert r.status_code == status, (path, r.text)
+        assert r.headers["content-type"].startswith("application/problem+json")
+        assert r.json()["title_vi"]
+    anonymous = await http.get(f"{base}/v1/payments")
+    assert anonymous.status_code == 401
+    # The IPN answers in VNPay's words whatever it is sent.
+    junk = await http.get(f"{base}/v1/gateways/vnpay/ipn", params={"vnp_Amount": "x" * 5000})
+    assert junk.status_code == 200 and junk.json()["RspCode"] == "97"
+
+
+async def test_other_provinces_and_other_applicants_see_nothing(
+    http: httpx.AsyncClient, stack: Stack, tokens: Tokens
+) -> None:
+    _, payment = await paid_dossier_payment(http, stack, tokens)
+    base = stack.url("payment")
+    nghe_an = tokens.bearer("cb.taichinh.40", ["finance"], "40", "40")
+    stranger = tokens.bearer("001099000111", ["applicant"])
+    for who in (nghe_an, stranger):
+        r = await http.get(f"{base}/v1/payments/{payment['id']}", headers=who)
+        assert r.status_code == 404
+        listed = await http.get(f"{base}/v1/payments", headers=who)
+        assert payment["id"] not in [p["id"] for p in listed.json()["items"]]
