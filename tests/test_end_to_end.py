@@ -23,7 +23,7 @@ async def received_count(http: httpx.AsyncClient, stack: Stack, tokens: Tokens, 
     return r.json()
 
 
-async def test_posted_dossier_becomes_case_fee_request_and_count_within_5s(
+async def test_posted_dossier_becomes_case_payment_request_and_count_within_5s(
     http: httpx.AsyncClient, stack: Stack, tokens: Tokens
 ) -> None:
     officer = tokens.receptionist()
@@ -48,11 +48,11 @@ async def test_posted_dossier_becomes_case_fee_request_and_count_within_5s(
 
     async def fee_request() -> list:
         res = await http.get(
-            f"{stack.url('payment')}/v1/fee-requests",
+            f"{stack.url('payment')}/v1/payment-requests",
             params={"dossier_id": dossier["id"]},
             headers=officer,
         )
-        return res.json()
+        return res.json()["items"]
 
     async def counted() -> dict | None:
         now = await received_count(http, stack, tokens, HANOI)
@@ -66,7 +66,7 @@ async def test_posted_dossier_becomes_case_fee_request_and_count_within_5s(
     elapsed = time.monotonic() - started
     assert elapsed < 5
     assert len(cases) == 1 and cases[0]["dossier_code"] == dossier["code"]
-    assert fees[0]["amount_vnd"] == 20000 and fees[0]["status"] == "pending"
+    assert fees[0]["amount_vnd"] == 20000 and fees[0]["status"] == "open"
     assert count["received_by_channel"]["direct"] == before["received_by_channel"]["direct"] + 1
 
     # Intake's status view follows workflow and payment.
@@ -82,7 +82,7 @@ async def test_posted_dossier_becomes_case_fee_request_and_count_within_5s(
     assert [a["to_status"] for a in view["history"]] == ["submitted", "received", "in_processing"]
 
 
-async def test_dossier_without_fee_gets_no_fee_request(
+async def test_dossier_without_fee_gets_no_payment_request(
     http: httpx.AsyncClient, stack: Stack, tokens: Tokens
 ) -> None:
     officer = tokens.receptionist()
@@ -104,11 +104,11 @@ async def test_dossier_without_fee_gets_no_fee_request(
 
     await eventually(case, timeout=5)
     fees = await http.get(
-        f"{stack.url('payment')}/v1/fee-requests",
+        f"{stack.url('payment')}/v1/payment-requests",
         params={"dossier_id": dossier["id"]},
         headers=officer,
     )
-    assert fees.json() == []
+    assert fees.json()["items"] == []
 
 
 async def test_online_submission_counts_toward_online_rate(

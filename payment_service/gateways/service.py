@@ -27,6 +27,13 @@ log = structlog.get_logger(__name__)
 _LATE_FROM = frozenset({PaymentStatus.expired, PaymentStatus.failed, PaymentStatus.cancelled})
 
 
+def _paid_at(result: vnpay.GatewayResult, payment: Payment, now: dt.datetime) -> dt.datetime:
+    """The gateway's pay date counts in whole seconds; money cannot have come before the
+    payment existed, so the instant is never set before its creation (workflow compares it
+    with the instant a case paused)."""
+    return max(result.paid_at or now, payment.created_at)
+
+
 async def raise_exception(
     session: AsyncSession,
     payment: Payment | None,
@@ -111,7 +118,7 @@ async def apply_result(
                 settings,
                 payment,
                 actor=actor,
-                paid_at=result.paid_at or now,
+                paid_at=_paid_at(result, payment, now),
                 at=now,
                 strict_receipt=False,
                 gateway_txn_no=result.transaction_no,
@@ -136,7 +143,7 @@ async def apply_result(
             settings,
             payment,
             actor=actor,
-            paid_at=result.paid_at or now,
+            paid_at=_paid_at(result, payment, now),
             at=now,
             strict_receipt=False,
             gateway_txn_no=result.transaction_no,
