@@ -28,6 +28,7 @@ fmt: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench.run
 	$(BIN)/python -m bench.workflow
+	$(BIN)/python -m bench.payment
 
 clean:
 	rm -rf .data

@@ -25,7 +25,7 @@ class BenchStack:
 
 
 @contextmanager
-def bench_stack() -> Iterator[BenchStack]:
+def bench_stack(roles: list[str] | None = None) -> Iterator[BenchStack]:
     infra = Infrastructure.from_environment(DATA)
     stack: Stack | None = None
     name = f"motcua_bench_{uuid.uuid4().hex[:6]}"
@@ -44,7 +44,7 @@ def bench_stack() -> Iterator[BenchStack]:
         token = mint_token(
             stack.private_key_file.read_bytes(),
             sub="bench",
-            roles=["receptionist"],
+            roles=roles or ["receptionist"],
             unit=HOAN_KIEM,
             unit_path=f"{HANOI}.{HOAN_KIEM}",
         )
