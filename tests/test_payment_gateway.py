@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 
+from payment_service.domain import vnpay
 from services.stack import Stack
 from shared.calendar import VN_TZ
 from tests.payment_support import (
@@ -23,7 +24,7 @@ from tests.payment_support import (
     receptionist,
     start_vnpay,
 )
-from tests.support import HOAN_KIEM, Tokens, eventually
+from tests.support import HOAN_KIEM, Tokens, dossier_body, eventually, personal_id
 
 
 def this_month() -> str:
@@ -288,3 +289,63 @@ async def test_other_provinces_and_other_applicants_see_nothing(
         assert r.status_code == 404
         listed = await http.get(f"{base}/v1/payments", headers=who)
         assert payment["id"] not in [p["id"] for p in listed.json()["items"]]
+
+
+async def test_an_applicant_sees_and_pays_only_their_own_dossier_s_fee(
+    http: httpx.AsyncClient, stack: Stack, tokens: Tokens
+) -> None:
+    body = dossier_body(channel="online")
+    citizen = tokens.bearer(body["applicant"]["id_number"], ["applicant"])
+    r = await http.post(f"{stack.url('intake')}/v1/dossiers", json=body, headers=citizen)
+    assert r.status_code == 201, r.text
+    code = r.json()["code"]
+    received = await http.post(
+        f"{stack.url('intake')}/v1/dossiers/{code}/receive",
+        headers={**receptionist(tokens), "If-Match": r.headers["ETag"]},
+    )
+    assert received.status_code == 200, received.text
+    request = await open_request(http, stack, citizen, r.json()["id"])
+    assert request["amount_vnd"] == 10000  # the online fee of the procedure
+
+    payment = await start_vnpay(http, stack, citizen, request["id"])
+    again = await http.post(
+        f"{stack.url('payment')}/v1/payments",
+        json={"request_id": request["id"], "method": "vnpay"},
+        headers=citizen,
+    )
+    # A second click while the first payment is still payable gets the same payment.
+    assert again.json()["id"] == payment["id"]
+    await gateway_pays(http, stack, payment["reference"])
+    mine = await http.get(f"{stack.url('payment')}/v1/payments", headers=citizen)
+    assert [(p["id"], p["status"]) for p in mine.json()["items"]] == [(payment["id"], "succeeded")]
+    someone_else = tokens.bearer(personal_id(), ["applicant"])
+    hidden = await http.get(
+        f"{stack.url('payment')}/v1/payment-requests/{request['id']}", headers=someone_else
+    )
+    assert hidden.status_code == 404
+
+
+async def test_the_browser_return_shows_the_status_and_never_changes_it(
+    http: httpx.AsyncClient, stack: Stack, tokens: Tokens
+) -> None:
+    desk = receptionist(tokens)
+    _, payment = await paid_dossier_payment(http, stack, tokens)
+    # A forged "success" return: signed with a wrong secret.
+    forged = {
+        "vnp_TmnCode": stack.sandbox_secrets["tmn_code"],
+        "vnp_TxnRef": payment["reference"],
+        "vnp_ResponseCode": "00",
+        "vnp_TransactionStatus": "00",
+        "vnp_Amount": "2000000",
+    }
+    forged["vnp_SecureHash"] = vnpay.sign("not-the-secret", vnpay.canonical_query(forged))
+    shown = await http.get(f"{stack.url('payment')}/v1/gateways/vnpay/return", params=forged)
+    assert shown.status_code == 200
+    assert shown.json()["signature_valid"] is False and shown.json()["status"] is None
+    genuine = dict(forged)
+    genuine["vnp_SecureHash"] = vnpay.sign(
+        stack.sandbox_secrets["hash_secret"], vnpay.canonical_query(forged)
+    )
+    shown = await http.get(f"{stack.url('payment')}/v1/gateways/vnpay/return", params=genuine)
+    assert shown.json()["signature_valid"] is True and shown.json()["status"] == "pending"
+    assert (await read_payment(http, stack, desk, payment["id"]))["status"] == "pending"
