@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import quote_plus
@@ -20,6 +21,11 @@ from payment_service.domain.vietqr import fold_ascii
 VERSION = "2.1.0"
 VN_TZ = dt.timezone(dt.timedelta(hours=7))
 _DATE_FORMAT = "%Y%m%d%H%M%S"
+
+
+def order_info(text: str) -> str:
+    """Punctuation becomes a space (a dossier code's dashes stay readable), then ASCII only."""
+    return fold_ascii(re.sub(r"[^\w\s]", " ", text), 255)
 
 
 def gmt7(instant: dt.datetime) -> str:
@@ -76,7 +82,7 @@ def pay_params(request: PayRequest) -> dict[str, str]:
         "vnp_Amount": str(request.amount_vnd * 100),
         "vnp_CurrCode": "VND",
         "vnp_TxnRef": request.txn_ref,
-        "vnp_OrderInfo": fold_ascii(request.order_info, 255),
+        "vnp_OrderInfo": order_info(request.order_info),
         "vnp_OrderType": request.order_type,
         "vnp_Locale": request.locale,
         "vnp_ReturnUrl": request.return_url,
