@@ -121,15 +121,6 @@ class Payment(Base):
             "next_check_at",
             postgresql_where=text("status IN ('created', 'pending')"),
         ),
-        Index(
-            "uq_payments_request_settled",
-            "request_id",
-            unique=True,
-            postgresql_where=text(
-                "status IN ('succeeded', 'refund_pending', 'partially_refunded', 'refunded',"
-                " 'refund_failed')"
-            ),
-        ),
     )
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     request_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("payment_requests.id"), index=True)

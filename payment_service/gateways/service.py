@@ -18,6 +18,7 @@ from payment_service.domain import payees, vnpay
 from payment_service.domain.states import OPEN, PaymentAction, PaymentStatus
 from payment_service.payments import repository
 from payment_service.payments import service as payments
+from payment_service.refunds import service as refunds
 from payment_service.settings import PaymentSettings
 from shared.messaging.outbox import Outbox
 
@@ -124,6 +125,7 @@ async def apply_result(
                 gateway_txn_no=result.transaction_no,
                 bank_code=result.bank_code,
             )
+            await propose_late_refund_if_settled(session, payment, now)
         else:
             await payments.advance(
                 session,
@@ -158,21 +160,28 @@ async def apply_result(
 async def propose_late_refund_if_settled(
     session: AsyncSession, payment: Payment, now: dt.datetime
 ) -> None:
-    """A late payment on a request that another payment already settled is money twice."""
+    """Money for a request that no longer wanted it: settled by another payment meanwhile
+    (paid twice) or cancelled with its dossier. Either way it goes back to the payer: a refund
+    is proposed to finance, and a paid-twice case also shows in the exception list."""
     request = await repository.locked_request(session, payment.request_id)
-    if request is not None and request.paid_vnd > request.amount_vnd:
+    if request is None:
+        return
+    if request.status == "cancelled":
+        await refunds.propose(session, payment, "cancelled", now)
+    elif await repository.settled_by_another(session, request.id, payment.id):
         await raise_exception(
             session,
             payment,
             kind="paid_twice",
-            source_key=f"late:{payment.id}",
+            source_key=f"twice:{payment.id}",
             unit_path=payment.unit_path,
             agency_code=payment.agency_code,
             expected_vnd=0,
             received_vnd=payment.amount_vnd,
-            detail="paid after the request was settled by another payment: refund it",
+            detail="the request was already paid by another payment: refund this one",
             at=now,
         )
+        await refunds.propose(session, payment, "paid_twice", now)
 
 
 async def handle_ipn(

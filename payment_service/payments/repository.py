@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from payment_service.common.access import scope
 from payment_service.db.models import Dossier, Payment, PaymentRequest, PaymentTransition
-from payment_service.domain.states import OPEN, PaymentStatus
+from payment_service.domain.states import OPEN, PAID, PaymentStatus
 from shared.auth import Principal
 
 
@@ -169,6 +169,22 @@ async def payments_of_dossier(
             .with_for_update()
         )
     ).all()
+
+
+async def settled_by_another(
+    session: AsyncSession, request_id: uuid.UUID, payment_id: uuid.UUID
+) -> bool:
+    """Whether a payment other than ``payment_id`` paid the request (and was not voided)."""
+    other = await session.scalar(
+        select(Payment.id)
+        .where(
+            Payment.request_id == request_id,
+            Payment.id != payment_id,
+            Payment.status.in_([s.value for s in PAID]),
+        )
+        .limit(1)
+    )
+    return other is not None
 
 
 async def open_requests_of_dossier(

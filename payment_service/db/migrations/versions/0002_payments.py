@@ -305,16 +305,6 @@ def upgrade() -> None:
         unique=False,
         schema="payment",
     )
-    op.create_index(
-        "uq_payments_request_settled",
-        "payments",
-        ["request_id"],
-        unique=True,
-        schema="payment",
-        postgresql_where=sa.text(
-            "status IN ('succeeded', 'refund_pending', 'partially_refunded', 'refunded', 'refund_failed')"
-        ),
-    )
     op.create_table(
         "payment_transitions",
         sa.Column("id", sa.BigInteger(), autoincrement=True, nullable=False),
@@ -444,14 +434,6 @@ def downgrade() -> None:
         schema="payment",
     )
     op.drop_table("payment_transitions", schema="payment")
-    op.drop_index(
-        "uq_payments_request_settled",
-        table_name="payments",
-        schema="payment",
-        postgresql_where=sa.text(
-            "status IN ('succeeded', 'refund_pending', 'partially_refunded', 'refunded', 'refund_failed')"
-        ),
-    )
     op.drop_index("ix_payments_scope", table_name="payments", schema="payment")
     op.drop_index(
         "ix_payments_open",
