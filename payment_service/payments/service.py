@@ -419,8 +419,12 @@ async def view(
     *,
     with_history: bool = False,
     pay_url: str | None = None,
+    receipt_id: uuid.UUID | None = None,
+    look_up_receipt: bool = True,
 ) -> PaymentOut:
-    receipt = await receipts_repository.receipt_of_payment(session, payment.id)
+    if look_up_receipt:
+        receipt = await receipts_repository.receipt_of_payment(session, payment.id)
+        receipt_id = receipt.id if receipt else None
     qr = None
     if payment.method == "vietqr":
         qr_data = transfer_instructions(settings, payment)
@@ -435,13 +439,7 @@ async def view(
             svg_url=f"{base}.svg",
         )
     history = await repository.history(session, payment.id) if with_history else ()
-    return payment_out(
-        payment,
-        history=history,
-        pay_url=pay_url,
-        qr=qr,
-        receipt_id=receipt.id if receipt else None,
-    )
+    return payment_out(payment, history=history, pay_url=pay_url, qr=qr, receipt_id=receipt_id)
 
 
 async def list_payments(
@@ -467,7 +465,12 @@ async def list_payments(
         after=decode_cursor(cursor) if cursor else None,
         limit=limit + 1,
     )
-    items = [await view(session, settings, p) for p in rows[:limit]]
+    # One query for the page's receipts, not one per payment.
+    receipt_ids = await receipts_repository.receipt_ids_of(session, [p.id for p in rows[:limit]])
+    items = [
+        await view(session, settings, p, receipt_id=receipt_ids.get(p.id), look_up_receipt=False)
+        for p in rows[:limit]
+    ]
     more = len(rows) > limit
     last = rows[limit - 1] if more else None
     return PaymentPage(

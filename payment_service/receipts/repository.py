@@ -96,6 +96,17 @@ async def receipt_of_payment(session: AsyncSession, payment_id: uuid.UUID) -> Re
     return await session.scalar(select(Receipt).where(Receipt.payment_id == payment_id))
 
 
+async def receipt_ids_of(
+    session: AsyncSession, payment_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, uuid.UUID]:
+    if not payment_ids:
+        return {}
+    rows = await session.execute(
+        select(Receipt.payment_id, Receipt.id).where(Receipt.payment_id.in_(payment_ids))
+    )
+    return {payment_id: receipt_id for payment_id, receipt_id in rows.tuples()}
+
+
 async def receipt_by_number(
     session: AsyncSession, form_code: str, symbol: str, number: int
 ) -> Receipt | None:
