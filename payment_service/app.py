@@ -12,6 +12,7 @@ from payment_service.gateways import router as gateways
 from payment_service.mopup.service import make_worker
 from payment_service.payments import router as payments
 from payment_service.receipts import router as receipts
+from payment_service.reconciliation import router as reconciliation
 from payment_service.settings import PaymentSettings
 from shared.app import create_service_app
 from shared.clock import utcnow
@@ -27,7 +28,7 @@ Fees, charges and financial obligations of dossiers: payment requests, the VNPay
 IPN), VietQR transfers, cash and paid-on-behalf at the desk, e-receipts, refunds, reconciliation.
 """
 
-ROUTERS = [payments.router, gateways.router, receipts.router]
+ROUTERS = [payments.router, gateways.router, receipts.router, reconciliation.router]
 
 
 def create_app(settings: PaymentSettings | None = None) -> FastAPI:

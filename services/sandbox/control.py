@@ -45,6 +45,9 @@ class PayCommand(BaseModel):
     amount_vnd: int | None = Field(
         None, gt=0, description="report this amount instead of the order's (a mismatch)"
     )
+    statement_amount_vnd: int | None = Field(
+        None, gt=0, description="list this amount in the day's statement (disagreeing with the IPN)"
+    )
     ipn: IpnOptions = Field(default_factory=IpnOptions)
 
 
@@ -85,6 +88,8 @@ async def pay(command: PayCommand, request: Request) -> dict[str, Any]:
         gateway.settle(order, command.action, command.amount_vnd)
     except AlreadySettled as exc:
         raise HTTPException(409, f"the order is already {exc}") from exc
+    if command.statement_amount_vnd is not None:
+        order.statement_amount = command.statement_amount_vnd * 100
     plan = gateway.ipn_plan(**command.ipn.model_dump())
     firsts = await gateway.dispatch_ipn(order, plan)
     return {

@@ -146,6 +146,8 @@ class Order:
     transaction_no: str = "0"
     # What the gateway says was paid; a control-API override makes it differ from the order.
     paid_amount: int | None = None
+    # What the daily statement lists; a control-API override makes it disagree with the IPN.
+    statement_amount: int | None = None
     pay_date: str | None = None
     bank_code: str | None = None
     bank_tran_no: str | None = None
@@ -624,7 +626,11 @@ class Gateway:
                     {
                         "vnp_TxnRef": order.txn_ref,
                         "vnp_TransactionNo": order.transaction_no,
-                        "vnp_Amount": str(order.reported_amount),
+                        "vnp_Amount": str(
+                            order.reported_amount
+                            if order.statement_amount is None
+                            else order.statement_amount
+                        ),
                         "vnp_PayDate": order.pay_date,
                         "vnp_TransactionType": PAYMENT,
                         "vnp_TransactionStatus": PAID,
