@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from payment_service.cash import router as cash
 from payment_service.db.models import MESSAGING
 from payment_service.events.handlers import make_handlers
 from payment_service.gateways import router as gateways
@@ -13,6 +14,7 @@ from payment_service.mopup.service import make_worker
 from payment_service.payments import router as payments
 from payment_service.receipts import router as receipts
 from payment_service.reconciliation import router as reconciliation
+from payment_service.refunds import router as refunds
 from payment_service.settings import PaymentSettings
 from shared.app import create_service_app
 from shared.clock import utcnow
@@ -29,6 +31,7 @@ IPN), VietQR transfers, cash and paid-on-behalf at the desk, e-receipts, refunds
 """
 
 ROUTERS = [payments.router, gateways.router, receipts.router, reconciliation.router]
+ROUTERS += [cash.router, refunds.router]
 
 
 def create_app(settings: PaymentSettings | None = None) -> FastAPI:

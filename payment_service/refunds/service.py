@@ -13,24 +13,26 @@ import hashlib
 import uuid
 
 import structlog
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from payment_service.common import callbacks
-from payment_service.common.access import require
-from payment_service.db.models import Payment, Refund
+from payment_service.common.access import require, scope
+from payment_service.db.models import Dossier, Payment, Refund
 from payment_service.domain import payees
 from payment_service.domain.authority import Act
-from payment_service.domain.states import PaymentAction, PaymentStatus, allowed
+from payment_service.domain.states import PAID, PaymentAction, PaymentStatus, allowed
 from payment_service.gateways.vnpay_client import GatewayUnavailable, Terminal, VnpayClient
 from payment_service.payments import errors as payment_errors
 from payment_service.payments import repository as payment_repository
 from payment_service.payments import service as payments
 from payment_service.refunds import errors
+from payment_service.refunds.schemas import RefundApprove, RefundCreate, RefundOut, RefundPage
 from payment_service.settings import PaymentSettings
 from shared.auth import Principal
 from shared.messaging.outbox import Outbox
+from shared.pagination import decode_cursor, encode_cursor
 
 log = structlog.get_logger(__name__)
 
@@ -246,3 +248,184 @@ async def finish(
 
 def is_paid(status: str) -> bool:
     return status in {PaymentStatus.succeeded, PaymentStatus.succeeded_late}
+
+
+# --------------------------------------------------------------------------- API side
+
+STATUS_VI = {
+    "proposed": "đề xuất hoàn tiền, chờ phê duyệt",
+    "submitted": "đang hoàn tiền",
+    "succeeded": "đã hoàn tiền",
+    "failed": "hoàn tiền không thành công",
+}
+
+
+def refund_out(refund: Refund, payment: Payment) -> RefundOut:
+    return RefundOut(
+        id=refund.id,
+        payment_id=refund.payment_id,
+        dossier_code=payment.dossier_code,
+        amount_vnd=refund.amount_vnd,
+        reason=refund.reason,
+        status=refund.status,  # type: ignore[arg-type]
+        status_vi=STATUS_VI.get(refund.status, refund.status),
+        gateway_code=refund.gateway_code,
+        proposed_reason=refund.proposed_reason,
+        requested_by=refund.requested_by,
+        created_at=refund.created_at,
+        finished_at=refund.finished_at,
+        payment_status=payment.status,
+        refunded_vnd=payment.refunded_vnd,
+        refundable_vnd=available(payment) if payment.status in PAID else 0,
+    )
+
+
+async def request_refund(
+    session: AsyncSession,
+    outbox: Outbox,
+    principal: Principal,
+    payment_id: uuid.UUID,
+    body: RefundCreate,
+    now: dt.datetime,
+) -> tuple[int, RefundOut]:
+    """Transaction 1 of an officer's refund: the amount reserved, the refund submitted."""
+    refund = await submit(
+        session,
+        outbox,
+        principal,
+        payment_id,
+        amount_vnd=body.amount_vnd,
+        reason=body.reason,
+        expected_available_vnd=body.refund_amount_available_vnd,
+        now=now,
+    )
+    await session.flush()
+    payment = await session.get(Payment, refund.payment_id)
+    assert payment is not None
+    return 201, refund_out(refund, payment)
+
+
+async def approve_proposal(
+    session: AsyncSession,
+    outbox: Outbox,
+    principal: Principal,
+    refund_id: uuid.UUID,
+    body: RefundApprove,
+    now: dt.datetime,
+) -> tuple[int, RefundOut]:
+    """Transaction 1 of an approval: the system's proposal becomes a submitted refund."""
+    refund = await approve(
+        session,
+        outbox,
+        principal,
+        refund_id,
+        amount_vnd=body.amount_vnd,
+        expected_available_vnd=body.refund_amount_available_vnd,
+        now=now,
+    )
+    await session.flush()
+    payment = await session.get(Payment, refund.payment_id)
+    assert payment is not None
+    return 201, refund_out(refund, payment)
+
+
+async def complete(
+    session: AsyncSession,
+    outbox: Outbox,
+    settings: PaymentSettings,
+    client: VnpayClient,
+    refund_id: uuid.UUID,
+    now: dt.datetime,
+) -> RefundOut:
+    """Transaction 2: send a submitted refund and apply the outcome; a refund already decided
+    is only shown. The refund's row stays locked over the gateway call, so a twin request
+    (a retry with the same Idempotency-Key) waits and then finds it decided, instead of
+    sending it a second time; the payment is not locked meanwhile, so reading it never waits.
+    Rows are re-read from the database (populate_existing): the session may still hold them
+    as transaction 1 left them."""
+    refund = await session.scalar(
+        select(Refund)
+        .where(Refund.id == refund_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if refund is None:
+        raise errors.refund_not_found()
+    payment = await session.scalar(
+        select(Payment)
+        .where(Payment.id == refund.payment_id)
+        .execution_options(populate_existing=True)
+    )
+    assert payment is not None
+    if refund.status == "submitted":
+        succeeded, code = await send(session, settings, client, refund, payment, now)
+        payment = await session.scalar(
+            select(Payment)
+            .where(Payment.id == refund.payment_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        assert payment is not None
+        refund = await finish(session, outbox, refund.id, succeeded, code, now)
+        await session.flush()
+    return refund_out(refund, payment)
+
+
+def _visible(principal: Principal):  # type: ignore[no-untyped-def]
+    applicant = (
+        select(Dossier.applicant_ref)
+        .join(Payment, Payment.dossier_id == Dossier.id)
+        .where(Payment.id == Refund.payment_id)
+        .scalar_subquery()
+    )
+    return scope(Refund.unit_path, applicant, principal)
+
+
+async def read_refund(
+    session: AsyncSession, principal: Principal, refund_id: uuid.UUID
+) -> RefundOut:
+    require(principal, Act.view)
+    row = (
+        await session.execute(
+            select(Refund, Payment)
+            .join(Payment, Payment.id == Refund.payment_id)
+            .where(Refund.id == refund_id, _visible(principal))
+        )
+    ).first()
+    if row is None:
+        raise errors.refund_not_found()
+    return refund_out(row[0], row[1])
+
+
+async def list_refunds(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    status: str | None,
+    payment_id: uuid.UUID | None,
+    cursor: str | None,
+    limit: int,
+) -> RefundPage:
+    require(principal, Act.view)
+    query = (
+        select(Refund, Payment)
+        .join(Payment, Payment.id == Refund.payment_id)
+        .where(_visible(principal))
+    )
+    if status:
+        query = query.where(Refund.status == status)
+    if payment_id:
+        query = query.where(Refund.payment_id == payment_id)
+    if cursor:
+        at, ident = decode_cursor(cursor)
+        query = query.where(
+            or_(Refund.created_at > at, and_(Refund.created_at == at, Refund.id > ident))
+        )
+    rows = (
+        await session.execute(query.order_by(Refund.created_at, Refund.id).limit(limit + 1))
+    ).all()
+    last = rows[limit - 1][0] if len(rows) > limit else None
+    return RefundPage(
+        items=[refund_out(refund, payment) for refund, payment in rows[:limit]],
+        next_cursor=encode_cursor(last.created_at, last.id) if last else None,
+    )

@@ -1,0 +1,1 @@
+"""Cash at the desk and paid on behalf, voiding a mistaken collection, the daily cash close."""
