@@ -98,13 +98,25 @@ async def run_once(
             earlier = await earlier_answer(session, key, principal, operation, digest)
             if earlier is not None:
                 return earlier
-            status, model = await create()
+            try:
+                status, model = await create()
+            except Problem as problem:
+                raise _Refused(problem) from None
             body = model.model_dump(mode="json")
             if await remember(session, key, principal, operation, digest, status, body):
                 return status, body
             raise _TwinWon
     except _TwinWon:
         pass  # the twin's transaction committed the answer; ours rolled back whole
+    except _Refused as refused:
+        # A twin with the same key may have committed while we waited on its locks, and our
+        # attempt then failed on the state it left: the twin's answer is the answer.
+        if key:
+            async with session.begin():
+                earlier = await earlier_answer(session, key, principal, operation, digest)
+            if earlier is not None:
+                return earlier
+        raise refused.problem from None
     async with session.begin():
         earlier = await earlier_answer(session, key, principal, operation, digest)
         assert earlier is not None
@@ -113,3 +125,9 @@ async def run_once(
 
 class _TwinWon(Exception):
     """A concurrent request with the same key stored its answer first."""
+
+
+class _Refused(Exception):
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(problem.title)
+        self.problem = problem

@@ -5,15 +5,14 @@ mop-up job. One function decides for all three sources what a gateway result doe
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from collections.abc import Mapping
 
 import structlog
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from payment_service.common import callbacks
-from payment_service.db.models import Payment, PaymentException
+from payment_service.common.exception_items import raise_exception
+from payment_service.db.models import Payment
 from payment_service.domain import payees, vnpay
 from payment_service.domain.states import OPEN, PaymentAction, PaymentStatus
 from payment_service.payments import repository
@@ -33,41 +32,6 @@ def _paid_at(result: vnpay.GatewayResult, payment: Payment, now: dt.datetime) ->
     payment existed, so the instant is never set before its creation (workflow compares it
     with the instant a case paused)."""
     return max(result.paid_at or now, payment.created_at)
-
-
-async def raise_exception(
-    session: AsyncSession,
-    payment: Payment | None,
-    *,
-    kind: str,
-    source_key: str,
-    unit_path: str,
-    agency_code: str | None,
-    expected_vnd: int | None,
-    received_vnd: int | None,
-    detail: str,
-    at: dt.datetime,
-    credit_id: uuid.UUID | None = None,
-) -> None:
-    """An item for a finance officer, raised once per source however often it is reported."""
-    await session.execute(
-        pg_insert(PaymentException)
-        .values(
-            id=uuid.uuid4(),
-            kind=kind,
-            source_key=source_key,
-            unit_path=unit_path,
-            agency_code=agency_code,
-            payment_id=payment.id if payment else None,
-            credit_id=credit_id,
-            expected_vnd=expected_vnd,
-            received_vnd=received_vnd,
-            detail=detail,
-            status="open",
-            created_at=at,
-        )
-        .on_conflict_do_nothing()
-    )
 
 
 async def apply_result(

@@ -36,7 +36,7 @@ async def visible_payment(
 ) -> Payment | None:
     query = select(Payment).where(Payment.id == payment_id, _visible(principal))
     if lock:
-        query = query.with_for_update(of=Payment)
+        query = query.with_for_update(of=Payment).execution_options(populate_existing=True)
     return await session.scalar(query)
 
 
@@ -45,12 +45,22 @@ async def payment_by_reference(
 ) -> Payment | None:
     query = select(Payment).where(Payment.reference == reference)
     if lock:
-        query = query.with_for_update()
+        query = query.with_for_update().execution_options(populate_existing=True)
     return await session.scalar(query)
 
 
+# Locking reads refresh what the session holds: a session may carry a row from an earlier
+# transaction of the same request, and a decision must be taken on the row as it is now.
+_FRESH = {"populate_existing": True}
+
+
 async def locked_payment(session: AsyncSession, payment_id: uuid.UUID) -> Payment | None:
-    return await session.scalar(select(Payment).where(Payment.id == payment_id).with_for_update())
+    return await session.scalar(
+        select(Payment)
+        .where(Payment.id == payment_id)
+        .with_for_update()
+        .execution_options(**_FRESH)
+    )
 
 
 async def list_payments(
@@ -99,13 +109,16 @@ async def visible_request(
         PaymentRequest.id == request_id, _request_visible(principal)
     )
     if lock:
-        query = query.with_for_update(of=PaymentRequest)
+        query = query.with_for_update(of=PaymentRequest).execution_options(**_FRESH)
     return await session.scalar(query)
 
 
 async def locked_request(session: AsyncSession, request_id: uuid.UUID) -> PaymentRequest | None:
     return await session.scalar(
-        select(PaymentRequest).where(PaymentRequest.id == request_id).with_for_update()
+        select(PaymentRequest)
+        .where(PaymentRequest.id == request_id)
+        .with_for_update()
+        .execution_options(**_FRESH)
     )
 
 
@@ -167,6 +180,7 @@ async def payments_of_dossier(
             )
             .order_by(Payment.created_at)
             .with_for_update()
+            .execution_options(**_FRESH)
         )
     ).all()
 
@@ -195,6 +209,7 @@ async def open_requests_of_dossier(
             select(PaymentRequest)
             .where(PaymentRequest.dossier_id == dossier_id, PaymentRequest.status == "open")
             .with_for_update()
+            .execution_options(**_FRESH)
         )
     ).all()
 

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from payment_service.common import callbacks
 from payment_service.common.access import require, scope
+from payment_service.common.exception_items import raise_exception
 from payment_service.db.models import Dossier, Payment, Refund
 from payment_service.domain import payees
 from payment_service.domain.authority import Act
@@ -153,7 +154,7 @@ async def send(
     refund: Refund,
     payment: Payment,
     now: dt.datetime,
-) -> tuple[bool, str | None]:
+) -> tuple[bool | None, str | None]:
     """Send the money back by the payment's method; (succeeded, gateway code). A gateway
     payment goes back through the gateway; cash and transfers are paid out by the finance
     officer who recorded the refund, so they complete at once."""
@@ -184,7 +185,10 @@ async def send(
             payment_id=payment.id,
             outcome="unavailable",
         )
-        return False, None
+        # Unanswered is not refused: the gateway may have paid it out. The refund stays
+        # submitted with its amount reserved until someone confirms, never released to be
+        # refunded twice.
+        return None, None
     code = str(answer.get("vnp_ResponseCode", ""))
     callbacks.record(
         session,
@@ -196,6 +200,8 @@ async def send(
         signature_valid=True,
         outcome=code,
     )
+    if code == "94":  # the same request is already being processed at the gateway
+        return None, code
     return code == "00", code
 
 
@@ -359,6 +365,20 @@ async def complete(
     assert payment is not None
     if refund.status == "submitted":
         succeeded, code = await send(session, settings, client, refund, payment, now)
+        if succeeded is None:
+            await raise_exception(
+                session,
+                payment,
+                kind="refund_unconfirmed",
+                source_key=f"refund:{refund.id}",
+                unit_path=payment.unit_path,
+                agency_code=payment.agency_code,
+                expected_vnd=refund.amount_vnd,
+                received_vnd=None,
+                detail="the gateway gave no answer to the refund; check it before retrying",
+                at=now,
+            )
+            return refund_out(refund, payment)
         payment = await session.scalar(
             select(Payment)
             .where(Payment.id == refund.payment_id)
