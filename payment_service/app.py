@@ -6,9 +6,11 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from payment_service.bank import router as bank
 from payment_service.cash import router as cash
 from payment_service.db.models import MESSAGING
 from payment_service.events.handlers import make_handlers
+from payment_service.exceptions import router as exceptions
 from payment_service.gateways import router as gateways
 from payment_service.mopup.service import make_worker
 from payment_service.payments import router as payments
@@ -32,6 +34,7 @@ IPN), VietQR transfers, cash and paid-on-behalf at the desk, e-receipts, refunds
 
 ROUTERS = [payments.router, gateways.router, receipts.router, reconciliation.router]
 ROUTERS += [cash.router, refunds.router]
+ROUTERS += [bank.router, exceptions.router]
 
 
 def create_app(settings: PaymentSettings | None = None) -> FastAPI:

@@ -1,0 +1,1 @@
+"""Bank credits: the signed credit notices of VietQR transfers and the daily statements."""

@@ -1,0 +1,54 @@
+"""Every query of exceptions, scoped to the caller's unit subtree."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from payment_service.common.access import scope
+from payment_service.db.models import PaymentException
+from shared.auth import Principal
+
+
+def _visible(principal: Principal):  # type: ignore[no-untyped-def]
+    # An exception of no unit (empty path) falls in no officer's subtree: only ops sees it.
+    return scope(PaymentException.unit_path, None, principal)
+
+
+async def visible_exception(
+    session: AsyncSession, exception_id: uuid.UUID, principal: Principal, *, lock: bool = False
+) -> PaymentException | None:
+    query = select(PaymentException).where(PaymentException.id == exception_id, _visible(principal))
+    if lock:
+        query = query.with_for_update()
+    return await session.scalar(query)
+
+
+async def list_exceptions(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    kind: str | None,
+    status: str | None,
+    after: tuple[dt.datetime, uuid.UUID] | None,
+    limit: int,
+) -> Sequence[PaymentException]:
+    query = select(PaymentException).where(_visible(principal))
+    if kind:
+        query = query.where(PaymentException.kind == kind)
+    if status:
+        query = query.where(PaymentException.status == status)
+    if after:
+        at, ident = after
+        query = query.where(
+            or_(
+                PaymentException.created_at > at,
+                and_(PaymentException.created_at == at, PaymentException.id > ident),
+            )
+        )
+    query = query.order_by(PaymentException.created_at, PaymentException.id).limit(limit)
+    return (await session.scalars(query)).all()
