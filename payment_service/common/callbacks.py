@@ -16,8 +16,22 @@ from payment_service.db.models import Callback
 _MASKED = frozenset({"vnp_CardHolder", "card_holder", "payer_name", "counter_account_name"})
 
 
+def _storable(value: Any) -> Any:
+    """PostgreSQL's JSONB holds no NUL character; a hostile message may carry one, and it must
+    still be kept (as U+FFFD) rather than make the record fail."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, Mapping):
+        return {_storable(k): _storable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_storable(v) for v in value]
+    return value
+
+
 def masked(payload: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: ("***" if k in _MASKED else v) for k, v in payload.items()}
+    return {
+        _storable(k): ("***" if k in _MASKED else _storable(v)) for k, v in payload.items()
+    }
 
 
 def record(
@@ -39,7 +53,7 @@ def record(
         received_at=at,
         signature_valid=signature_valid,
         payload=masked(payload),
-        answer=dict(answer) if answer is not None else None,
+        answer=_storable(dict(answer)) if answer is not None else None,
         outcome=outcome,
     )
     session.add(row)

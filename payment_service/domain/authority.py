@@ -34,7 +34,8 @@ ALLOWED: dict[Act, frozenset[str]] = {
     Act.close_cash_desk: frozenset({Role.receptionist, Role.finance}),
     Act.refund: frozenset({Role.finance}),
     Act.manage_receipts: frozenset({Role.finance, Role.ops}),
-    Act.resolve_exception: frozenset({Role.finance}),
+    # Ops too: a credit no agency can be placed for is visible to ops alone.
+    Act.resolve_exception: frozenset({Role.finance, Role.ops}),
     Act.reconcile: frozenset({Role.finance, Role.ops}),
 }
 

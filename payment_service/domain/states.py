@@ -106,6 +106,10 @@ TRANSITIONS: tuple[Transition, ...] = (
         S.partially_refunded, A.request_refund, S.refund_pending, "payment.refund_requested", ""
     ),
     Transition(S.refund_failed, A.request_refund, S.refund_pending, "payment.refund_requested", ""),
+    # A wrong sum is never marked paid: finance gives the money back (the request stays open).
+    Transition(
+        S.amount_mismatch, A.request_refund, S.refund_pending, "payment.refund_requested", ""
+    ),
     Transition(
         S.refund_pending, A.refund_partially, S.partially_refunded, "payment.refunded", "part"
     ),

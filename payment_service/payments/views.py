@@ -5,9 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from payment_service.db.models import Payment, PaymentTransition
-from payment_service.domain.states import PAID
+from payment_service.domain.states import PAID, PaymentStatus
 from payment_service.payments.schemas import PaymentOut, QrOut, TransitionOut
 from payment_service.refunds.service import available
+
+# Money we hold that may go back: paid, or arrived with the wrong sum.
+REFUNDABLE = PAID | {PaymentStatus.amount_mismatch}
 
 
 def payment_out(
@@ -21,7 +24,7 @@ def payment_out(
     out = PaymentOut.model_validate(
         {
             **{c: getattr(payment, c) for c in PaymentOut.model_fields if hasattr(payment, c)},
-            "refundable_vnd": available(payment) if payment.status in PAID else 0,
+            "refundable_vnd": available(payment) if payment.status in REFUNDABLE else 0,
             "pay_url": pay_url,
             "qr": qr,
             "receipt_id": receipt_id,

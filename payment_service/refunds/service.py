@@ -38,8 +38,13 @@ from shared.pagination import decode_cursor, encode_cursor
 log = structlog.get_logger(__name__)
 
 
+def taken(payment: Payment) -> int:
+    """What the payer actually paid: the amount asked, or what arrived when it differed."""
+    return payment.received_vnd if payment.received_vnd is not None else payment.amount_vnd
+
+
 def available(payment: Payment) -> int:
-    return max(payment.amount_vnd - payment.refunded_vnd - payment.refund_pending_vnd, 0)
+    return max(taken(payment) - payment.refunded_vnd - payment.refund_pending_vnd, 0)
 
 
 async def propose(session: AsyncSession, payment: Payment, reason: str, at: dt.datetime) -> None:
@@ -225,7 +230,7 @@ async def finish(
     payment.refund_pending_vnd -= refund.amount_vnd
     if succeeded:
         payment.refunded_vnd += refund.amount_vnd
-        full = payment.refunded_vnd >= payment.amount_vnd
+        full = payment.refunded_vnd >= taken(payment)
         await payments.advance(
             session,
             outbox,
