@@ -32,9 +32,16 @@ Fees, charges and financial obligations of dossiers: payment requests, the VNPay
 IPN), VietQR transfers, cash and paid-on-behalf at the desk, e-receipts, refunds, reconciliation.
 """
 
-ROUTERS = [payments.router, gateways.router, receipts.router, reconciliation.router]
-ROUTERS += [cash.router, refunds.router]
-ROUTERS += [bank.router, exceptions.router]
+ROUTERS = [
+    payments.router,
+    gateways.router,
+    cash.router,
+    bank.router,
+    receipts.router,
+    refunds.router,
+    exceptions.router,
+    reconciliation.router,
+]
 
 
 def create_app(settings: PaymentSettings | None = None) -> FastAPI:
@@ -56,7 +63,15 @@ def create_app(settings: PaymentSettings | None = None) -> FastAPI:
         openapi_tags=[
             {"name": "payments", "description": "Yêu cầu thanh toán, giao dịch"},
             {"name": "gateways", "description": "Cổng thanh toán: IPN, trang trở về"},
+            {
+                "name": "cash",
+                "description": "Thu tiền mặt, nộp hộ tại quầy, hủy thu nhầm, chốt quỹ",
+            },
+            {"name": "bank", "description": "Chuyển khoản: báo có của ngân hàng, sao kê"},
             {"name": "receipts", "description": "Biên lai điện tử, dải số biên lai"},
+            {"name": "refunds", "description": "Hoàn tiền"},
+            {"name": "exceptions", "description": "Giao dịch ngoại lệ cho cán bộ tài chính"},
+            {"name": "reconciliations", "description": "Đối soát với cổng thanh toán, ngân hàng"},
         ],
     )
 
