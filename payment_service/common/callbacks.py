@@ -29,9 +29,7 @@ def _storable(value: Any) -> Any:
 
 
 def masked(payload: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        _storable(k): ("***" if k in _MASKED else _storable(v)) for k, v in payload.items()
-    }
+    return {_storable(k): ("***" if k in _MASKED else _storable(v)) for k, v in payload.items()}
 
 
 def record(
