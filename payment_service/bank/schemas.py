@@ -9,6 +9,7 @@ from typing import Annotated, Final
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from payment_service.domain.credit_matching import Outcome
+from shared.text import CleanText
 
 # Banks write times in Vietnam's time; one without an offset is taken as such.
 VN_TZ: Final = dt.timezone(dt.timedelta(hours=7), "GMT+7")
@@ -37,21 +38,21 @@ class BankNotice(BaseModel):
     # A bank adds fields over time (payer's bank, balance); they are kept in the raw record.
     model_config = ConfigDict(extra="ignore")
 
-    transaction_id: str = Field(
+    transaction_id: CleanText = Field(
         min_length=1,
         max_length=64,
         description="mã giao dịch của ngân hàng",
         examples=["FT26120312345678"],
     )
     bank_bin: str = Field(pattern=r"^\d{6}$", description="mã BIN ngân hàng", examples=["970415"])
-    account_no: str = Field(
+    account_no: CleanText = Field(
         min_length=1,
         max_length=32,
         description="số tài khoản được ghi có",
         examples=["113366668888"],
     )
     amount_vnd: int = Field(gt=0, le=MAX_AMOUNT_VND, description="số tiền (đồng)", examples=[20000])
-    description: str = Field(
+    description: CleanText = Field(
         "", max_length=1000, description="nội dung chuyển khoản", examples=["HSK7M2QX9ABC LE PHI"]
     )
     credited_at: CreditedAt = Field(
@@ -65,11 +66,11 @@ class StatementLine(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    transaction_id: str = Field(min_length=1, max_length=64)
+    transaction_id: CleanText = Field(min_length=1, max_length=64)
     bank_bin: str = Field("", pattern=r"^(\d{6})?$")
     account_no: str | None = Field(None, min_length=1, max_length=32)
     amount_vnd: int = Field(gt=0, le=MAX_AMOUNT_VND)
-    description: str = Field("", max_length=1000)
+    description: CleanText = Field("", max_length=1000)
     credited_at: CreditedAt
 
 

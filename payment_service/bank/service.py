@@ -301,7 +301,7 @@ async def _apply_match(
         return
     # Over- or underpaid: never counted as paid (payment.md §5); a person refunds the surplus,
     # asks for the balance, or accepts it.
-    if payment.status in OPEN:
+    if allowed(payment.status, PaymentAction.mismatch):  # waiting, or ended unpaid
         payment.received_vnd = credit.amount_vnd
         await payments.advance(
             session,

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from payment_service.payments.schemas import PaymentOut
 from payment_service.receipts.schemas import ReceiptOut
+from shared.text import CleanText
 
 
 class Payer(BaseModel):
@@ -18,13 +19,13 @@ class Payer(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=200, examples=["Trần Văn Bình"])
+    name: CleanText = Field(min_length=1, max_length=200, examples=["Trần Văn Bình"])
     id_number: str = Field(
         pattern=r"^(\d{9}|\d{12})$",
         description="số CCCD (12 số) hoặc CMND (9 số) của người nộp tiền",
         examples=["001085012345"],
     )
-    relation: str | None = Field(
+    relation: CleanText | None = Field(
         None, max_length=100, description="quan hệ với người nộp hồ sơ", examples=["con"]
     )
 
@@ -42,7 +43,7 @@ class CashPaymentCreate(BaseModel):
         gt=0, strict=True, description="số tiền thu, phải bằng số còn phải nộp", examples=[20000]
     )
     payer: Payer | None = Field(None, description="bắt buộc khi nộp hộ")
-    reason: str | None = Field(
+    reason: CleanText | None = Field(
         None,
         min_length=3,
         max_length=500,
@@ -78,7 +79,7 @@ class CashPaymentOut(PaymentOut):
 class VoidCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    reason: str = Field(
+    reason: CleanText = Field(
         min_length=3, max_length=500, description="lý do hủy", examples=["Thu nhầm hồ sơ khác"]
     )
 

@@ -116,8 +116,8 @@ async def record(
             raise errors.payer_is_applicant()
         payer = {
             "name": body.payer.name,
+            # The masked number only: beside a hash of the full one it would be reversible.
             "id_masked": receipts.masked(body.payer.id_number),
-            "ref": ref,
             "relation": body.payer.relation,
         }
     # Paid on behalf by transfer or card is money that did not cross the counter: it counts

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, false, or_
+from sqlalchemy import ColumnElement, false, or_, select
 
+from payment_service.db.models import Dossier
 from payment_service.domain.authority import Act, roles_for
 from shared.auth import Principal, Role, applicant_ref, unit_scope
 from shared.errors import forbidden
@@ -23,14 +24,17 @@ def is_officer(principal: Principal) -> bool:
 
 
 def scope(
-    unit_path_column: Any, applicant_column: Any | None, principal: Principal
+    unit_path_column: Any, dossier_id_column: Any | None, principal: Principal
 ) -> ColumnElement[bool]:
-    """Officers see their unit's subtree; an applicant only rows of their own dossiers."""
+    """Officers see their unit's subtree; an applicant only rows of their own dossiers, found
+    through the index on ``dossiers.applicant_ref`` (``dossier_id_column`` is the row's dossier
+    id, a column or a correlated subquery)."""
     clauses = []
     if is_officer(principal):
         clauses.append(unit_scope(unit_path_column, principal))
-    if principal.has_role(Role.applicant) and applicant_column is not None:
-        clauses.append(applicant_column == applicant_ref(principal.sub))
+    if principal.has_role(Role.applicant) and dossier_id_column is not None:
+        own = select(Dossier.id).where(Dossier.applicant_ref == applicant_ref(principal.sub))
+        clauses.append(dossier_id_column.in_(own))
     if not clauses:
         return false()
     return or_(*clauses) if len(clauses) > 1 else clauses[0]

@@ -46,7 +46,8 @@ def record(
 ) -> Callback:
     row = Callback(
         source=source,
-        reference=reference,
+        # Whatever a forged message names is kept, cut to the column and made storable.
+        reference=_storable(reference)[:64] if reference is not None else None,
         payment_id=payment_id,
         received_at=at,
         signature_valid=signature_valid,

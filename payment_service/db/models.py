@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    CheckConstraint,
     Date,
     DateTime,
     ForeignKey,
@@ -69,7 +70,7 @@ class Dossier(Base):
     procedure_name: Mapped[str] = mapped_column(Text)
     # sha256 of the applicant's ID number: enough to let them see their own payments, useless
     # to anyone reading the table.
-    applicant_ref: Mapped[str | None] = mapped_column(String(64))
+    applicant_ref: Mapped[str | None] = mapped_column(String(64), index=True)
     applicant_name: Mapped[str] = mapped_column(Text)
     channel: Mapped[str] = mapped_column(String(16))
     closed_reason: Mapped[str | None] = mapped_column(String(24))
@@ -192,7 +193,11 @@ class ReceiptRange(Base):
     form code (mẫu số) and symbol (ký hiệu)."""
 
     __tablename__ = "receipt_ranges"
-    __table_args__ = (UniqueConstraint("agency_code", "form_code", "symbol", "first_number"),)
+    __table_args__ = (
+        UniqueConstraint("agency_code", "form_code", "symbol", "first_number"),
+        # A number past the range is never handed out, whatever the code above does.
+        CheckConstraint("next_number <= last_number + 1", name="next_within_range"),
+    )
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     agency_code: Mapped[str] = mapped_column(String(40), index=True)
     form_code: Mapped[str] = mapped_column(String(20))

@@ -9,7 +9,10 @@ Agency codes follow intake's reference data: ``motcua-<ward>``, ``ttphcc-<provin
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
+
+from vietnam_provinces import Ward
 
 from payment_service.settings import Payee, PaymentSettings
 
@@ -55,8 +58,27 @@ def payee(settings: PaymentSettings, agency_code: str) -> ResolvedPayee:
 def secret_for_terminal(settings: PaymentSettings, tmn_code: str) -> str | None:
     """The hash secret of a terminal an IPN names; None for a terminal that is not ours."""
     for own in settings.payees.values():
-        if own.vnpay_tmn_code == tmn_code and own.vnpay_hash_secret is not None:
-            return own.vnpay_hash_secret.get_secret_value()
+        if own.vnpay_tmn_code == tmn_code:
+            # The same fallback as ``payee``: a terminal without its own secret signs with the
+            # default one.
+            secret = own.vnpay_hash_secret or settings.vnpay_hash_secret
+            return secret.get_secret_value() or None
     if tmn_code and tmn_code == settings.vnpay_tmn_code:
         return settings.vnpay_hash_secret.get_secret_value() or None
     return None
+
+
+@functools.cache
+def _ward_provinces() -> dict[str, str]:
+    return {f"{ward.code.value:05d}": f"{ward.province_code.value:02d}" for ward in Ward.iter_all()}
+
+
+def agency_unit_path(agency_code: str) -> str | None:
+    """The unit an agency answers to, from the national list of units: a province's bodies to
+    the province, a ward's desk to its ward. None for a unit the list does not know (one ops
+    added later), which the caller looks up in what payment has seen."""
+    unit = agency_code.partition("-")[2]
+    if len(unit) == 2 and unit.isdigit():
+        return unit
+    province = _ward_provinces().get(unit)
+    return f"{province}.{unit}" if province else None

@@ -96,6 +96,10 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition(S.pending, A.cancel, S.cancelled, "payment.cancelled", "dossier cancelled"),
     Transition(S.pending, A.mismatch, S.amount_mismatch, "payment.amount_mismatch", "wrong sum"),
     Transition(S.expired, A.succeed_late, S.succeeded_late, "payment.succeeded", "paid late"),
+    # The wrong sum after the end: the money is still taken and must be given back.
+    Transition(S.expired, A.mismatch, S.amount_mismatch, "payment.amount_mismatch", "late"),
+    Transition(S.failed, A.mismatch, S.amount_mismatch, "payment.amount_mismatch", "late"),
+    Transition(S.cancelled, A.mismatch, S.amount_mismatch, "payment.amount_mismatch", "late"),
     Transition(S.failed, A.succeed_late, S.succeeded_late, "payment.succeeded", "paid after all"),
     Transition(S.cancelled, A.succeed_late, S.succeeded_late, "payment.succeeded", "paid late"),
     Transition(S.succeeded, A.request_refund, S.refund_pending, "payment.refund_requested", ""),

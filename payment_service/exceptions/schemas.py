@@ -8,6 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.text import CleanText
+
 # Every kind the service raises, with the words a finance officer reads.
 KIND_LABELS_VI: dict[str, str] = {
     "overpaid": "chuyển thừa tiền",
@@ -73,7 +75,7 @@ class ExceptionResolve(BaseModel):
             "request_balance: yêu cầu nộp phần còn thiếu; dismiss: không cần xử lý"
         )
     )
-    note: str | None = Field(
+    note: CleanText | None = Field(
         None,
         max_length=1000,
         description="ghi chú",

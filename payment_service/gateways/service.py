@@ -27,6 +27,16 @@ log = structlog.get_logger(__name__)
 _LATE_FROM = frozenset({PaymentStatus.expired, PaymentStatus.failed, PaymentStatus.cancelled})
 
 
+def is_reference(value: str | None) -> bool:
+    """Our references are short and alphanumeric; anything else is looked up nowhere."""
+    return (
+        bool(value)
+        and len(value or "") <= 32
+        and (value or "").isascii()
+        and (value or "").isalnum()
+    )
+
+
 def _paid_at(result: vnpay.GatewayResult, payment: Payment, now: dt.datetime) -> dt.datetime:
     """The gateway's pay date counts in whole seconds; money cannot have come before the
     payment existed, so the instant is never set before its creation (workflow compares it
@@ -46,7 +56,7 @@ async def apply_result(
 ) -> str:
     """Apply a verified gateway result to a locked payment; the IPN code it deserves."""
     if result.amount_vnd != payment.amount_vnd:
-        if result.succeeded and payment.status in OPEN:
+        if result.succeeded and payment.status in OPEN | _LATE_FROM:
             payment.received_vnd = result.amount_vnd
             payment.gateway_txn_no = result.transaction_no
             await payments.advance(
@@ -75,6 +85,22 @@ async def apply_result(
                 at=now,
             )
         return "04"
+    if result.response_code == "07" and payment.status in OPEN:
+        # Money taken but held as suspected by the gateway: not paid, not failed; the merchant
+        # decides in the gateway's portal, and the mop-up hears the outcome.
+        await raise_exception(
+            session,
+            payment,
+            kind="suspected",
+            source_key=f"vnpay07:{payment.reference}",
+            unit_path=payment.unit_path,
+            agency_code=payment.agency_code,
+            expected_vnd=payment.amount_vnd,
+            received_vnd=result.amount_vnd,
+            detail="the gateway took the money but holds the transaction as suspected (07)",
+            at=now,
+        )
+        return "00"
     if payment.status in OPEN:
         if result.succeeded:
             await payments.succeed(
@@ -173,7 +199,27 @@ async def handle_ipn(
             outcome="invalid_signature",
         )
         return answer
-    payment = await repository.payment_by_reference(session, reference or "", lock=True)
+    payment = (
+        await repository.payment_by_reference(session, reference, lock=True)
+        if is_reference(reference)
+        else None
+    )
+    if payment is not None and payment.tmn_code and payment.tmn_code != params.get("vnp_TmnCode"):
+        # Signed, but by another agency's terminal: one leaked secret must not settle every
+        # agency's payments.
+        answer = vnpay.ipn_answer("97")
+        callbacks.record(
+            session,
+            "vnpay_ipn",
+            params,
+            now,
+            reference=reference,
+            payment_id=payment.id,
+            signature_valid=False,
+            answer=answer,
+            outcome="wrong_terminal",
+        )
+        return answer
     if payment is None:
         code = "01"
     else:
@@ -208,7 +254,11 @@ async def check_return(
     secret = payees.secret_for_terminal(settings, params.get("vnp_TmnCode", ""))
     valid = secret is not None and vnpay.verify(secret, params)
     reference = params.get("vnp_TxnRef") or ""
-    payment = await repository.payment_by_reference(session, reference) if valid else None
+    payment = (
+        await repository.payment_by_reference(session, reference)
+        if valid and is_reference(reference)
+        else None
+    )
     callbacks.record(
         session,
         "vnpay_return",

@@ -105,10 +105,15 @@ class VnpayClient:
             terminal.hash_secret, message, vnpay.REFUND_REQUEST_FIELDS
         )
         answer = await self._post(self._api_url, message)
-        if "vnp_SecureHash" in answer and not vnpay.verify_pipe(
-            terminal.hash_secret, answer, vnpay.REFUND_RESPONSE_FIELDS
+        # An unsigned or wrongly signed answer is no answer: it must neither free the reserved
+        # amount nor mark money as given back.
+        if not vnpay.verify_pipe(terminal.hash_secret, answer, vnpay.REFUND_RESPONSE_FIELDS):
+            raise GatewayUnavailable("refund answer is not signed by the gateway")
+        if answer.get("vnp_ResponseCode") == "00" and (
+            answer.get("vnp_TxnRef") != txn_ref
+            or str(answer.get("vnp_Amount")) != str(amount_vnd * 100)
         ):
-            raise GatewayUnavailable("refund answer has a bad checksum")
+            raise GatewayUnavailable("refund answer is about another transaction or amount")
         return message, answer
 
     async def statement(

@@ -10,25 +10,17 @@ from sqlalchemy import DateTime, and_, func, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from payment_service.common.access import scope
-from payment_service.db.models import Dossier, Payment, PaymentRequest, PaymentTransition
+from payment_service.db.models import Payment, PaymentRequest, PaymentTransition
 from payment_service.domain.states import OPEN, PAID, PaymentStatus
 from shared.auth import Principal
 
 
 def _visible(principal: Principal):  # type: ignore[no-untyped-def]
-    applicant = (
-        select(Dossier.applicant_ref).where(Dossier.id == Payment.dossier_id).scalar_subquery()
-    )
-    return scope(Payment.unit_path, applicant, principal)
+    return scope(Payment.unit_path, Payment.dossier_id, principal)
 
 
 def _request_visible(principal: Principal):  # type: ignore[no-untyped-def]
-    applicant = (
-        select(Dossier.applicant_ref)
-        .where(Dossier.id == PaymentRequest.dossier_id)
-        .scalar_subquery()
-    )
-    return scope(PaymentRequest.unit_path, applicant, principal)
+    return scope(PaymentRequest.unit_path, PaymentRequest.dossier_id, principal)
 
 
 async def visible_payment(
@@ -195,6 +187,8 @@ async def settled_by_another(
             Payment.request_id == request_id,
             Payment.id != payment_id,
             Payment.status.in_([s.value for s in PAID]),
+            # A wrong sum being given back never paid the request.
+            Payment.received_vnd == Payment.amount_vnd,
         )
         .limit(1)
     )

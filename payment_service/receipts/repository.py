@@ -13,35 +13,36 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from payment_service.common.access import scope
-from payment_service.db.models import Dossier, Payment, Receipt, ReceiptRange
+from payment_service.db.models import Payment, Receipt, ReceiptRange
 from shared.auth import Principal
 
 
 async def take_number(session: AsyncSession, agency_code: str) -> tuple[ReceiptRange, int] | None:
-    """The next number of the agency's lowest active range that has one left."""
-    current = (
-        select(ReceiptRange.id)
-        .where(
-            ReceiptRange.agency_code == agency_code,
-            ReceiptRange.active,
-            ReceiptRange.next_number <= ReceiptRange.last_number,
-        )
-        .order_by(ReceiptRange.first_number)
-        .limit(1)
-        .scalar_subquery()
+    """The next number of the agency's current range: registered ranges before the system's
+    default one, lowest first. The range row is locked before its number is read, so two
+    issuers never see the same number or one past the range's end."""
+    usable = (
+        ReceiptRange.agency_code == agency_code,
+        ReceiptRange.active,
+        ReceiptRange.next_number <= ReceiptRange.last_number,
     )
-    row = (
-        await session.execute(
-            update(ReceiptRange)
-            .where(ReceiptRange.id == current)
-            .values(next_number=ReceiptRange.next_number + 1)
-            .returning(ReceiptRange, ReceiptRange.next_number - 1)
-            .execution_options(synchronize_session=False)
+    # A range another issuer exhausted while this one waited for its lock drops out of the
+    # locked read, which then finds nothing: one more read sees the next range.
+    for _ in range(2):
+        current = await session.scalar(
+            select(ReceiptRange)
+            .where(*usable)
+            .order_by(ReceiptRange.registered_by == "system", ReceiptRange.first_number)
+            .limit(1)
+            .with_for_update()
+            .execution_options(populate_existing=True)
         )
-    ).first()
-    if row is None:
-        return None
-    return row[0], int(row[1])
+        if current is not None and current.next_number <= current.last_number:
+            number = current.next_number
+            current.next_number = number + 1
+            await session.flush()
+            return current, number
+    return None
 
 
 async def has_any_range(session: AsyncSession, agency_code: str) -> bool:
@@ -50,6 +51,14 @@ async def has_any_range(session: AsyncSession, agency_code: str) -> bool:
             select(ReceiptRange.id).where(ReceiptRange.agency_code == agency_code).limit(1)
         )
     ) is not None
+
+
+async def retire_system_ranges(session: AsyncSession, agency_code: str) -> None:
+    await session.execute(
+        update(ReceiptRange)
+        .where(ReceiptRange.agency_code == agency_code, ReceiptRange.registered_by == "system")
+        .values(active=False)
+    )
 
 
 async def add_range(session: AsyncSession, row: dict[str, object]) -> bool:
@@ -74,13 +83,8 @@ async def overlapping_range(
 
 
 def _visible(principal: Principal):  # type: ignore[no-untyped-def]
-    applicant = (
-        select(Dossier.applicant_ref)
-        .join(Payment, Payment.dossier_id == Dossier.id)
-        .where(Payment.id == Receipt.payment_id)
-        .scalar_subquery()
-    )
-    return scope(Receipt.unit_path, applicant, principal)
+    dossier = select(Payment.dossier_id).where(Payment.id == Receipt.payment_id).scalar_subquery()
+    return scope(Receipt.unit_path, dossier, principal)
 
 
 async def visible_receipt(

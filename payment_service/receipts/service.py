@@ -10,7 +10,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from payment_service.common.access import require
-from payment_service.db.models import Dossier, Payment, PaymentException, Receipt, ReceiptRange
+from payment_service.common.exception_items import raise_exception
+from payment_service.db.models import Dossier, Payment, Receipt, ReceiptRange
 from payment_service.domain import payees
 from payment_service.domain.authority import Act
 from payment_service.domain.receipt_document import (
@@ -29,8 +30,10 @@ from payment_service.receipts.schemas import (
     ReceiptPage,
     ReceiptVerification,
 )
+from payment_service.reconciliation.service import agency_unit_path
 from payment_service.settings import PaymentSettings
 from shared.auth import Principal
+from shared.errors import forbidden
 from shared.events import ReceiptIssued
 from shared.messaging.outbox import Outbox
 from shared.pagination import decode_cursor, encode_cursor
@@ -132,20 +135,17 @@ async def issue(
     if taken is None:
         if strict:
             raise errors.range_exhausted(payment.agency_code)
-        session.add(
-            PaymentException(
-                id=uuid.uuid4(),
-                kind="receipt_pending",
-                source_key=f"receipt:{payment.id}",
-                unit_path=payment.unit_path,
-                agency_code=payment.agency_code,
-                payment_id=payment.id,
-                expected_vnd=payment.amount_vnd,
-                received_vnd=payment.received_vnd,
-                detail="no receipt number left; register a new range",
-                status="open",
-                created_at=at,
-            )
+        await raise_exception(
+            session,
+            payment,
+            kind="receipt_pending",
+            source_key=f"receipt:{payment.id}",
+            unit_path=payment.unit_path,
+            agency_code=payment.agency_code,
+            expected_vnd=payment.amount_vnd,
+            received_vnd=payment.received_vnd,
+            detail="no receipt number left; register a new range",
+            at=at,
         )
         return None
     number_range, number = taken
@@ -307,6 +307,10 @@ async def register_range(
     """A range from the agency's issuance notice (thông báo phát hành); numbers of one form
     code and symbol never overlap, so no number can be issued twice."""
     require(principal, Act.manage_receipts)
+    # Only for an agency within the officer's units: a range decides the numbers and symbol
+    # every receipt of that agency will carry.
+    if not principal.covers(await agency_unit_path(session, body.agency_code)):
+        raise forbidden("the agency is outside your units")
     if await repository.overlapping_range(
         session, body.form_code, body.symbol, body.first_number, body.last_number
     ):
@@ -324,6 +328,9 @@ async def register_range(
         registered_at=now,
     )
     session.add(row)
+    # The stand-in range the system opened before any was registered stops here; the numbers
+    # it gave out stay valid.
+    await repository.retire_system_ranges(session, body.agency_code)
     await session.flush()
     return 201, range_out(row)
 

@@ -65,9 +65,10 @@ async def agency_unit_path(session: AsyncSession, agency_code: str) -> str:
     and a ward officer must not reconcile the province's account. A ward's one-stop desk
     (``motcua-00070``) answers to its ward, whose path payment knows from the desk's payments
     or, before the first one, from any dossier received there."""
+    known = payees.agency_unit_path(agency_code)
+    if known is not None:
+        return known
     unit = agency_code.partition("-")[2]
-    if len(unit) == 2:
-        return unit
     path = await repository.unit_path_of_agency_payments(session, agency_code)
     path = path or await repository.unit_path_of_unit(session, unit)
     if path is None:

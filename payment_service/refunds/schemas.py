@@ -8,6 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.text import CleanText
+
 RefundStatus = Literal["proposed", "submitted", "succeeded", "failed"]
 
 
@@ -18,7 +20,7 @@ class RefundCreate(BaseModel):
 
     # Strict: money is never parsed from a string or a float.
     amount_vnd: int = Field(gt=0, strict=True, description="số tiền hoàn", examples=[12000])
-    reason: str = Field(
+    reason: CleanText = Field(
         min_length=3, max_length=500, description="lý do hoàn", examples=["Thu thừa lệ phí"]
     )
     refund_amount_available_vnd: int = Field(

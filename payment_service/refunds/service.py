@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from payment_service.common import callbacks
 from payment_service.common.access import require, scope
 from payment_service.common.exception_items import raise_exception
-from payment_service.db.models import Dossier, Payment, Refund
+from payment_service.db.models import Payment, Refund
 from payment_service.domain import payees
 from payment_service.domain.authority import Act
 from payment_service.domain.states import PAID, PaymentAction, PaymentStatus, allowed
@@ -173,7 +173,7 @@ async def send(
             request_id=refund.request_id,
             txn_ref=payment.reference,
             amount_vnd=refund.amount_vnd,
-            full=refund.amount_vnd == payment.amount_vnd,
+            full=refund.amount_vnd == taken(payment),
             transaction_no=payment.gateway_txn_no,
             transaction_date=payment.created_at,
             created_by=refund.requested_by,
@@ -397,13 +397,8 @@ async def complete(
 
 
 def _visible(principal: Principal):  # type: ignore[no-untyped-def]
-    applicant = (
-        select(Dossier.applicant_ref)
-        .join(Payment, Payment.dossier_id == Dossier.id)
-        .where(Payment.id == Refund.payment_id)
-        .scalar_subquery()
-    )
-    return scope(Refund.unit_path, applicant, principal)
+    dossier = select(Payment.dossier_id).where(Payment.id == Refund.payment_id).scalar_subquery()
+    return scope(Refund.unit_path, dossier, principal)
 
 
 async def read_refund(

@@ -176,3 +176,9 @@ def test_an_agency_registered_in_the_payees_file_uses_its_own_terminal_and_accou
     assert payees.secret_for_terminal(settings, "THUEHN01") == "per-agency-secret"
     assert payees.secret_for_terminal(settings, "DEFAULT1") == "default-secret"
     assert payees.secret_for_terminal(settings, "UNKNOWN") is None
+
+
+def test_an_agency_answers_to_its_ward_or_province_from_the_national_list() -> None:
+    assert payees.agency_unit_path("motcua-00070") == "01.00070"
+    assert payees.agency_unit_path("thue-01") == "01"
+    assert payees.agency_unit_path("motcua-99999") is None

@@ -94,6 +94,13 @@ def upgrade() -> None:
     op.create_index(
         op.f("ix_payment_dossiers_code"), "dossiers", ["code"], unique=False, schema="payment"
     )
+    op.create_index(
+        op.f("ix_payment_dossiers_applicant_ref"),
+        "dossiers",
+        ["applicant_ref"],
+        unique=False,
+        schema="payment",
+    )
     op.create_table(
         "exceptions",
         sa.Column("id", sa.UUID(), nullable=False),
@@ -201,6 +208,9 @@ def upgrade() -> None:
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("registered_by", sa.Text(), nullable=False),
         sa.Column("registered_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint(
+            "next_number <= last_number + 1", name=op.f("ck_receipt_ranges_next_within_range")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_receipt_ranges")),
         sa.UniqueConstraint(
             "agency_code",
@@ -470,6 +480,9 @@ def downgrade() -> None:
     op.drop_table("idempotency_keys", schema="payment")
     op.drop_index("ix_exceptions_scope", table_name="exceptions", schema="payment")
     op.drop_table("exceptions", schema="payment")
+    op.drop_index(
+        op.f("ix_payment_dossiers_applicant_ref"), table_name="dossiers", schema="payment"
+    )
     op.drop_index(op.f("ix_payment_dossiers_code"), table_name="dossiers", schema="payment")
     op.drop_table("dossiers", schema="payment")
     op.drop_table("cash_closes", schema="payment")
