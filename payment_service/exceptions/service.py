@@ -79,6 +79,9 @@ async def read_exception(
     return exception_out(item)
 
 
+PAYMENT_MONEY_KINDS = frozenset({"amount_mismatch", "overpaid", "underpaid", "paid_twice"})
+
+
 async def resolve(
     session: AsyncSession,
     principal: Principal,
@@ -105,7 +108,14 @@ async def resolve(
         and item.received_vnd < item.expected_vnd
     ):
         raise errors.nothing_owed()
-    if body.resolution == "refund" and item.payment_id is not None:
+    # Only money the payment itself holds goes back through the payment's refund; a second
+    # credit naming a settled payment, or one naming none, never entered it, and the officer
+    # returns it by bank transfer and records that here.
+    if (
+        body.resolution == "refund"
+        and item.payment_id is not None
+        and item.kind in PAYMENT_MONEY_KINDS
+    ):
         payment = await payments_repository.locked_payment(session, item.payment_id)
         if payment is not None:
             await refunds.propose(session, payment, REFUND_REASON, now)
