@@ -349,3 +349,36 @@ async def test_the_browser_return_shows_the_status_and_never_changes_it(
     shown = await http.get(f"{stack.url('payment')}/v1/gateways/vnpay/return", params=genuine)
     assert shown.json()["signature_valid"] is True and shown.json()["status"] == "pending"
     assert (await read_payment(http, stack, desk, payment["id"]))["status"] == "pending"
+
+
+async def test_a_refund_left_submitted_by_a_crash_is_sent_by_the_mop_up_once(
+    http: httpx.AsyncClient, stack: Stack, tokens: Tokens, database_url: str
+) -> None:
+    desk = receptionist(tokens)
+    dossier, payment = await paid_dossier_payment(http, stack, tokens)
+    await gateway_pays(http, stack, payment["reference"])
+    await payment_in(http, stack, desk, payment["id"], "succeeded")
+    # What a crash between the refund's two transactions leaves: the refund submitted and its
+    # amount reserved on the payment, nothing sent to the gateway.
+    await fetch(
+        database_url,
+        "WITH r AS (INSERT INTO payment.refunds (id, payment_id, unit_path, amount_vnd, reason,"
+        " status, request_id, requested_by, created_at) VALUES (gen_random_uuid(), $1,"
+        " '01.00070', 5000, 'Hoàn một phần', 'submitted', md5(random()::text), 'cb.taichinh',"
+        " now() - interval '1 minute') RETURNING payment_id)"
+        " UPDATE payment.payments SET status = 'refund_pending', refund_pending_vnd = 5000,"
+        " version = version + 1 WHERE id IN (SELECT payment_id FROM r)",
+        payment["id"],
+    )
+    refunded = await payment_in(http, stack, desk, payment["id"], "partially_refunded")
+    assert (refunded["refunded_vnd"], refunded["refund_pending_vnd"]) == (5000, 0)
+    assert refunded["refundable_vnd"] == 15000
+    sent = await fetch(
+        database_url,
+        "SELECT outcome FROM payment.callbacks WHERE payment_id = $1 AND source = 'vnpay_refund'",
+        payment["id"],
+    )
+    assert [r["outcome"] for r in sent] == ["00"]
+    assert (await outbox_types(database_url, dossier["id"])).count(
+        "vn.motcua.payment.refunded.v1"
+    ) == 1

@@ -26,6 +26,7 @@ from payment_service.gateways.vnpay_client import GatewayUnavailable, Terminal, 
 from payment_service.payments import repository
 from payment_service.payments import service as payments
 from payment_service.receipts import service as receipts
+from payment_service.refunds import service as refunds
 from payment_service.settings import PaymentSettings
 from shared.messaging.outbox import Outbox
 
@@ -143,7 +144,26 @@ async def run_round(
     await asyncio.gather(*(settle(sessionmaker, outbox, settings, client, p, now) for p in claimed))
     async with sessionmaker() as session, session.begin():
         await issue_pending_receipts(session, outbox, settings, now)
+    await redrive_refunds(sessionmaker, outbox, settings, client, now)
     return len(claimed)
+
+
+async def redrive_refunds(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    outbox: Outbox,
+    settings: PaymentSettings,
+    client: VnpayClient,
+    now: dt.datetime,
+) -> None:
+    """Send again what was submitted and never decided. The same gateway request id goes
+    again, so a refund the gateway did carry out is answered as a duplicate (94) and stays
+    for a person, never paid twice."""
+    async with sessionmaker() as session, session.begin():
+        before = now - dt.timedelta(seconds=settings.mopup_after_s)
+        ids = await refunds.stalled(session, before, settings.mopup_batch_size)
+    for refund_id in ids:
+        async with sessionmaker() as session, session.begin():
+            await refunds.complete(session, outbox, settings, client, refund_id, now)
 
 
 def make_worker(clock: Callable[[], dt.datetime]):  # type: ignore[no-untyped-def]

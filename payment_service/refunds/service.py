@@ -13,14 +13,14 @@ import hashlib
 import uuid
 
 import structlog
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from payment_service.common import callbacks
 from payment_service.common.access import require, scope
 from payment_service.common.exception_items import raise_exception
-from payment_service.db.models import Payment, Refund
+from payment_service.db.models import Payment, PaymentException, Refund
 from payment_service.domain import payees
 from payment_service.domain.authority import Act
 from payment_service.domain.states import PAID, PaymentAction, PaymentStatus, allowed
@@ -449,3 +449,20 @@ async def list_refunds(
         items=[refund_out(refund, payment) for refund, payment in rows[:limit]],
         next_cursor=encode_cursor(last.created_at, last.id) if last else None,
     )
+
+
+async def stalled(session: AsyncSession, before: dt.datetime, limit: int) -> list[uuid.UUID]:
+    """Refunds still submitted since before ``before``: a crash between the two transactions,
+    or a gateway that gave no answer."""
+    # One that the gateway left unanswered is a person's now (its exception is open).
+    asked = select(PaymentException.id).where(
+        PaymentException.kind == "refund_unconfirmed",
+        PaymentException.source_key == func.concat("refund:", Refund.id),
+    )
+    rows = await session.scalars(
+        select(Refund.id)
+        .where(Refund.status == "submitted", Refund.created_at < before, ~asked.exists())
+        .order_by(Refund.created_at)
+        .limit(limit)
+    )
+    return list(rows)
