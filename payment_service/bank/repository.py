@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from payment_service.common.access import scope
 from payment_service.db.models import BankCredit, Payment, PaymentException, PaymentRequest
+from payment_service.domain.credit_matching import FALLBACK_WINDOW
 from shared.auth import Principal, Role
 
 
@@ -56,14 +57,18 @@ async def lock_candidates(
     amount_vnd: int,
     fallback_statuses: Collection[str],
     agencies: Agencies,
+    credited_at: dt.datetime,
 ) -> Sequence[Payment]:
     """Transfer payments the memo names (whatever their state: a named paid payment makes the
     credit a duplicate), and those of the credited account waiting for exactly this amount,
     locked in id order so two credits never lock the same payments crosswise."""
     named = Payment.reference.in_(list(references)) if references else false()
+    # Only payments that could have been paid by then: the match window bounds the scan
+    # (ix_payments_transfer_amount) and keeps years of expired QRs out of it.
     same_amount = and_(
         Payment.amount_vnd == amount_vnd,
         Payment.status.in_(list(fallback_statuses)),
+        Payment.created_at.between(credited_at - FALLBACK_WINDOW, credited_at),
         agencies.clause(),
     )
     return (

@@ -236,6 +236,7 @@ async def settle(
         amount_vnd=credit.amount_vnd,
         fallback_statuses=_FALLBACK_STATUSES,
         agencies=agencies_of_account(settings, credit.account_no),
+        credited_at=credit.credited_at,
     )
     expected = [e for e in (_expected(settings, p) for p in found) if e is not None]
     match = match_credit(

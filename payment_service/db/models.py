@@ -122,6 +122,15 @@ class Payment(Base):
             "next_check_at",
             postgresql_where=text("status IN ('created', 'pending')"),
         ),
+        # A transfer without a usable memo is matched by amount and date.
+        Index(
+            "ix_payments_transfer_amount",
+            "amount_vnd",
+            "created_at",
+            postgresql_where=text(
+                "method = 'vietqr' AND status IN ('created', 'pending', 'expired')"
+            ),
+        ),
     )
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     request_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("payment_requests.id"), index=True)

@@ -32,6 +32,9 @@ def make_engine(settings: ServiceSettings, *, pool_size: int | None = None) -> A
         pool_size=pool_size or settings.database_pool_size,
         max_overflow=settings.database_pool_size,
         pool_pre_ping=True,
+        # A database error's message must not carry the statement's values into the logs: they
+        # hold names, ID numbers and addresses.
+        hide_parameters=True,
         connect_args={"server_settings": {"application_name": settings.service_name}},
     )
 

@@ -309,6 +309,16 @@ def upgrade() -> None:
         postgresql_where=sa.text("status IN ('created', 'pending')"),
     )
     op.create_index(
+        "ix_payments_transfer_amount",
+        "payments",
+        ["amount_vnd", "created_at"],
+        unique=False,
+        schema="payment",
+        postgresql_where=sa.text(
+            "method = 'vietqr' AND status IN ('created', 'pending', 'expired')"
+        ),
+    )
+    op.create_index(
         "ix_payments_scope",
         "payments",
         ["unit_path", "created_at", "id"],
@@ -445,6 +455,7 @@ def downgrade() -> None:
     )
     op.drop_table("payment_transitions", schema="payment")
     op.drop_index("ix_payments_scope", table_name="payments", schema="payment")
+    op.drop_index("ix_payments_transfer_amount", table_name="payments", schema="payment")
     op.drop_index(
         "ix_payments_open",
         table_name="payments",
