@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Collection, Sequence
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,8 +16,9 @@ from payment_service.db.models import BankCredit, Dossier, Payment, Reconciliati
 from payment_service.domain.states import PAID, PaymentStatus
 from shared.auth import Principal
 
-# A payment whose money the gateway took and we kept as received, refunded since or not.
-RECEIVED = frozenset(PAID | {PaymentStatus.refunded})
+# A payment whose money the gateway took and we kept as received, refunded since or not; a
+# wrong sum too (we hold what arrived, with the instant it arrived as its end).
+RECEIVED = frozenset(PAID | {PaymentStatus.refunded, PaymentStatus.amount_mismatch})
 
 
 async def unit_path_of_agency_payments(session: AsyncSession, agency_code: str) -> str | None:
@@ -42,8 +43,8 @@ async def vnpay_payments(
                 Payment.agency_code == agency_code,
                 Payment.method == "vnpay",
                 Payment.status.in_(RECEIVED),
-                Payment.paid_at >= start,
-                Payment.paid_at < end,
+                func.coalesce(Payment.paid_at, Payment.finished_at) >= start,
+                func.coalesce(Payment.paid_at, Payment.finished_at) < end,
             )
         )
     ).all()
