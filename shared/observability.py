@@ -41,6 +41,22 @@ def _add_service(service_name: str) -> structlog.types.Processor:
     return add
 
 
+# Citizen ID numbers (9 or 12 digits) and phone numbers (10) standing alone, as a URL path
+# or a library's message may carry them: the middle digits never reach a log line.
+_PERSONAL_NUMBER = re.compile(r"(?<![0-9A-Za-z])(\d{3})\d{3,6}(\d{3})(?![0-9A-Za-z])")
+
+
+def _mask_numbers(text: str) -> str:
+    return _PERSONAL_NUMBER.sub(lambda m: f"{m[1]}{'*' * (len(m[0]) - 6)}{m[2]}", text)
+
+
+def mask_personal_numbers(_logger: object, _method: str, event: Any) -> Any:
+    for key, value in event.items():
+        if isinstance(value, str):
+            event[key] = _mask_numbers(value)
+    return event
+
+
 def configure_logging(service_name: str, level: str = "INFO", json: bool = True) -> None:
     """One line per event, JSON by default, for structlog and standard-library loggers alike."""
     shared: list[structlog.types.Processor] = [
@@ -50,6 +66,7 @@ def configure_logging(service_name: str, level: str = "INFO", json: bool = True)
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         structlog.processors.StackInfoRenderer(),
         _add_service(service_name),
+        mask_personal_numbers,
     ]
     renderer: structlog.types.Processor
     if json:

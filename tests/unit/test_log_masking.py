@@ -1,0 +1,22 @@
+"""Log lines never carry a citizen's ID number or phone number whole."""
+
+from __future__ import annotations
+
+from shared.observability import mask_personal_numbers
+
+
+def test_id_numbers_and_phones_in_any_field_are_masked() -> None:
+    event = {
+        "event": '127.0.0.1:5 - "GET /v1/applicants/001090012345/documents HTTP/1.1" 401',
+        "note": "gọi 0912345678",
+        "old_id": "123456789",
+    }
+    masked = mask_personal_numbers(None, "info", dict(event))
+    assert "001090012345" not in masked["event"] and "001******345" in masked["event"]
+    assert masked["note"] == "gọi 091****678"
+    assert masked["old_id"] == "123***789"
+
+
+def test_codes_amounts_and_instants_are_left_alone() -> None:
+    text = "dossier 00070-261203-0001 paid 1250000 VND at 20261203090500, txn 14000123"
+    assert mask_personal_numbers(None, "info", {"event": text})["event"] == text
