@@ -17,7 +17,7 @@ import structlog
 from services.infra import EmbeddedBroker, EmbeddedPostgres, free_port
 from services.processes import ServiceProcess
 from services.registry import SERVICES, ServiceSpec
-from shared.auth import ensure_dev_keypair
+from shared.auth import ensure_dev_keypair, ensure_dev_secret
 
 log = structlog.get_logger(__name__)
 
@@ -134,6 +134,8 @@ class Stack:
             # and a `make run` stack each keep their own.
             f"{p}PKI_DIR": str(self.keys_dir.resolve().parent / "pki"),
             f"{p}HTTP_PORT": str(self.ports[spec.name]),
+            # Kept with the stack's keys, so applicants' pseudonyms survive a restart.
+            f"{p}APPLICANT_REF_KEY": ensure_dev_secret(self.keys_dir / "applicant-ref.key"),
             **(self._payment_env() if spec.name == "payment" else {}),
             **self.extra_env,
         }

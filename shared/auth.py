@@ -8,9 +8,12 @@ which decides whose dossiers an officer may see.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
+import hmac
 import os
+import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -64,6 +67,9 @@ class Principal:
     unit: str | None = None
     unit_path: str | None = None
     name: str | None = None
+    # The pseudonym of an applicant's ID number (``applicant_ref``), for services that know
+    # applicants only by it.
+    applicant_ref: str | None = None
 
     def has_role(self, *roles: str) -> bool:
         return not self.roles.isdisjoint(roles)
@@ -139,7 +145,13 @@ class Authenticator:
         except (TypeError, ValueError) as exc:
             # Key and token that do not fit each other; the token is the caller's problem.
             raise unauthorized("invalid token: unusable key or algorithm") from exc
-        return _principal(claims)
+        principal = _principal(claims)
+        if Role.applicant in principal.roles:
+            key = self._settings.applicant_ref_key.get_secret_value()
+            principal = dataclasses.replace(
+                principal, applicant_ref=applicant_ref(principal.sub, key)
+            )
+        return principal
 
 
 def _principal(claims: dict[str, Any]) -> Principal:
@@ -189,12 +201,15 @@ def require_roles(*roles: str) -> Callable[..., Principal]:
     return dependency
 
 
-def applicant_ref(id_number: str | None) -> str | None:
+def applicant_ref(id_number: str | None, key: str) -> str | None:
     """A stable pseudonym of an applicant's ID number, for services that must recognise the
-    applicant (an applicant's token carries the number as ``sub``) but never hold the number."""
+    applicant (an applicant's token carries the number as ``sub``) but never hold the number.
+    Keyed (HMAC-SHA256): ID numbers are few enough to be guessed back from a plain hash."""
     if not id_number:
         return None
-    return hashlib.sha256(f"motcua-applicant:{id_number}".encode()).hexdigest()
+    return hmac.new(
+        key.encode(), f"motcua-applicant:{id_number}".encode(), hashlib.sha256
+    ).hexdigest()
 
 
 def unit_scope(column: Any, principal: Principal) -> ColumnElement[bool]:
@@ -246,6 +261,22 @@ def ensure_dev_keypair(directory: Path) -> tuple[Path, Path]:
         tmp.write_bytes(public_pem)
         tmp.replace(public)
     return private, public
+
+
+def ensure_dev_secret(path: Path) -> str:
+    """A random development secret kept in ``path``, made once (atomically, as the key pair)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(secrets.token_hex(32))
+        tmp.chmod(0o600)
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+    return path.read_text().strip()
 
 
 def mint_token(

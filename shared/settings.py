@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import (
     BaseSettings,
     EnvSettingsSource,
@@ -43,6 +43,10 @@ class ServiceSettings(BaseSettings):
     jwt_algorithms: list[str] = ["RS256", "ES256"]
     jwt_issuer: str | None = None
     jwt_audience: str | None = None
+
+    # Key of the applicant pseudonym (HMAC of the ID number) that lets a service recognise an
+    # applicant's dossiers without holding the number; the same in every service.
+    applicant_ref_key: SecretStr = SecretStr("")
 
     cors_origins: list[str] = []
     log_level: str = "INFO"

@@ -215,6 +215,7 @@ async def submit_dossier(
                     DossierStatus.received,
                     principal,
                     now,
+                    applicant_ref_key=runtime.settings.applicant_ref_key.get_secret_value(),
                 )
     except IntegrityError as exc:
         # A concurrent submission with the same external id won the unique constraint.

@@ -118,6 +118,7 @@ async def _act(
             now,
             note=note,
             items=items,
+            applicant_ref_key=runtime.settings.applicant_ref_key.get_secret_value(),
         )
     response.headers["ETag"] = f'"{dossier.version}"'
     return dossier_out(dossier, procedure)

@@ -91,8 +91,10 @@ async def apply(
     *,
     note: str | None = None,
     items: list[str] | None = None,
+    applicant_ref_key: str = "",
 ) -> None:
-    """Move ``d`` to ``target`` by ``action`` (already decided allowed) and publish what happened."""
+    """Move ``d`` to ``target`` by ``action`` (already decided allowed) and publish what happened.
+    ``applicant_ref_key`` keys the applicant's pseudonym that reception publishes."""
     was_received = d.received_at is not None
     record(session, d, action, target, principal, at, note)
     common = _common(d, procedure, at, principal.sub)
@@ -123,7 +125,7 @@ async def apply(
             fee_lines=fee_lines(
                 procedure.data.get("fees", []), d.channel, procedure.code or procedure.key
             ),
-            applicant_ref=applicant_ref(d.applicant_id_number),
+            applicant_ref=applicant_ref(d.applicant_id_number, applicant_ref_key),
         )
     elif action == Action.request_supplement:
         event = DossierSupplementRequested(**common, items=items or [])  # type: ignore[arg-type]

@@ -109,7 +109,7 @@ async def record(
         raise payment_errors.wrong_amount(owed, body.amount_vnd)
     payer = None
     if body.payer is not None:
-        ref = applicant_ref(body.payer.id_number)
+        ref = applicant_ref(body.payer.id_number, settings.applicant_ref_key.get_secret_value())
         if body.method == "on_behalf" and ref == await repository.applicant_ref_of(
             session, request.dossier_id
         ):

@@ -8,7 +8,7 @@ from sqlalchemy import ColumnElement, false, or_, select
 
 from payment_service.db.models import Dossier
 from payment_service.domain.authority import Act, roles_for
-from shared.auth import Principal, Role, applicant_ref, unit_scope
+from shared.auth import Principal, Role, unit_scope
 from shared.errors import forbidden
 
 
@@ -33,7 +33,7 @@ def scope(
     if is_officer(principal):
         clauses.append(unit_scope(unit_path_column, principal))
     if principal.has_role(Role.applicant) and dossier_id_column is not None:
-        own = select(Dossier.id).where(Dossier.applicant_ref == applicant_ref(principal.sub))
+        own = select(Dossier.id).where(Dossier.applicant_ref == principal.applicant_ref)
         clauses.append(dossier_id_column.in_(own))
     if not clauses:
         return false()
