@@ -165,13 +165,13 @@ async def void(
     """A desk collection recorded by mistake: voided by another officer, its receipt
     cancelled (the number stays used), its request open again."""
     require(principal, Act.void)
-    payment = await payment_repository.visible_payment(session, payment_id, principal)
+    # Payment before request: the order every path that settles money locks them in (IPN,
+    # mop-up, bank credit, dossier closed), so no two of them wait on each other crosswise.
+    payment = await payment_repository.visible_payment(session, payment_id, principal, lock=True)
     if payment is None:
         raise payment_errors.payment_not_found()
-    # Request before payment, the order the dossier-closed handler locks them in.
     request = await payment_repository.locked_request(session, payment.request_id)
     assert request is not None
-    await session.refresh(payment, with_for_update=True)
     if payment.version != version:
         raise precondition_failed()
     if payment.method not in DESK_METHODS:

@@ -194,6 +194,9 @@ async def dossier_closed(
             return  # a redelivered event
         dossier.closed_reason = reason
         dossier.updated_at = at
+    # Payments before requests, the order the IPN and the mop-up lock them in.
+    waiting = await repository.payments_of_dossier(session, dossier_id, OPEN) if cancel_open else []
+    paid = await repository.payments_of_dossier(session, dossier_id, PAID)
     if cancel_open:
         for request in await repository.open_requests_of_dossier(session, dossier_id):
             request.status = "cancelled"
@@ -212,9 +215,9 @@ async def dossier_closed(
                 ),
                 subject=request.dossier_code,
             )
-        for payment in await repository.payments_of_dossier(session, dossier_id, OPEN):
-            await payments.advance(
-                session, outbox, payment, PaymentAction.cancel, "system", at, note=reason
-            )
-    for payment in await repository.payments_of_dossier(session, dossier_id, PAID):
+    for payment in waiting:
+        await payments.advance(
+            session, outbox, payment, PaymentAction.cancel, "system", at, note=reason
+        )
+    for payment in paid:
         await refunds.propose(session, payment, reason, at)
