@@ -18,7 +18,7 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
-from payment_service.mopup.service import client_for
+from payment_service.gateways.vnpay_client import VnpayClient
 from payment_service.reconciliation import service
 from payment_service.reconciliation.schemas import ReconciliationCreate
 from payment_service.settings import PaymentSettings
@@ -374,7 +374,7 @@ async def test_a_statement_that_cannot_be_had_or_trusted_is_a_502_and_stores_not
                         await service.run(
                             session,
                             settings,
-                            client_for(settings),
+                            VnpayClient.from_settings(settings),
                             officer,
                             body,
                             dt.datetime.now(dt.UTC),

@@ -14,9 +14,7 @@ from payment_service.bank.schemas import (
     StatementImport,
     StatementImportOut,
 )
-from payment_service.common.idempotency import request_hash, run_once
-from payment_service.domain.credit_matching import Outcome
-from payment_service.payments.router import (
+from payment_service.common.deps import (
     Caller,
     Cursor,
     IdempotencyKey,
@@ -24,6 +22,8 @@ from payment_service.payments.router import (
     Session,
     Settings,
 )
+from payment_service.common.idempotency import request_hash, run_once
+from payment_service.domain.credit_matching import Outcome
 from shared.clock import Now
 from shared.errors import PROBLEM_RESPONSES, Problem
 from shared.runtime import Runtime, runtime_of

@@ -17,8 +17,7 @@ from payment_service.cash.schemas import (
     CashPaymentOut,
     VoidCreate,
 )
-from payment_service.common.idempotency import request_hash, run_once
-from payment_service.payments.router import (
+from payment_service.common.deps import (
     Caller,
     Cursor,
     IdempotencyKey,
@@ -26,6 +25,7 @@ from payment_service.payments.router import (
     Session,
     Settings,
 )
+from payment_service.common.idempotency import request_hash, run_once
 from shared.clock import Now
 from shared.errors import IF_MATCH_RESPONSES, PROBLEM_RESPONSES, expected_version
 from shared.runtime import Runtime, runtime_of

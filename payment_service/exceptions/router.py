@@ -7,9 +7,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from payment_service.common.deps import Caller, Cursor, Limit, Session
 from payment_service.exceptions import service
 from payment_service.exceptions.schemas import ExceptionOut, ExceptionPage, ExceptionResolve
-from payment_service.payments.router import Caller, Cursor, Limit, Session
 from shared.clock import Now
 from shared.errors import PROBLEM_RESPONSES
 

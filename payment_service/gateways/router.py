@@ -8,9 +8,9 @@ import structlog
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from payment_service.common.deps import Settings
 from payment_service.domain.states import STATUS_LABELS_VI, PaymentStatus
 from payment_service.gateways import service
-from payment_service.payments.router import Settings
 from payment_service.payments.schemas import ReturnOut
 from shared.clock import Now
 from shared.runtime import Runtime, db_session, runtime_of

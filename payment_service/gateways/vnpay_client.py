@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 
 from payment_service.domain import vnpay
+from payment_service.settings import PaymentSettings
 
 
 class GatewayUnavailable(Exception):
@@ -35,6 +36,15 @@ class VnpayClient:
         self._statement_url = statement_url
         self._server_ip = server_ip
         self._timeout = timeout_s
+
+    @classmethod
+    def from_settings(cls, settings: PaymentSettings) -> VnpayClient:
+        return cls(
+            settings.vnpay_api_url,
+            settings.vnpay_statement_url,
+            settings.server_ip,
+            settings.vnpay_timeout_s,
+        )
 
     async def _post(self, url: str, body: dict[str, Any]) -> dict[str, Any]:
         try:

@@ -33,15 +33,6 @@ from shared.messaging.outbox import Outbox
 log = structlog.get_logger(__name__)
 
 
-def client_for(settings: PaymentSettings) -> VnpayClient:
-    return VnpayClient(
-        settings.vnpay_api_url,
-        settings.vnpay_statement_url,
-        settings.server_ip,
-        settings.vnpay_timeout_s,
-    )
-
-
 async def _expire(
     session: AsyncSession, outbox: Outbox, payment: Payment, now: dt.datetime, why: str
 ) -> None:
@@ -169,7 +160,7 @@ async def redrive_refunds(
 def make_worker(clock: Callable[[], dt.datetime]):  # type: ignore[no-untyped-def]
     async def mopup(runtime) -> None:  # type: ignore[no-untyped-def]
         settings: PaymentSettings = runtime.settings
-        client = client_for(settings)
+        client = VnpayClient.from_settings(settings)
         while True:
             try:
                 await run_round(runtime.sessionmaker, runtime.outbox, settings, client, clock())

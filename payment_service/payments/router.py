@@ -5,9 +5,9 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
-from sqlalchemy.ext.asyncio import AsyncSession
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
+from payment_service.common.deps import Caller, Cursor, IdempotencyKey, Limit, Session, Settings
 from payment_service.common.idempotency import request_hash, run_once
 from payment_service.domain import authority, states
 from payment_service.payments import service
@@ -18,26 +18,11 @@ from payment_service.payments.schemas import (
     PaymentRequestOut,
     PaymentRequestPage,
 )
-from payment_service.settings import PaymentSettings
-from shared.auth import Principal, current_principal
 from shared.clock import Now
 from shared.errors import PROBLEM_RESPONSES
-from shared.runtime import Runtime, db_session, runtime_of
+from shared.runtime import Runtime, runtime_of
 
 router = APIRouter(tags=["payments"], responses=PROBLEM_RESPONSES)
-
-Session = Annotated[AsyncSession, Depends(db_session)]
-Caller = Annotated[Principal, Depends(current_principal)]
-IdempotencyKey = Annotated[str | None, Header(max_length=200, description="khóa chống gửi trùng")]
-Limit = Annotated[int, Query(ge=1, le=200)]
-Cursor = Annotated[str | None, Query(max_length=200)]
-
-
-def settings_of(request: Request) -> PaymentSettings:
-    return request.app.state.settings
-
-
-Settings = Annotated[PaymentSettings, Depends(settings_of)]
 
 
 @router.get(

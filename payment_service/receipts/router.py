@@ -7,8 +7,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response
 
+from payment_service.common.deps import Caller, Cursor, IdempotencyKey, Limit, Session
 from payment_service.common.idempotency import request_hash, run_once
-from payment_service.payments.router import Caller, Cursor, IdempotencyKey, Limit, Session
 from payment_service.receipts import service
 from payment_service.receipts.schemas import (
     RangeCreate,

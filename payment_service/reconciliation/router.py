@@ -8,9 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from payment_service.common.idempotency import request_hash, run_once
-from payment_service.mopup.service import client_for
-from payment_service.payments.router import (
+from payment_service.common.deps import (
     Caller,
     Cursor,
     IdempotencyKey,
@@ -18,6 +16,8 @@ from payment_service.payments.router import (
     Session,
     Settings,
 )
+from payment_service.common.idempotency import request_hash, run_once
+from payment_service.gateways.vnpay_client import VnpayClient
 from payment_service.reconciliation import report, service
 from payment_service.reconciliation.schemas import (
     AGENCY_CODE,
@@ -84,7 +84,7 @@ async def reconcile(
     now: Now,
     idempotency_key: IdempotencyKey = None,
 ) -> RunOut:
-    client = client_for(settings)
+    client = VnpayClient.from_settings(settings)
     status, answer = await run_once(
         session,
         idempotency_key,

@@ -9,9 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from payment_service.common.idempotency import request_hash, run_once
-from payment_service.mopup.service import client_for
-from payment_service.payments.router import (
+from payment_service.common.deps import (
     Caller,
     Cursor,
     IdempotencyKey,
@@ -19,6 +17,8 @@ from payment_service.payments.router import (
     Session,
     Settings,
 )
+from payment_service.common.idempotency import request_hash, run_once
+from payment_service.gateways.vnpay_client import VnpayClient
 from payment_service.refunds import service
 from payment_service.refunds.schemas import (
     RefundApprove,
@@ -64,7 +64,7 @@ async def _finish(
             session,
             runtime.outbox,
             settings,
-            client_for(settings),
+            VnpayClient.from_settings(settings),
             uuid.UUID(str(submitted["id"])),
             now,
         )
