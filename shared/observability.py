@@ -46,7 +46,12 @@ def _add_service(service_name: str) -> structlog.types.Processor:
 _PERSONAL_NUMBER = re.compile(r"(?<![0-9A-Za-z])(\d{3})\d{3,6}(\d{3})(?![0-9A-Za-z])")
 
 
+# A lookup verifier in a query string is a working credential for that dossier.
+_VERIFIER = re.compile(r"(verifier=)[^&\s\"']*")
+
+
 def _mask_numbers(text: str) -> str:
+    text = _VERIFIER.sub(r"\1***", text)
     return _PERSONAL_NUMBER.sub(lambda m: f"{m[1]}{'*' * (len(m[0]) - 6)}{m[2]}", text)
 
 

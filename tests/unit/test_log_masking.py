@@ -11,11 +11,13 @@ def test_id_numbers_and_phones_in_any_field_are_masked() -> None:
         "event": '127.0.0.1:5 - "GET /v1/applicants/001090012345/documents HTTP/1.1" 401',
         "note": "gọi 0912345678",
         "old_id": "123456789",
+        "lookup": '"GET /v1/lookup/00070-261203-0001?verifier=2345&x=1 HTTP/1.1" 200',
     }
     masked = mask_personal_numbers(None, "info", dict(event))
     assert "001090012345" not in masked["event"] and "001******345" in masked["event"]
     assert masked["note"] == "gọi 091****678"
     assert masked["old_id"] == "123***789"
+    assert "2345" not in masked["lookup"] and "verifier=***&x=1" in masked["lookup"]
 
 
 def test_codes_amounts_and_instants_are_left_alone() -> None:
