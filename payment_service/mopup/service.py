@@ -78,11 +78,13 @@ async def settle(
         )
         if code == "00":
             result = vnpay.result_from_params({k: str(v) for k, v in answer.items()})
-            if result.succeeded or not (result.still_open or result.transaction_status == ""):
+            # 07: money taken and held as suspected; it stays pending until the gateway decides.
+            undecided = result.still_open or result.transaction_status in ("", "07")
+            if result.succeeded or not undecided:
                 await gateway.apply_result(
                     session, outbox, settings, payment, result, actor="mopup", now=now
                 )
-            elif expired:
+            elif expired and result.still_open:
                 await _expire(session, outbox, payment, now, "gateway: not completed")
         elif code == "91" and expired:
             # The gateway never saw it: the payer never reached the pay page.
