@@ -6,6 +6,10 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import uuid
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol, TypeVar
+
+from sqlalchemy import ColumnElement, tuple_
 
 from shared.errors import Problem
 
@@ -22,3 +26,26 @@ def decode_cursor(cursor: str) -> tuple[dt.datetime, uuid.UUID]:
         raise Problem(
             400, "bad-cursor", "Invalid cursor", "Con trỏ phân trang không hợp lệ"
         ) from exc
+
+
+def after_cursor(
+    instant: Any, ident: Any, cursor: tuple[dt.datetime, uuid.UUID]
+) -> ColumnElement[bool]:
+    """Rows past the cursor in (instant, id) order, as one row comparison an index on both
+    columns answers with a single range."""
+    return tuple_(instant, ident) > tuple_(*cursor)
+
+
+class _Identified(Protocol):
+    id: uuid.UUID
+
+
+R = TypeVar("R", bound=_Identified)
+
+
+def next_cursor(rows: Sequence[R], limit: int, instant: Callable[[R], dt.datetime]) -> str | None:
+    """The cursor of the page's last row when the query (asked for ``limit + 1``) found more."""
+    if len(rows) <= limit:
+        return None
+    last = rows[limit - 1]
+    return encode_cursor(instant(last), last.id)

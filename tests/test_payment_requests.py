@@ -27,7 +27,13 @@ async def withdraw(
 ) -> None:
     url = f"{stack.url('intake')}/v1/dossiers/{dossier['code']}"
     desk = receptionist(tokens)
-    current = await http.get(url, headers=desk)
+
+    async def case_opened() -> httpx.Response | None:
+        # Workflow's case opening moves the dossier (and its ETag) once; withdraw after it.
+        r = await http.get(url, headers=desk)
+        return r if r.json()["status"] == "in_processing" else None
+
+    current = await eventually(case_opened, timeout=30, interval=0.2)
     r = await http.post(
         f"{url}/withdraw",
         headers={**desk, "If-Match": current.headers["ETag"]},

@@ -17,6 +17,7 @@ from payment_service.common.access import scope
 from payment_service.db.models import BankCredit, Payment, PaymentException, PaymentRequest
 from payment_service.domain.credit_matching import FALLBACK_WINDOW
 from shared.auth import Principal, Role
+from shared.pagination import after_cursor
 
 
 async def claim_credit(session: AsyncSession, values: dict[str, Any]) -> BankCredit | None:
@@ -127,12 +128,6 @@ async def list_credits(
     if outcome:
         query = query.where(BankCredit.outcome == outcome)
     if after:
-        at, ident = after
-        query = query.where(
-            or_(
-                BankCredit.received_at > at,
-                and_(BankCredit.received_at == at, BankCredit.id > ident),
-            )
-        )
+        query = query.where(after_cursor(BankCredit.received_at, BankCredit.id, after))
     query = query.order_by(BankCredit.received_at, BankCredit.id).limit(limit)
     return (await session.scalars(query)).all()

@@ -56,7 +56,7 @@ from payment_service.settings import PaymentSettings
 from shared.auth import Principal
 from shared.errors import Problem
 from shared.messaging.outbox import Outbox
-from shared.pagination import decode_cursor, encode_cursor
+from shared.pagination import decode_cursor, next_cursor
 
 log = structlog.get_logger(__name__)
 
@@ -632,9 +632,7 @@ async def list_credits(
         after=decode_cursor(cursor) if cursor else None,
         limit=limit + 1,
     )
-    more = len(rows) > limit
-    last = rows[limit - 1] if more else None
     return BankCreditPage(
         items=[credit_out(c) for c in rows[:limit]],
-        next_cursor=encode_cursor(last.received_at, last.id) if last else None,
+        next_cursor=next_cursor(rows, limit, lambda r: r.received_at),
     )

@@ -8,12 +8,13 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from payment_service.db.models import CashClose, Dossier, Payment, Receipt
 from shared.auth import Principal, unit_scope
+from shared.pagination import after_cursor
 
 DESK_METHODS = ("cash", "on_behalf")
 
@@ -89,9 +90,6 @@ async def list_closes(
     if officer:
         query = query.where(CashClose.officer == officer)
     if after:
-        at, ident = after
-        query = query.where(
-            or_(CashClose.closed_at > at, and_(CashClose.closed_at == at, CashClose.id > ident))
-        )
+        query = query.where(after_cursor(CashClose.closed_at, CashClose.id, after))
     query = query.order_by(CashClose.closed_at, CashClose.id).limit(limit)
     return (await session.scalars(query)).all()

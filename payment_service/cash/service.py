@@ -40,7 +40,7 @@ from shared.auth import Principal, Role, applicant_ref
 from shared.calendar import VN_TZ
 from shared.errors import forbidden, precondition_failed
 from shared.messaging.outbox import Outbox
-from shared.pagination import decode_cursor, encode_cursor
+from shared.pagination import decode_cursor, next_cursor
 
 PAID_VIA_VI = {"cash": "tiền mặt", "transfer": "chuyển khoản", "card": "thẻ"}
 
@@ -299,7 +299,4 @@ async def list_closes(
         _close_out(c, await repository.desk_payments(session, c.officer, *day_bounds(c.day)))
         for c in rows[:limit]
     ]
-    last = rows[limit - 1] if len(rows) > limit else None
-    return CashClosePage(
-        items=items, next_cursor=encode_cursor(last.closed_at, last.id) if last else None
-    )
+    return CashClosePage(items=items, next_cursor=next_cursor(rows, limit, lambda r: r.closed_at))

@@ -6,12 +6,13 @@ import datetime as dt
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from payment_service.common.access import scope
 from payment_service.db.models import PaymentException
 from shared.auth import Principal
+from shared.pagination import after_cursor
 
 
 def _visible(principal: Principal):  # type: ignore[no-untyped-def]
@@ -43,12 +44,6 @@ async def list_exceptions(
     if status:
         query = query.where(PaymentException.status == status)
     if after:
-        at, ident = after
-        query = query.where(
-            or_(
-                PaymentException.created_at > at,
-                and_(PaymentException.created_at == at, PaymentException.id > ident),
-            )
-        )
+        query = query.where(after_cursor(PaymentException.created_at, PaymentException.id, after))
     query = query.order_by(PaymentException.created_at, PaymentException.id).limit(limit)
     return (await session.scalars(query)).all()

@@ -25,7 +25,7 @@ from payment_service.exceptions.schemas import (
 from payment_service.payments import repository as payments_repository
 from payment_service.refunds import service as refunds
 from shared.auth import Principal
-from shared.pagination import decode_cursor, encode_cursor
+from shared.pagination import decode_cursor, next_cursor
 
 # The reason a refund proposed from the queue carries (one proposal per payment and reason).
 REFUND_REASON = "exception"
@@ -61,11 +61,9 @@ async def list_exceptions(
         after=decode_cursor(cursor) if cursor else None,
         limit=limit + 1,
     )
-    more = len(rows) > limit
-    last = rows[limit - 1] if more else None
     return ExceptionPage(
         items=[exception_out(r) for r in rows[:limit]],
-        next_cursor=encode_cursor(last.created_at, last.id) if last else None,
+        next_cursor=next_cursor(rows, limit, lambda r: r.created_at),
     )
 
 

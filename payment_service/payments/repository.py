@@ -6,13 +6,14 @@ import datetime as dt
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import DateTime, and_, func, literal, or_, select, update
+from sqlalchemy import DateTime, func, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from payment_service.common.access import scope
 from payment_service.db.models import Payment, PaymentRequest, PaymentTransition
 from payment_service.domain.states import OPEN, PAID, PaymentStatus
 from shared.auth import Principal
+from shared.pagination import after_cursor
 
 
 def _visible(principal: Principal):  # type: ignore[no-untyped-def]
@@ -76,10 +77,7 @@ async def list_payments(
     if method:
         query = query.where(Payment.method == method)
     if after:
-        at, ident = after
-        query = query.where(
-            or_(Payment.created_at > at, and_(Payment.created_at == at, Payment.id > ident))
-        )
+        query = query.where(after_cursor(Payment.created_at, Payment.id, after))
     query = query.order_by(Payment.created_at, Payment.id).limit(limit)
     return (await session.scalars(query)).all()
 
@@ -132,13 +130,7 @@ async def list_requests(
     if status:
         query = query.where(PaymentRequest.status == status)
     if after:
-        at, ident = after
-        query = query.where(
-            or_(
-                PaymentRequest.created_at > at,
-                and_(PaymentRequest.created_at == at, PaymentRequest.id > ident),
-            )
-        )
+        query = query.where(after_cursor(PaymentRequest.created_at, PaymentRequest.id, after))
     query = query.order_by(PaymentRequest.created_at, PaymentRequest.id).limit(limit)
     return (await session.scalars(query)).all()
 

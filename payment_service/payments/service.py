@@ -57,7 +57,7 @@ from shared.events import (
 from shared.events.base import Event
 from shared.events.payments import PaymentChanged
 from shared.messaging.outbox import Outbox
-from shared.pagination import decode_cursor, encode_cursor
+from shared.pagination import decode_cursor, next_cursor
 
 _EVENTS: dict[str, type[PaymentChanged]] = {
     "payment.pending": PaymentPending,
@@ -471,11 +471,7 @@ async def list_payments(
         await view(session, settings, p, receipt_id=receipt_ids.get(p.id), look_up_receipt=False)
         for p in rows[:limit]
     ]
-    more = len(rows) > limit
-    last = rows[limit - 1] if more else None
-    return PaymentPage(
-        items=items, next_cursor=encode_cursor(last.created_at, last.id) if last else None
-    )
+    return PaymentPage(items=items, next_cursor=next_cursor(rows, limit, lambda r: r.created_at))
 
 
 async def read_request(
@@ -508,11 +504,9 @@ async def list_requests(
         after=decode_cursor(cursor) if cursor else None,
         limit=limit + 1,
     )
-    more = len(rows) > limit
-    last = rows[limit - 1] if more else None
     return PaymentRequestPage(
         items=[PaymentRequestOut.model_validate(r) for r in rows[:limit]],
-        next_cursor=encode_cursor(last.created_at, last.id) if last else None,
+        next_cursor=next_cursor(rows, limit, lambda r: r.created_at),
     )
 
 

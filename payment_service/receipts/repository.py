@@ -8,13 +8,14 @@ import datetime as dt
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from payment_service.common.access import scope
 from payment_service.db.models import Payment, Receipt, ReceiptRange
 from shared.auth import Principal
+from shared.pagination import after_cursor
 
 
 async def take_number(session: AsyncSession, agency_code: str) -> tuple[ReceiptRange, int] | None:
@@ -136,10 +137,7 @@ async def list_receipts(
     if agency_code:
         query = query.where(Receipt.agency_code == agency_code)
     if after:
-        at, ident = after
-        query = query.where(
-            or_(Receipt.issued_at > at, and_(Receipt.issued_at == at, Receipt.id > ident))
-        )
+        query = query.where(after_cursor(Receipt.issued_at, Receipt.id, after))
     return (await session.scalars(query.order_by(Receipt.issued_at, Receipt.id).limit(limit))).all()
 
 

@@ -36,7 +36,7 @@ from shared.auth import Principal
 from shared.errors import forbidden
 from shared.events import ReceiptIssued
 from shared.messaging.outbox import Outbox
-from shared.pagination import decode_cursor, encode_cursor
+from shared.pagination import decode_cursor, next_cursor
 
 # Receipt lines print the kind as the law names it.
 KIND_LABELS = {"fee": "Phí", "charge": "Lệ phí", "financial_obligation": "Nghĩa vụ tài chính"}
@@ -294,10 +294,9 @@ async def list_receipts(
         after=decode_cursor(cursor) if cursor else None,
         limit=limit + 1,
     )
-    last = rows[limit - 1] if len(rows) > limit else None
     return ReceiptPage(
         items=[receipt_out(r) for r in rows[:limit]],
-        next_cursor=encode_cursor(last.issued_at, last.id) if last else None,
+        next_cursor=next_cursor(rows, limit, lambda r: r.issued_at),
     )
 
 

@@ -13,7 +13,7 @@ import hashlib
 import uuid
 
 import structlog
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -33,7 +33,7 @@ from payment_service.refunds.schemas import RefundApprove, RefundCreate, RefundO
 from payment_service.settings import PaymentSettings
 from shared.auth import Principal
 from shared.messaging.outbox import Outbox
-from shared.pagination import decode_cursor, encode_cursor
+from shared.pagination import after_cursor, decode_cursor, encode_cursor
 
 log = structlog.get_logger(__name__)
 
@@ -437,10 +437,7 @@ async def list_refunds(
     if payment_id:
         query = query.where(Refund.payment_id == payment_id)
     if cursor:
-        at, ident = decode_cursor(cursor)
-        query = query.where(
-            or_(Refund.created_at > at, and_(Refund.created_at == at, Refund.id > ident))
-        )
+        query = query.where(after_cursor(Refund.created_at, Refund.id, decode_cursor(cursor)))
     rows = (
         await session.execute(query.order_by(Refund.created_at, Refund.id).limit(limit + 1))
     ).all()
