@@ -101,34 +101,8 @@ async def apply_result(
             at=now,
         )
         return "00"
-    if payment.status in OPEN:
-        if result.succeeded:
-            await payments.succeed(
-                session,
-                outbox,
-                settings,
-                payment,
-                actor=actor,
-                paid_at=_paid_at(result, payment, now),
-                at=now,
-                strict_receipt=False,
-                gateway_txn_no=result.transaction_no,
-                bank_code=result.bank_code,
-            )
-            await propose_late_refund_if_settled(session, payment, now)
-        else:
-            await payments.advance(
-                session,
-                outbox,
-                payment,
-                PaymentAction.fail,
-                actor,
-                now,
-                note=f"response {result.response_code}, status {result.transaction_status}",
-                event_fields={"gateway_code": result.response_code},
-            )
-        return "00"
-    if result.succeeded and payment.status in _LATE_FROM:
+    if result.succeeded and payment.status in OPEN | _LATE_FROM:
+        late = payment.status not in OPEN
         await payments.succeed(
             session,
             outbox,
@@ -140,9 +114,21 @@ async def apply_result(
             strict_receipt=False,
             gateway_txn_no=result.transaction_no,
             bank_code=result.bank_code,
-            note="money taken after the payment had ended",
+            note="money taken after the payment had ended" if late else None,
         )
         await propose_late_refund_if_settled(session, payment, now)
+        return "00"
+    if payment.status in OPEN:
+        await payments.advance(
+            session,
+            outbox,
+            payment,
+            PaymentAction.fail,
+            actor,
+            now,
+            note=f"response {result.response_code}, status {result.transaction_status}",
+            event_fields={"gateway_code": result.response_code},
+        )
         return "00"
     return "02"
 

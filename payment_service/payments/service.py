@@ -11,7 +11,7 @@ import datetime as dt
 import secrets
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -209,6 +209,32 @@ async def create(session: AsyncSession, outbox: Outbox, new: NewPayment) -> Paym
     return payment
 
 
+async def close_request(
+    session: AsyncSession,
+    outbox: Outbox,
+    request: PaymentRequest,
+    status: Literal["paid", "cancelled"],
+    at: dt.datetime,
+) -> None:
+    """A request ends, paid in full or cancelled with its dossier, and says so."""
+    request.status = status
+    request.closed_at = at
+    request.version += 1
+    await outbox.add(
+        session,
+        PaymentRequestClosed(
+            request_id=request.id,
+            dossier_id=request.dossier_id,
+            dossier_code=request.dossier_code,
+            unit_path=request.unit_path,
+            purpose=request.purpose,  # type: ignore[arg-type]
+            status=status,
+            closed_at=at,
+        ),
+        subject=request.dossier_code,
+    )
+
+
 async def succeed(
     session: AsyncSession,
     outbox: Outbox,
@@ -236,22 +262,7 @@ async def succeed(
     if request.status == "open":
         request.paid_vnd += payment.amount_vnd
         if request.paid_vnd >= request.amount_vnd:
-            request.status = "paid"
-            request.closed_at = at
-            request.version += 1
-            await outbox.add(
-                session,
-                PaymentRequestClosed(
-                    request_id=request.id,
-                    dossier_id=request.dossier_id,
-                    dossier_code=request.dossier_code,
-                    unit_path=request.unit_path,
-                    purpose=request.purpose,  # type: ignore[arg-type]
-                    status="paid",
-                    closed_at=at,
-                ),
-                subject=request.dossier_code,
-            )
+            await close_request(session, outbox, request, "paid", at)
     # A late payment on a request already paid another way is still receipted: the money was
     # taken, and the refund that follows refers to this receipt.
     return await receipts.issue(

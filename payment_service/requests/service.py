@@ -19,7 +19,6 @@ from shared.events import (
     CasePaused,
     DossierReceived,
     FeeRequested,
-    PaymentRequestClosed,
     PaymentRequested,
 )
 from shared.messaging.outbox import Outbox
@@ -69,58 +68,97 @@ async def _insert(session: AsyncSession, row: dict[str, Any]) -> bool:
     return inserted is not None
 
 
+async def _raise(
+    session: AsyncSession,
+    outbox: Outbox,
+    *,
+    purpose: str,
+    event_id: str,
+    dossier_id: uuid.UUID,
+    dossier_code: str,
+    unit_path: str,
+    lines: list[dict[str, Any]],
+    amount_vnd: int,
+    at: dt.datetime,
+    case_id: uuid.UUID | None = None,
+) -> uuid.UUID | None:
+    """Store a request and publish ``PaymentRequested``; None when the source event was seen
+    before or the purpose has an open request already."""
+    request_id = uuid.uuid4()
+    agency = collecting_agency(purpose, unit_path)
+    inserted = await session.scalar(
+        pg_insert(PaymentRequest)
+        .values(
+            id=request_id,
+            dossier_id=dossier_id,
+            dossier_code=dossier_code,
+            unit_path=unit_path,
+            purpose=purpose,
+            case_id=case_id,
+            agency_code=agency,
+            lines=lines,
+            amount_vnd=amount_vnd,
+            paid_vnd=0,
+            status="open",
+            source_event_id=event_id,
+            created_at=at,
+            version=1,
+        )
+        .on_conflict_do_nothing()
+        .returning(PaymentRequest.id)
+    )
+    if inserted is None:
+        return None
+    await outbox.add(
+        session,
+        PaymentRequested(
+            request_id=request_id,
+            dossier_id=dossier_id,
+            dossier_code=dossier_code,
+            unit_path=unit_path,
+            purpose=purpose,  # type: ignore[arg-type]
+            agency_code=agency,
+            amount_vnd=amount_vnd,
+            lines=lines,
+            requested_at=at,
+        ),
+        subject=dossier_code,
+    )
+    return request_id
+
+
 async def raise_fee_request(
     session: AsyncSession, outbox: Outbox, event: DossierReceived, event_id: str
 ) -> None:
     await remember_dossier(session, event)
     if event.fee_amount_vnd <= 0:
         return
-    request_id = uuid.uuid4()
-    lines = fee_lines(event)
-    agency = collecting_agency("fee", event.unit_path)
-    raised = await _insert(
+    request_id = await _raise(
         session,
-        {
-            "id": request_id,
-            "dossier_id": event.dossier_id,
-            "dossier_code": event.dossier_code,
-            "unit_path": event.unit_path,
-            "purpose": "fee",
-            "agency_code": agency,
-            "lines": lines,
-            "amount_vnd": event.fee_amount_vnd,
-            "paid_vnd": 0,
-            "status": "open",
-            "source_event_id": event_id,
-            "created_at": event.received_at,
-            "version": 1,
-        },
+        outbox,
+        purpose="fee",
+        event_id=event_id,
+        dossier_id=event.dossier_id,
+        dossier_code=event.dossier_code,
+        unit_path=event.unit_path,
+        lines=fee_lines(event),
+        amount_vnd=event.fee_amount_vnd,
+        at=event.received_at,
     )
-    if not raised:
-        return
-    await outbox.add(
-        session,
-        FeeRequested(
-            fee_request_id=request_id,
-            dossier_id=event.dossier_id,
-            dossier_code=event.dossier_code,
-            unit_path=event.unit_path,
-            amount_vnd=event.fee_amount_vnd,
-            requested_at=event.received_at,
-        ),
-        PaymentRequested(
-            request_id=request_id,
-            dossier_id=event.dossier_id,
-            dossier_code=event.dossier_code,
-            unit_path=event.unit_path,
-            purpose="fee",
-            agency_code=agency,
-            amount_vnd=event.fee_amount_vnd,
-            lines=lines,
-            requested_at=event.received_at,
-        ),
-        subject=event.dossier_code,
-    )
+    if request_id is not None:
+        # The older contract intake and metrics still read.
+        await outbox.add(
+            session,
+            FeeRequested(
+                fee_request_id=request_id,
+                dossier_id=event.dossier_id,
+                dossier_code=event.dossier_code,
+                unit_path=event.unit_path,
+                amount_vnd=event.fee_amount_vnd,
+                requested_at=event.received_at,
+            ),
+            subject=event.dossier_code,
+        )
 
 
 async def raise_obligation(
@@ -130,51 +168,26 @@ async def raise_obligation(
     collects it, and its payment resumes the case."""
     if event.reason != "financial_obligation" or not event.amount_vnd:
         return
-    request_id = uuid.uuid4()
-    agency = collecting_agency("financial_obligation", event.unit_path)
-    lines = [
-        {
-            "code": f"NVTC-{event.case_id.hex[:8]}",
-            "kind": "financial_obligation",
-            "name": event.detail[:200] or "Nghĩa vụ tài chính",
-            "amount_vnd": event.amount_vnd,
-        }
-    ]
-    raised = await _insert(
+    await _raise(
         session,
-        {
-            "id": request_id,
-            "dossier_id": event.dossier_id,
-            "dossier_code": event.dossier_code,
-            "unit_path": event.unit_path,
-            "purpose": "financial_obligation",
-            "case_id": event.case_id,
-            "agency_code": agency,
-            "lines": lines,
-            "amount_vnd": event.amount_vnd,
-            "paid_vnd": 0,
-            "status": "open",
-            "source_event_id": event_id,
-            "created_at": event.paused_at,
-            "version": 1,
-        },
+        outbox,
+        purpose="financial_obligation",
+        event_id=event_id,
+        dossier_id=event.dossier_id,
+        dossier_code=event.dossier_code,
+        unit_path=event.unit_path,
+        lines=[
+            {
+                "code": f"NVTC-{event.case_id.hex[:8]}",
+                "kind": "financial_obligation",
+                "name": event.detail[:200] or "Nghĩa vụ tài chính",
+                "amount_vnd": event.amount_vnd,
+            }
+        ],
+        amount_vnd=event.amount_vnd,
+        at=event.paused_at,
+        case_id=event.case_id,
     )
-    if raised:
-        await outbox.add(
-            session,
-            PaymentRequested(
-                request_id=request_id,
-                dossier_id=event.dossier_id,
-                dossier_code=event.dossier_code,
-                unit_path=event.unit_path,
-                purpose="financial_obligation",
-                agency_code=agency,
-                amount_vnd=event.amount_vnd,
-                lines=lines,
-                requested_at=event.paused_at,
-            ),
-            subject=event.dossier_code,
-        )
 
 
 async def dossier_closed(
@@ -199,22 +212,7 @@ async def dossier_closed(
     paid = await repository.payments_of_dossier(session, dossier_id, PAID)
     if cancel_open:
         for request in await repository.open_requests_of_dossier(session, dossier_id):
-            request.status = "cancelled"
-            request.closed_at = at
-            request.version += 1
-            await outbox.add(
-                session,
-                PaymentRequestClosed(
-                    request_id=request.id,
-                    dossier_id=request.dossier_id,
-                    dossier_code=request.dossier_code,
-                    unit_path=request.unit_path,
-                    purpose=request.purpose,  # type: ignore[arg-type]
-                    status="cancelled",
-                    closed_at=at,
-                ),
-                subject=request.dossier_code,
-            )
+            await payments.close_request(session, outbox, request, "cancelled", at)
     for payment in waiting:
         await payments.advance(
             session, outbox, payment, PaymentAction.cancel, "system", at, note=reason
