@@ -112,16 +112,6 @@ async def receipt_ids_of(
     return {payment_id: receipt_id for payment_id, receipt_id in rows.tuples()}
 
 
-async def receipt_by_number(
-    session: AsyncSession, form_code: str, symbol: str, number: int
-) -> Receipt | None:
-    return await session.scalar(
-        select(Receipt).where(
-            Receipt.form_code == form_code, Receipt.symbol == symbol, Receipt.number == number
-        )
-    )
-
-
 async def list_receipts(
     session: AsyncSession,
     principal: Principal,

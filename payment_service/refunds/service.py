@@ -23,7 +23,7 @@ from payment_service.common.exception_items import raise_exception
 from payment_service.db.models import Payment, PaymentException, Refund
 from payment_service.domain import payees
 from payment_service.domain.authority import Act
-from payment_service.domain.states import PAID, PaymentAction, PaymentStatus, allowed
+from payment_service.domain.states import PAID, PaymentAction, allowed
 from payment_service.gateways.vnpay_client import GatewayUnavailable, Terminal, VnpayClient
 from payment_service.payments import errors as payment_errors
 from payment_service.payments import repository as payment_repository
@@ -255,10 +255,6 @@ async def finish(
             event_fields={"refund_id": refund.id, "gateway_code": code},
         )
     return refund
-
-
-def is_paid(status: str) -> bool:
-    return status in {PaymentStatus.succeeded, PaymentStatus.succeeded_late}
 
 
 # --------------------------------------------------------------------------- API side
