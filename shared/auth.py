@@ -67,6 +67,9 @@ class Principal:
     unit: str | None = None
     unit_path: str | None = None
     name: str | None = None
+    # The agency code (``agency`` claim) the identity provider places an officer in; workflow
+    # adds the memberships ops keep, so an officer may belong to more than one agency.
+    agency: str | None = None
     # The pseudonym of an applicant's ID number (``applicant_ref``), for services that know
     # applicants only by it.
     applicant_ref: str | None = None
@@ -161,7 +164,7 @@ def _principal(claims: dict[str, Any]) -> Principal:
     if not isinstance(roles, list | tuple) or not all(isinstance(r, str) for r in roles):
         raise unauthorized("invalid token: roles must be a list of strings")
     optional: dict[str, str | None] = {}
-    for claim in ("unit", "unit_path", "name"):
+    for claim in ("unit", "unit_path", "name", "agency"):
         value = claims.get(claim)
         if value is not None and not isinstance(value, str | int):
             raise unauthorized(f"invalid token: {claim} must be a string")
@@ -287,6 +290,7 @@ def mint_token(
     unit_path: str | None = None,
     name: str | None = None,
     ttl_s: int = 12 * 3600,
+    agency: str | None = None,
     issuer: str | None = None,
     audience: str | None = None,
     extra: dict[str, Any] | None = None,
@@ -305,6 +309,7 @@ def mint_token(
     for claim, value in (
         ("unit", unit),
         ("unit_path", unit_path),
+        ("agency", agency),
         ("name", name),
         ("iss", issuer),
         ("aud", audience),

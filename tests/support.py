@@ -25,9 +25,16 @@ class Tokens:
         self._key = private_key
 
     def bearer(
-        self, sub: str, roles: list[str], unit: str | None = None, unit_path: str | None = None
+        self,
+        sub: str,
+        roles: list[str],
+        unit: str | None = None,
+        unit_path: str | None = None,
+        agency: str | None = None,
     ) -> dict[str, str]:
-        token = mint_token(self._key, sub=sub, roles=roles, unit=unit, unit_path=unit_path)
+        token = mint_token(
+            self._key, sub=sub, roles=roles, unit=unit, unit_path=unit_path, agency=agency
+        )
         return {"Authorization": f"Bearer {token}"}
 
     def receptionist(
