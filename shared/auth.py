@@ -59,6 +59,11 @@ ROLES: dict[Role, str] = {
 }
 ROLE_LABELS_VI = ROLES
 
+# The roles whose authority is an administrative unit's subtree. An applicant's authority is
+# their own person (the verified ``sub``), so unit claims on a citizen's token count for nothing:
+# a portal that copies the citizen's residence into ``unit_path`` must not open that subtree.
+UNIT_SCOPED_ROLES = frozenset(Role) - {Role.applicant}
+
 
 @dataclass(frozen=True)
 class Principal:
@@ -78,10 +83,11 @@ class Principal:
         return not self.roles.isdisjoint(roles)
 
     def covers(self, unit_path: str) -> bool:
-        """True when ``unit_path`` is the principal's unit or lies below it; ops covers all."""
+        """True when ``unit_path`` is the principal's unit or lies below it; ops covers all, an
+        applicant (no unit-scoped role) nothing."""
         if Role.ops in self.roles:
             return True
-        if not self.unit_path:
+        if not self.unit_path or not self.has_role(*UNIT_SCOPED_ROLES):
             return False
         return unit_path == self.unit_path or unit_path.startswith(self.unit_path + ".")
 
@@ -216,13 +222,14 @@ def applicant_ref(id_number: str | None, key: str) -> str | None:
 
 
 def unit_scope(column: Any, principal: Principal) -> ColumnElement[bool]:
-    """Restrict a column holding a unit path to the principal's subtree (ops: everything)."""
+    """Restrict a column holding a unit path to the principal's subtree (ops: everything; a
+    principal with no unit-scoped role, such as an applicant: nothing)."""
     # Imported here so domain code may use Principal without pulling in SQLAlchemy.
     from sqlalchemy import false, or_, true
 
     if principal.has_role(Role.ops):
         return true()
-    if not principal.unit_path:
+    if not principal.unit_path or not principal.has_role(*UNIT_SCOPED_ROLES):
         return false()
     return or_(
         column == principal.unit_path,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import uuid
 from typing import Annotated
@@ -19,15 +20,17 @@ from intake_service.api.schemas import (
     DossierOut,
     DossierPage,
     PaymentsView,
+    Representative,
 )
 from intake_service.db import lifecycle, repository
 from intake_service.db.models import Dossier, DossierAction, IdempotencyKey, Procedure
+from intake_service.domain.applicant import representation_issue
 from intake_service.domain.dossier_codes import dossier_code
 from intake_service.domain.fees import fee_amount
 from intake_service.domain.lifecycle import STATUS_LABELS_VI, Action, DossierStatus
 from intake_service.domain.payments_view import figures
 from intake_service.domain.reception import SUBMITTING_ROLES, may_submit_at
-from shared.auth import Principal, current_principal, require_roles
+from shared.auth import Principal, Role, current_principal, require_roles
 from shared.calendar import VN_TZ
 from shared.clock import Now
 from shared.errors import PROBLEM_RESPONSES, Problem, forbidden, not_found
@@ -52,6 +55,9 @@ def dossier_out(
         status=d.status,
         status_label_vi=STATUS_LABELS_VI.get(DossierStatus(d.status), d.status),
         applicant_name=d.applicant["name"],
+        representative=Representative.model_validate(d.representative)
+        if d.representative
+        else None,
         received_at=d.received_at,
         appointment_at=d.appointment_at,
         rescheduled_at=d.rescheduled_at,
@@ -113,6 +119,30 @@ def _replay_external(existing: Dossier, procedure: Procedure, response: Response
     return dossier_out(existing, procedure)
 
 
+def _check_representation(body: DossierCreate, principal: Principal, now: dt.datetime) -> None:
+    """422 unless the submission names who files for whom as ``representation_issue`` requires;
+    the problem names the field only, never the numbers compared."""
+    issue = representation_issue(
+        files_as_citizen=body.channel == "online" and principal.has_role(Role.applicant),
+        subject=principal.sub,
+        applicant_id=body.applicant.id_number,
+        representative_id=body.representative.id_number if body.representative else None,
+        authorised_on=body.representative.authorisation_date if body.representative else None,
+        today=now.astimezone(VN_TZ).date(),
+    )
+    if issue is None:
+        return
+    raise Problem(
+        422,
+        "representative-required"
+        if issue.field == "body.representative"
+        else "invalid-representative",
+        "The authorised representative's details are missing or do not hold",
+        "Thông tin người được ủy quyền còn thiếu hoặc không hợp lệ",
+        errors=[{"field": issue.field, "message": issue.message, "message_vi": issue.message_vi}],
+    )
+
+
 def _request_hash(body: DossierCreate) -> str:
     return hashlib.sha256(
         orjson.dumps(body.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)
@@ -156,6 +186,7 @@ async def submit_dossier(
             )
         if not may_submit_at(principal, unit.path, body.channel):
             raise forbidden()
+        _check_representation(body, principal, now)
         procedure = await session.get(Procedure, body.procedure_key)
         if procedure is None or procedure.retired_at is not None:
             raise _unknown("body.procedure_key", "unknown-procedure", "procedure", "thủ tục")
@@ -195,6 +226,12 @@ async def submit_dossier(
                 status=None,
                 applicant=body.applicant.model_dump(mode="json"),
                 applicant_id_number=body.applicant.id_number,
+                representative=body.representative.model_dump(mode="json")
+                if body.representative
+                else None,
+                representative_id_number=body.representative.id_number
+                if body.representative
+                else None,
                 source_system=external_ids.source_system_of(body, principal),
                 external_id=body.external_id,
                 submitted_by=principal.sub,

@@ -157,11 +157,15 @@ async def _dossier_for(
     wanted = Role.applicant if body.channel == RatingChannel.online else Role.integration
     if not principal.has_role(wanted):
         raise forbidden(f"a {body.channel} rating requires the role {wanted}")
-    found = await repository.dossier_by_code(session, code, principal)
-    # Online, only the applicant themself rates, even when the caller also holds an office.
-    if found is None or (
-        body.channel == RatingChannel.online and found.applicant_id_number != principal.sub
-    ):
+    # Online, only the applicant (or who filed as their representative) rates, even when the
+    # caller also holds an office: the lookup is by their own dossiers, not by unit.
+    scope = (
+        repository.own_dossiers(principal)
+        if body.channel == RatingChannel.online
+        else repository.visible_to(principal)
+    )
+    found = await session.scalar(select(Dossier).where(Dossier.code == code, scope))
+    if found is None:
         raise not_found("dossier", "hồ sơ")
     return found, principal.sub
 
@@ -212,11 +216,14 @@ async def rate_dossier(
     "/v1/dossiers/{code}/ratings",
     response_model=list[RatingOut],
     summary="Read a dossier's ratings",
-    description="Các đánh giá mức độ hài lòng của hồ sơ, cho cán bộ trong phạm vi đơn vị.",
+    description=(
+        "Các đánh giá mức độ hài lòng của hồ sơ: cho cán bộ trong phạm vi đơn vị, và cho người "
+        "nộp (hoặc người được ủy quyền nộp thay) với hồ sơ của chính mình; hồ sơ khác trả 404."
+    ),
 )
 async def list_ratings(
     code: DossierCode,
-    principal: Annotated[Principal, Depends(require_roles(*OFFICER_ROLES))],
+    principal: Annotated[Principal, Depends(require_roles(*OFFICER_ROLES, Role.applicant))],
     session: SessionDep,
 ) -> list[RatingOut]:
     dossier = await repository.dossier_by_code(session, code, principal)

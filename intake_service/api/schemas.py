@@ -35,6 +35,32 @@ class Applicant(BaseModel):
         return self
 
 
+class Representative(BaseModel):
+    """Người được ủy quyền: the person who files for the applicant, and on what authority."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: str = Field(min_length=1, max_length=200, description="họ và tên người được ủy quyền")
+    id_number: str = Field(
+        pattern=r"^[0-9]{12}$", description="số định danh cá nhân (CCCD) của người được ủy quyền"
+    )
+    relationship: str = Field(
+        min_length=1,
+        max_length=100,
+        description="quan hệ với người nộp hồ sơ, ví dụ: con, vợ/chồng, nhân viên được ủy quyền",
+    )
+    authorisation_ref: str = Field(
+        min_length=1,
+        max_length=100,
+        description="số, ký hiệu văn bản ủy quyền (giấy ủy quyền, hợp đồng ủy quyền) hoặc giấy "
+        "tờ chứng minh quan hệ đại diện",
+    )
+    authorisation_date: dt.date | None = Field(
+        None, ge=dt.date(1900, 1, 1), description="ngày của văn bản ủy quyền"
+    )
+    phone: str | None = Field(None, pattern=r"^\+?[0-9]{9,12}$", description="số điện thoại")
+
+
 class DossierCreate(BaseModel):
     """Nộp hồ sơ."""
 
@@ -66,6 +92,12 @@ class DossierCreate(BaseModel):
         description="kênh nộp: online (trực tuyến), direct (trực tiếp), postal (bưu chính), integration (LGSP/NGSP)"
     )
     applicant: Applicant
+    representative: Representative | None = Field(
+        None,
+        description="người được ủy quyền nộp thay; bắt buộc khi công dân nộp trực tuyến cho "
+        "người khác (số định danh người nộp khác người đăng nhập), và khi đó phải là người "
+        "đang đăng nhập",
+    )
     receive_now: bool | None = Field(
         None,
         description="tiếp nhận ngay (cán bộ đã kiểm tra tại quầy); mặc định: có với kênh trực tiếp, "
@@ -222,6 +254,9 @@ class DossierOut(BaseModel):
     status: str
     status_label_vi: str
     applicant_name: str
+    representative: Representative | None = Field(
+        None, description="người được ủy quyền nộp thay, nếu có"
+    )
     received_at: dt.datetime | None = Field(description="thời điểm tiếp nhận")
     appointment_at: dt.datetime | None = Field(description="ngày hẹn trả kết quả")
     rescheduled_at: dt.datetime | None = Field(

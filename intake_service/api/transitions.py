@@ -34,6 +34,7 @@ from intake_service.domain.lifecycle import (
     roles_for,
     supplement_requests_exhausted,
 )
+from intake_service.domain.reception import may_withdraw
 from intake_service.domain.slips import supplement_note
 from shared.auth import Principal, current_principal
 from shared.calendar import WorkingCalendar
@@ -82,6 +83,15 @@ async def _act(
             raise not_found("dossier", "hồ sơ")
         if principal.roles.isdisjoint(roles_for(action)):
             raise forbidden(f"your roles may not {action}")
+        if action == Action.withdraw and not may_withdraw(principal, dossier.submitted_by):
+            raise Problem(
+                403,
+                "forbidden",
+                "Forbidden",
+                "Không có quyền",
+                detail="An integration client withdraws only the dossiers it submitted",
+                detail_vi="Hệ thống tích hợp chỉ rút được hồ sơ do chính hệ thống đó nộp",
+            )
         # A stale view is answered before the state: the officer must see what changed first.
         if dossier.version != expected:
             raise precondition_failed()

@@ -79,6 +79,11 @@ class Dossier(Base):
     status: Mapped[str] = mapped_column(String(32))
     applicant: Mapped[dict] = mapped_column(JSONB)
     applicant_id_number: Mapped[str] = mapped_column(String(20), index=True)
+    # Người được ủy quyền: who filed for the applicant (name, ID number, relationship, the
+    # authorisation document), when someone did. The number has its own column so the
+    # representative finds the dossier among their own.
+    representative: Mapped[dict | None] = mapped_column(JSONB)
+    representative_id_number: Mapped[str | None] = mapped_column(String(20), index=True)
     submitted_by: Mapped[str] = mapped_column(Text)
     received_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     appointment_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import and_, or_, select, tuple_
+from sqlalchemy import ColumnElement, and_, false, or_, select, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -19,7 +19,7 @@ from intake_service.db.models import (
     Unit,
 )
 from intake_service.seed.loader import procedure_row
-from shared.auth import Principal, unit_scope
+from shared.auth import Principal, Role, unit_scope
 
 
 async def next_sequence(
@@ -62,14 +62,22 @@ async def claim_idempotency_key(
     return await session.get(IdempotencyKey, (key, principal))
 
 
-def visible_to(principal: Principal):
-    """Officers see their unit's subtree; an applicant sees only their own dossiers."""
-    if principal.has_role("ops") or principal.unit_path:
-        officer = unit_scope(Dossier.unit_path, principal)
-        if principal.has_role("applicant"):
-            return or_(officer, Dossier.applicant_id_number == principal.sub)
-        return officer
-    return Dossier.applicant_id_number == principal.sub
+def own_dossiers(principal: Principal) -> ColumnElement[bool]:
+    """The dossiers of the verified subject: filed in their name, or by them as the authorised
+    representative of the person named. Only an applicant's ``sub`` is their ID number."""
+    if not principal.has_role(Role.applicant):
+        return false()
+    return or_(
+        Dossier.applicant_id_number == principal.sub,
+        Dossier.representative_id_number == principal.sub,
+    )
+
+
+def visible_to(principal: Principal) -> ColumnElement[bool]:
+    """Officers see their unit's subtree; an applicant sees only their own dossiers, whatever
+    unit claims their token carries (``unit_scope`` ignores them for an applicant). A token that
+    holds an office as well sees both."""
+    return or_(unit_scope(Dossier.unit_path, principal), own_dossiers(principal))
 
 
 async def dossier_by_code(

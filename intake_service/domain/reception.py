@@ -37,3 +37,15 @@ def appointment(
     cutoff: dt.time | None = None,
 ) -> dt.datetime:
     return calendar.add_working_days(received_at, working_days, cutoff=cutoff)
+
+
+def may_withdraw(principal: Principal, submitted_by: str) -> bool:
+    """Who may withdraw a dossier they can see (seeing it is decided before this).
+
+    The applicant withdraws their own, and a receptionist of the unit at the applicant's request.
+    An integration client (LGSP/NGSP, post office) relays only for the people who filed through
+    it, so it withdraws only the dossiers it submitted itself: not those filed at the desk, nor
+    those of another client of the same unit."""
+    if principal.has_role("applicant", "receptionist"):
+        return True
+    return principal.has_role("integration") and submitted_by == principal.sub
