@@ -180,7 +180,9 @@ async def test_survey_import_is_for_integration_clients_only(raters: Raters) -> 
     assert r.status_code == 403
 
 
-async def test_officers_read_ratings_within_their_unit(raters: Raters) -> None:
+async def test_officers_read_ratings_within_their_unit_and_the_applicant_their_own(
+    raters: Raters,
+) -> None:
     dossier, citizen, id_number = await raters.online_dossier()
     await raters.rate(dossier["code"], {"channel": "online", "score": 4}, citizen)
     await raters.rate(dossier["code"], {"channel": "qr", "score": 2, "verifier": id_number[-4:]})
@@ -190,4 +192,7 @@ async def test_officers_read_ratings_within_their_unit(raters: Raters) -> None:
     assert sorted((x["channel"], x["score"]) for x in mine.json()) == [("online", 4), ("qr", 2)]
     neighbour = raters.tokens.receptionist(BA_DINH, f"{HANOI}.{BA_DINH}")
     assert (await raters.http.get(url, headers=neighbour)).status_code == 404
-    assert (await raters.http.get(url, headers=citizen)).status_code == 403
+    own = await raters.http.get(url, headers=citizen)
+    assert own.status_code == 200 and own.json() == mine.json()
+    stranger = raters.tokens.bearer("001999888777", ["applicant"])
+    assert (await raters.http.get(url, headers=stranger)).status_code == 404
