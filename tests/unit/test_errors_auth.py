@@ -311,13 +311,28 @@ def test_unit_scope_matches_the_subtree_and_escapes_wildcards() -> None:
     from sqlalchemy.dialects import postgresql
 
     path = column("unit_path")
-    scoped = unit_scope(path, Principal(sub="cb", roles=frozenset(), unit_path="40.412"))
+    officer = Principal(sub="cb", roles=frozenset({"receptionist"}), unit_path="40.412")
+    scoped = unit_scope(path, officer)
     sql = str(scoped.compile(dialect=postgresql.dialect()))
     assert "unit_path = " in sql and "LIKE" in sql
     ops = unit_scope(path, Principal(sub="vh", roles=frozenset({"ops"})))
     assert str(ops.compile(dialect=postgresql.dialect())) == "true"
     nobody = unit_scope(path, Principal(sub="x", roles=frozenset()))
     assert str(nobody.compile(dialect=postgresql.dialect())) == "false"
+
+
+def test_unit_claims_give_an_applicant_no_unit() -> None:
+    """A citizen's token may carry unit claims (a portal copies the residence in); they must
+    not open that subtree, while an officer's own unit still counts beside the applicant role."""
+    from sqlalchemy import column
+    from sqlalchemy.dialects import postgresql
+
+    citizen = Principal(sub="001090012345", roles=frozenset({"applicant"}), unit_path="40")
+    assert not citizen.covers("40") and not citizen.covers("40.412")
+    scoped = unit_scope(column("unit_path"), citizen)
+    assert str(scoped.compile(dialect=postgresql.dialect())) == "false"
+    both = Principal(sub="cb", roles=frozenset({"applicant", "receptionist"}), unit_path="40")
+    assert both.covers("40.412")
 
 
 def test_dev_keypair_is_made_once(tmp_path: Path) -> None:
