@@ -116,6 +116,10 @@ async def test_unit_claims_on_an_applicant_token_open_nothing(citizens: Citizens
             f"{citizens.base}/{desk['code']}/ratings", headers=widened
         )
         assert ratings.status_code == 404
+        documents = await citizens.http.get(
+            f"{citizens.base}/{desk['code']}/documents", headers=widened
+        )
+        assert documents.status_code == 404
         # Nor can the claims be used to act on a neighbour's dossier.
         assert (await citizens.act(desk, "withdraw", widened)).status_code == 404
     # The officer whose unit it is still sees both.
@@ -185,6 +189,33 @@ async def test_filing_under_another_persons_id_needs_the_representative(
     stranger = citizens.citizen(personal_id())
     assert (await citizens.read(code, stranger)).status_code == 404
     assert code not in await citizens.codes(stranger)
+
+
+async def test_the_representative_attaches_documents_to_the_dossier_they_filed(
+    citizens: Citizens,
+) -> None:
+    filer = personal_id()
+    token = citizens.citizen(filer)
+    filed = await citizens.submit(
+        dossier_body(channel="online", representative=representative(filer)), token
+    )
+    assert filed.status_code == 201, filed.text
+    code = filed.json()["code"]
+    scan = b"%PDF-1.7\n% " + code.encode() + b"\n%%EOF\n"
+    attached = await citizens.http.post(
+        f"{citizens.base}/{code}/documents",
+        files={"file": ("giay-uy-quyen.pdf", scan, PDF)},
+        data={"component": "Tờ khai thay đổi thông tin cư trú"},
+        headers=token,
+    )
+    assert attached.status_code == 201, attached.text
+    stranger = await citizens.http.post(
+        f"{citizens.base}/{code}/documents",
+        files={"file": ("x.pdf", scan, PDF)},
+        data={"component": "Tờ khai thay đổi thông tin cư trú"},
+        headers=citizens.citizen(personal_id()),
+    )
+    assert stranger.status_code == 404
 
 
 async def test_filing_for_oneself_needs_no_representative(citizens: Citizens) -> None:

@@ -37,6 +37,7 @@ from intake_service.db import documents as store_rows
 from intake_service.db import repository
 from intake_service.db.blob_store import BlobMissing, BlobStore, BlobTooLarge, StoredBlob
 from intake_service.db.models import Blob, Document, Dossier, Procedure
+from intake_service.domain.applicant import is_own_dossier
 from intake_service.domain.documents import (
     CLOSED_STATUSES,
     DIGITISING_ROLES,
@@ -161,7 +162,7 @@ def _acts_as_officer(principal: Principal, dossier: Dossier) -> bool:
 
 def _may_attach(principal: Principal, dossier: Dossier) -> bool:
     """The desk of the dossier's unit, or the applicant whose dossier it is."""
-    owner = principal.has_role("applicant") and dossier.applicant_id_number == principal.sub
+    owner = is_own_dossier(principal, dossier.applicant_id_number, dossier.representative_id_number)
     return _acts_as_officer(principal, dossier) or owner
 
 

@@ -7,6 +7,8 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from shared.auth import Principal, Role
+
 _PERSONAL_ID = re.compile(r"^\d{12}$")
 _TAX_CODE = re.compile(r"^(\d{10})(-\d{3})?$")
 _TAX_WEIGHTS = (31, 29, 23, 19, 17, 13, 7, 5, 3)
@@ -85,3 +87,14 @@ def representation_issue(
             "khi nộp trực tuyến, người được ủy quyền phải là người đang đăng nhập",
         )
     return None
+
+
+def is_own_dossier(
+    principal: Principal, applicant_id_number: str, representative_id_number: str | None
+) -> bool:
+    """The dossier is the applicant's own: filed in their name, or by them as the authorised
+    representative of the person named (the same rule as ``repository.own_dossiers``)."""
+    return principal.has_role(Role.applicant) and principal.sub in (
+        applicant_id_number,
+        representative_id_number,
+    )
