@@ -19,6 +19,7 @@ from tests.support import (
     eventually,
     personal_id,
 )
+from tests.unit.test_slips import pdf_text
 
 PROBLEM = "application/problem+json"
 PDF = "application/pdf"
@@ -242,6 +243,20 @@ async def test_desk_records_a_representative_who_then_sees_the_dossier(
     assert dossier["representative"]["phone"] == "0987654321"
     seen = await citizens.read(dossier["code"], citizens.citizen(proxy))
     assert seen.status_code == 200 and seen.json()["representative"]["name"] == "Trần Văn Bình"
+    # The receipt names the representative and the authorisation, not their ID number.
+    slip_url = f"{citizens.base}/{dossier['code']}/slips/receipt"
+    slip = await citizens.http.get(slip_url, headers=citizens.citizen(proxy))
+    assert slip.status_code == 200, slip.text
+    assert slip.json()["representative"] == {
+        "name": "Trần Văn Bình",
+        "relationship": "con",
+        "authorisation_ref": "125/2026/GUQ",
+        "authorisation_date": "2026-01-15",
+    }
+    pdf = await citizens.http.get(slip_url, params={"format": "pdf"}, headers=citizens.officer)
+    text = pdf_text(pdf.content)
+    assert "Người được ủy quyền" in text and "125/2026/GUQ, ngày 15/01/2026" in text
+    assert proxy not in text
 
 
 async def test_applicant_downloads_their_own_receipt_slip(citizens: Citizens) -> None:

@@ -153,6 +153,7 @@ async def get_slip(
                 fee_amount_vnd=dossier.fee_amount_vnd,
                 received_at=dossier.received_at,
                 appointment_at=dossier.appointment_at,
+                representative=dossier.representative,
             ),
             ProcedureSnapshot(
                 key=procedure.key,

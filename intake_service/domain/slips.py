@@ -133,6 +133,8 @@ class DossierSnapshot:
     fee_amount_vnd: int
     received_at: dt.datetime | None
     appointment_at: dt.datetime | None
+    # Người được ủy quyền, when someone filed for the applicant (the dossier's JSON as stored).
+    representative: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -170,6 +172,16 @@ class SlipApplicant(BaseModel):
     phone: str | None = Field(None, description="số điện thoại")
 
 
+class SlipRepresentative(BaseModel):
+    """Who filed for the applicant. The slip names them and the authorisation, not their ID
+    number: a printed slip travels further than the dossier."""
+
+    name: str = Field(description="họ và tên người được ủy quyền")
+    relationship: str = Field(description="quan hệ với người nộp hồ sơ")
+    authorisation_ref: str = Field(description="số, ký hiệu văn bản ủy quyền")
+    authorisation_date: dt.date | None = Field(None, description="ngày của văn bản ủy quyền")
+
+
 class SlipUnit(BaseModel):
     code: str = Field(description="mã đơn vị hành chính")
     name: str = Field(description="tên đơn vị hành chính")
@@ -181,6 +193,9 @@ class SlipBase(BaseModel):
     dossier_code: str = Field(description="mã hồ sơ")
     issued_at: dt.datetime = Field(description="thời điểm lập phiếu")
     applicant: SlipApplicant
+    representative: SlipRepresentative | None = Field(
+        None, description="người được ủy quyền nộp thay, nếu có"
+    )
     procedure_code: str | None = Field(description="mã thủ tục hành chính")
     procedure_name: str = Field(description="tên thủ tục, nội dung yêu cầu giải quyết")
     procedure_version: int = Field(description="phiên bản thủ tục khi nộp hồ sơ")
@@ -305,6 +320,9 @@ def build_slip(
             address=applicant.get("address"),
             phone=applicant.get("phone"),
         ),
+        "representative": SlipRepresentative.model_validate(dossier.representative)
+        if dossier.representative
+        else None,
         "procedure_code": procedure.code,
         "procedure_name": procedure.name,
         "procedure_version": procedure.version,
@@ -365,6 +383,11 @@ def _applicant_lines(slip: SlipBase) -> list[Block]:
         lines.append(Line("Địa chỉ", slip.applicant.address))
     if slip.applicant.phone:
         lines.append(Line("Số điện thoại", slip.applicant.phone))
+    if slip.representative:
+        r = slip.representative
+        lines.append(Line("Người được ủy quyền", f"{r.name} ({r.relationship})"))
+        dated = f", ngày {r.authorisation_date:%d/%m/%Y}" if r.authorisation_date else ""
+        lines.append(Line("Văn bản ủy quyền", f"{r.authorisation_ref}{dated}"))
     return lines
 
 
