@@ -333,3 +333,21 @@ async def test_integration_client_withdraws_only_what_it_submitted(citizens: Cit
     assert withdrawn.json()["status"] == "withdrawn"
     # The desk still withdraws at the applicant's request.
     assert (await citizens.act(desk, "withdraw", citizens.officer)).status_code == 200
+
+
+async def test_a_repeat_by_external_id_with_another_representative_is_a_conflict(
+    citizens: Citizens,
+) -> None:
+    lgsp = citizens.client("lgsp-hanoi")
+    body = dossier_body(
+        channel="integration",
+        external_id=f"HN-{personal_id()}",
+        representative=representative(personal_id()),
+    )
+    first = await citizens.submit(body, lgsp)
+    assert first.status_code == 201, first.text
+    assert first.json()["representative"]["id_number"] == body["representative"]["id_number"]
+    assert (await citizens.submit(body, lgsp)).status_code == 200
+    other = {**body, "representative": representative(personal_id())}
+    conflict = await citizens.submit(other, lgsp)
+    assert conflict.status_code == 409 and conflict.headers["content-type"].startswith(PROBLEM)

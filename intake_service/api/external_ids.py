@@ -44,6 +44,8 @@ def _same_content(existing: Dossier, body: DossierCreate) -> bool:
         and existing.unit_code == body.unit_code
         and existing.channel == body.channel
         and existing.applicant == body.applicant.model_dump(mode="json")
+        and existing.representative
+        == (body.representative.model_dump(mode="json") if body.representative else None)
     )
 
 
