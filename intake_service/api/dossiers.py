@@ -160,7 +160,10 @@ def _request_hash(body: DossierCreate) -> str:
         "vị mình phụ trách; công dân nộp trực tuyến. Hồ sơ được tiếp nhận, cấp mã và ngày hẹn trả "
         "kết quả tính theo ngày làm việc. Hồ sơ trực tiếp được tiếp nhận ngay; hồ sơ trực tuyến, "
         "bưu chính, tích hợp chờ cán bộ kiểm tra (`receive_now` để đổi mặc định). `Idempotency-Key`: gửi lại cùng khóa, cùng nội dung nhận "
-        "lại đúng câu trả lời đầu; cùng khóa, khác nội dung nhận 422."
+        "lại đúng câu trả lời đầu; cùng khóa, khác nội dung nhận 422. Công dân nộp trực tuyến cho "
+        "người khác (số định danh người nộp khác người đăng nhập) phải kê khai `representative` "
+        "(người được ủy quyền: chính người đăng nhập, quan hệ, văn bản ủy quyền), nếu không trả "
+        "422; cán bộ tiếp nhận cũng có thể ghi người được ủy quyền."
     ),
 )
 async def submit_dossier(
@@ -276,7 +279,8 @@ async def submit_dossier(
     description=(
         "Xem hồ sơ theo mã, kèm lịch sử xử lý và các khoản phí, lệ phí, nghĩa vụ tài chính "
         "(phải nộp, đã nộp, đã hoàn trả, số biên lai). Việc nộp tiền không đổi phiên bản hồ sơ "
-        "(ETag). Hồ sơ ngoài phạm vi đơn vị của người xem trả 404."
+        "(ETag). Hồ sơ ngoài phạm vi đơn vị của người xem trả 404; công dân chỉ xem hồ sơ của "
+        "mình hoặc hồ sơ mình nộp thay với tư cách người được ủy quyền."
     ),
 )
 async def get_dossier(
@@ -306,7 +310,8 @@ async def dossier_with_history(
     "",
     response_model=DossierPage,
     summary="List dossiers",
-    description="Danh sách hồ sơ trong phạm vi đơn vị của người xem, sắp theo thời gian tạo; phân trang bằng con trỏ.",
+    description="Danh sách hồ sơ trong phạm vi đơn vị của người xem (công dân: hồ sơ của mình "
+    "và hồ sơ mình nộp thay), sắp theo thời gian tạo; phân trang bằng con trỏ.",
 )
 async def list_dossiers(
     principal: Annotated[Principal, Depends(current_principal)],

@@ -287,7 +287,8 @@ async def refuse(
     "/{code}/withdraw",
     response_model=DossierOut,
     summary="Withdraw a dossier",
-    description="Người nộp rút hồ sơ (hoặc cán bộ, hệ thống tích hợp thay mặt người nộp).",
+    description="Người nộp rút hồ sơ (hoặc cán bộ, hệ thống tích hợp thay mặt người nộp). Hệ "
+    "thống tích hợp chỉ rút được hồ sơ do chính nó nộp; hồ sơ khác trả 403.",
 )
 async def withdraw(
     code: str,
