@@ -155,6 +155,10 @@ class Authenticator:
             # Key and token that do not fit each other; the token is the caller's problem.
             raise unauthorized("invalid token: unusable key or algorithm") from exc
         principal = _principal(claims)
+        if not principal.has_role(*UNIT_SCOPED_ROLES):
+            # Dropped here as well as ignored by ``covers``/``unit_scope``, so no code that reads
+            # the principal's unit (an action log's unit, a cash drawer's) takes it from a citizen.
+            principal = dataclasses.replace(principal, unit=None, unit_path=None)
         if Role.applicant in principal.roles:
             key = self._settings.applicant_ref_key.get_secret_value()
             principal = dataclasses.replace(

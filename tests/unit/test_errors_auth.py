@@ -278,6 +278,19 @@ def test_issuer_and_audience_are_checked_when_configured(keys: tuple[bytes, byte
         assert raised.value.status == 401
 
 
+def test_an_applicant_tokens_unit_claims_are_dropped(keys: tuple[bytes, bytes]) -> None:
+    authenticator = Authenticator(ServiceSettings(jwt_public_key=keys[1].decode()))
+    citizen = authenticator.verify(
+        mint_token(keys[0], "001090012345", ["applicant"], unit="00070", unit_path="01.00070")
+    )
+    assert (citizen.unit, citizen.unit_path) == (None, None)
+    assert citizen.applicant_ref is not None
+    officer = authenticator.verify(
+        mint_token(keys[0], "cb", ["applicant", "receptionist"], "00070", "01.00070")
+    )
+    assert (officer.unit, officer.unit_path) == ("00070", "01.00070")
+
+
 def test_unknown_role_in_require_roles_fails_at_definition() -> None:
     with pytest.raises(ValueError):
         require_roles("aprover")
