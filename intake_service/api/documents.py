@@ -564,6 +564,8 @@ async def _attach_upload(
         ) -> tuple[Document, Blob]:
             # Judged on the first bytes before anything is stored, so a refused file leaves
             # nothing behind.
+            if upload.size is not None and upload.size > store.max_bytes:
+                raise _too_large(store.max_bytes)
             head = await upload.read(SNIFF_BYTES)
             await upload.seek(0)
             if not head:
