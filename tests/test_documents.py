@@ -749,3 +749,28 @@ async def test_integration_client_attaches_to_its_own_dossiers_only(desk: Desk) 
     foreign = await desk.upload(submitted.json()["code"], DECLARATION, scan(), other_client)
     assert foreign.status_code == 403
     assert (await desk.documents(at_desk["code"]))["documents"] == []
+
+
+async def test_a_reference_stored_before_references_were_checked_is_not_reused(
+    desk: Desk, database_url: str
+) -> None:
+    citizen_id = personal_id()
+    earlier = await desk.dossier(citizen_id)
+    kept = await desk.reference(earlier["code"], "https://dichvucong.gov.vn/kho-du-lieu/hd-1")
+    assert kept.status_code == 201, kept.text
+    # As a row written by an earlier version that accepted any text as a reference.
+    conn = await asyncpg.connect(asyncpg_dsn(database_url))
+    try:
+        await conn.execute(
+            "UPDATE intake.documents SET reference = 'javascript:alert(1)' WHERE id = $1",
+            kept.json()["id"],
+        )
+    finally:
+        await conn.close()
+    later = await desk.dossier(citizen_id, consent=True)
+    listed = await desk.reusable(later["code"])
+    offered = {d["id"]: d for d in listed.json()["items"]}
+    assert offered[kept.json()["id"]]["reusable"] is False
+    r = await desk.reuse(later["code"], RESIDENCE_PROOF, kept.json()["id"])
+    assert r.status_code == 422, r.text
+    assert r.json()["type"].endswith("reuse-unsafe-reference") and r.json()["title_vi"]

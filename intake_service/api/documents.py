@@ -56,6 +56,7 @@ from intake_service.domain.documents import (
     DocumentFacts,
     DocumentSource,
     ReuseAccessRefusal,
+    ReuseRefusal,
     became_input_digitised,
     checked_content_type,
     digitised_on_arrival,
@@ -188,6 +189,12 @@ def _content_mismatch(declared: str) -> Problem:
                 "message_vi": "nội dung tệp không khớp với loại tệp khai báo",
             }
         ],
+    )
+
+
+def _unsafe_reference(document: Document, settings: IntakeSettings) -> bool:
+    return bool(document.reference) and (
+        reference_refusal(document.reference or "", settings.document_reference_hosts) is not None
     )
 
 
@@ -643,12 +650,15 @@ async def _attach_reference(
 async def reuse_document(
     code: Annotated[str, Path(max_length=40, description="mã hồ sơ")],
     body: ReuseIn,
+    request: Request,
     response: Response,
     principal: PrincipalDep,
     session: SessionDep,
     runtime: RuntimeDep,
     at: Now,
 ) -> DocumentAttachedOut:
+    settings: IntakeSettings = request.app.state.settings
+
     async def build(
         dossier: Dossier, component: Component, by_officer: bool, now: dt.datetime
     ) -> tuple[Document, Blob | None]:
@@ -667,6 +677,8 @@ async def reuse_document(
         refusal = reuse_refusal(
             store_rows.facts(earlier), dossier.applicant_id_number, component.kind, today
         )
+        if refusal is None and _unsafe_reference(earlier, settings):
+            refusal = ReuseRefusal.unsafe_reference
         if refusal is not None:
             title, title_vi = REUSE_REFUSALS[refusal]
             raise Problem(
@@ -885,6 +897,7 @@ async def digitise_document(
 )
 async def reusable_documents(
     code: Annotated[str, Path(max_length=40, description="mã hồ sơ")],
+    request: Request,
     principal: PrincipalDep,
     session: SessionDep,
     now: Now,
@@ -899,6 +912,7 @@ async def reusable_documents(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> ReusableDocumentPage:
     today = now.astimezone(VN_TZ).date()
+    settings: IntakeSettings = request.app.state.settings
     async with session.begin():
         dossier = await repository.dossier_by_code(session, code, principal)
         if dossier is None:
@@ -938,7 +952,9 @@ async def reusable_documents(
             ReusableDocumentOut(
                 **fields,
                 expired=expired,
-                reusable=not expired and (d.kind or kind_slug(d.component)) in wanted_kinds,
+                reusable=not expired
+                and (d.kind or kind_slug(d.component)) in wanted_kinds
+                and not _unsafe_reference(d, settings),
             )
         )
     return ReusableDocumentPage(dossier_code=dossier.code, items=items)

@@ -158,6 +158,8 @@ class ReuseRefusal(StrEnum):
     different_kind = "different-kind"
     not_digitised = "not-digitised"
     expired = "expired"
+    # A reference taken in before references were checked, to a link no longer accepted.
+    unsafe_reference = "unsafe-reference"
 
 
 REUSE_REFUSALS: dict[ReuseRefusal, tuple[str, str]] = {
@@ -176,6 +178,10 @@ REUSE_REFUSALS: dict[ReuseRefusal, tuple[str, str]] = {
     ReuseRefusal.expired: (
         "The document is no longer valid",
         "Giấy tờ đã hết hiệu lực",
+    ),
+    ReuseRefusal.unsafe_reference: (
+        "The document refers to a link that is no longer accepted",
+        "Giấy tờ tham chiếu tới địa chỉ không còn được chấp nhận",
     ),
 }
 
