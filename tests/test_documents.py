@@ -774,3 +774,30 @@ async def test_a_reference_stored_before_references_were_checked_is_not_reused(
     r = await desk.reuse(later["code"], RESIDENCE_PROOF, kept.json()["id"])
     assert r.status_code == 422, r.text
     assert r.json()["type"].endswith("reuse-unsafe-reference") and r.json()["title_vi"]
+
+
+async def test_the_change_feed_carries_status_changes_not_document_access(desk: Desk) -> None:
+    lgsp = desk.tokens.bearer("lgsp-hanoi", ["integration"], HOAN_KIEM, f"{HANOI}.{HOAN_KIEM}")
+    body = dossier_body(
+        channel="integration",
+        external_id=f"HN-{os.urandom(6).hex()}",
+        document_reuse_consent=True,
+    )
+    submitted = await desk.http.post(f"{desk.base}/dossiers", json=body, headers=lgsp)
+    assert submitted.status_code == 201, submitted.text
+    code = submitted.json()["code"]
+    assert submitted.json()["document_reuse_consent"] is True
+    assert (await desk.reusable(code)).status_code == 200
+    assert "reusable_documents_viewed" in [a["action"] for a in await desk.history(code)]
+
+    actions: list[str] = []
+    params: dict[str, str | int] = {"limit": 500}
+    while True:
+        r = await desk.http.get(f"{desk.base}/integration/changes", params=params, headers=lgsp)
+        assert r.status_code == 200, r.text
+        page = r.json()
+        actions += [c["action"] for c in page["items"] if c["dossier_code"] == code]
+        if not page["has_more"]:
+            break
+        params["after"] = page["next_cursor"]
+    assert actions == ["submit"]
