@@ -57,13 +57,16 @@ from intake_service.domain.documents import (
     DocumentSource,
     ReuseAccessRefusal,
     ReuseRefusal,
+    acts_as_desk,
     became_input_digitised,
     checked_content_type,
     digitised_on_arrival,
+    is_applicant_of,
     is_expired,
     is_input_digitised,
     kind_slug,
     match_component,
+    may_attach,
     missing_components,
     reference_refusal,
     required_components,
@@ -234,18 +237,20 @@ def _field_error(field: str, message: str, message_vi: str) -> Problem:
 
 
 def _acts_as_officer(principal: Principal, dossier: Dossier) -> bool:
-    return principal.has_role("receptionist") and principal.covers(dossier.unit_path)
+    return acts_as_desk(principal, dossier.unit_path)
 
 
 def _is_own(principal: Principal, dossier: Dossier) -> bool:
-    return principal.has_role("applicant") and dossier.applicant_id_number == principal.sub
+    return is_applicant_of(principal, dossier.applicant_id_number)
 
 
 def _may_attach(principal: Principal, dossier: Dossier) -> bool:
-    """The desk of the dossier's unit, the applicant whose dossier it is, or the integration
-    client (LGSP/NGSP, post office) that submitted it."""
-    submitter = principal.has_role("integration") and dossier.submitted_by == principal.sub
-    return _acts_as_officer(principal, dossier) or _is_own(principal, dossier) or submitter
+    return may_attach(
+        principal,
+        unit_path=dossier.unit_path,
+        applicant_id_number=dossier.applicant_id_number,
+        submitted_by=dossier.submitted_by,
+    )
 
 
 async def _open_dossier(session: AsyncSession, code: str, principal: Principal) -> Dossier:

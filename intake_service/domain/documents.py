@@ -18,6 +18,8 @@ from enum import StrEnum
 from typing import Any
 from urllib.parse import urlsplit
 
+from shared.auth import Principal
+
 
 class DocumentSource(StrEnum):
     upload = "upload"
@@ -299,6 +301,32 @@ def reference_refusal(reference: str, allowed_hosts: Iterable[str]) -> tuple[str
             f"chỉ chấp nhận địa chỉ thuộc {', '.join(sorted(allowed)) or '(không có)'}",
         )
     return None
+
+
+# ----- who may add documents -------------------------------------------------------------------
+
+
+def is_applicant_of(principal: Principal, applicant_id_number: str) -> bool:
+    """The caller is the applicant themself, signed in under their own personal ID."""
+    return principal.has_role("applicant") and principal.sub == applicant_id_number
+
+
+def acts_as_desk(principal: Principal, unit_path: str) -> bool:
+    """The one-stop desk of the dossier's unit (or a unit above it)."""
+    return principal.has_role("receptionist") and principal.covers(unit_path)
+
+
+def may_attach(
+    principal: Principal, *, unit_path: str, applicant_id_number: str, submitted_by: str
+) -> bool:
+    """The desk of the dossier's unit, the applicant whose dossier it is, or the integration
+    client (LGSP/NGSP, post office) that submitted it, and no other client."""
+    submitter = principal.has_role("integration") and principal.sub == submitted_by
+    return (
+        acts_as_desk(principal, unit_path)
+        or is_applicant_of(principal, applicant_id_number)
+        or submitter
+    )
 
 
 # ----- reuse: who may see an applicant's earlier documents -------------------------------------

@@ -22,6 +22,7 @@ from intake_service.domain.documents import (
     is_input_digitised,
     kind_slug,
     match_component,
+    may_attach,
     missing_components,
     reference_refusal,
     required_components,
@@ -29,6 +30,7 @@ from intake_service.domain.documents import (
     reuse_refusal,
     sniff_content_type,
 )
+from shared.auth import Principal
 
 RESIDENCE = {
     "components": ["Tờ khai thay đổi thông tin cư trú", "Giấy tờ chứng minh chỗ ở hợp pháp"]
@@ -257,6 +259,32 @@ def test_earlier_documents_are_for_their_applicant_or_a_consented_handling_offic
     own: bool, roles: set[str], consent: bool, refusal: ReuseAccessRefusal | None
 ) -> None:
     assert reuse_access_refusal(own=own, roles=roles, consent=consent) == refusal
+
+
+def _who(sub: str, *roles: str, unit_path: str | None = "01.00070") -> Principal:
+    return Principal(sub, frozenset(roles), unit_path=unit_path)
+
+
+@pytest.mark.parametrize(
+    ("principal", "allowed"),
+    [
+        (_who("cb.tiepnhan.00070", "receptionist"), True),
+        (_who("cb.tinh.01", "receptionist", unit_path="01"), True),
+        (_who("cb.tiepnhan.00004", "receptionist", unit_path="01.00004"), False),
+        (_who("cv.xuly", "specialist"), False),
+        (_who(CITIZEN, "applicant", unit_path=None), True),
+        (_who("001090099999", "applicant", unit_path=None), False),
+        (_who("lgsp-hanoi", "integration"), True),
+        (_who("post-office", "integration"), False),
+        # The submitter's name without the integration role is nobody's account.
+        (_who("lgsp-hanoi", "supervisor"), False),
+    ],
+)
+def test_documents_are_added_by_the_desk_the_applicant_or_the_submitting_system(
+    principal: Principal, allowed: bool
+) -> None:
+    facts = {"unit_path": "01.00070", "applicant_id_number": CITIZEN, "submitted_by": "lgsp-hanoi"}
+    assert may_attach(principal, **facts) is allowed
 
 
 def stored_files(root: Path) -> list[Path]:
