@@ -3,6 +3,7 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from intake_service.domain.documents import DEFAULT_REFERENCE_HOSTS
 from shared.settings import ServiceSettings
 
 
@@ -17,6 +18,11 @@ class IntakeSettings(ServiceSettings):
     # filesystem works when several intake replicas run.
     blob_dir: Path = Path(".data/blobs")
     blob_max_bytes: int = Field(20 * 1024 * 1024, description="largest accepted upload")
+    # Hosts (and their subdomains) a document reference may point to, over https only.
+    document_reference_hosts: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_REFERENCE_HOSTS),
+        description="hosts a document reference may point to",
+    )
     # The public lookup page the QR code on every slip opens (the dossier code is appended).
     public_lookup_url: str = "http://127.0.0.1:8001/v1/lookup"
     # Public lookup: attempts per client address per minute, and wrong second factors per

@@ -16,12 +16,23 @@ from intake_service.settings import IntakeSettings
 from services.stack import Infrastructure, Stack
 from shared.db.engine import asyncpg_dsn
 from shared.events import DossierDigitised, topics
-from tests.support import BA_DINH, HANOI, Tokens, dossier_body, eventually, personal_id
+from tests.support import (
+    BA_DINH,
+    HANOI,
+    HOAN_KIEM,
+    Tokens,
+    dossier_body,
+    eventually,
+    personal_id,
+)
 
 PROBLEM = "application/problem+json"
 DECLARATION = "Tờ khai thay đổi thông tin cư trú"
 RESIDENCE_PROOF = "Giấy tờ chứng minh chỗ ở hợp pháp"
 PDF = "application/pdf"
+# A ward of Hồ Chí Minh City, far from the Hà Nội desk of these tests.
+HCMC, HCMC_WARD = "79", "26506"
+PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(17)
 
 
 def scan(label: str = "") -> bytes:
@@ -41,11 +52,24 @@ class Desk:
     def citizen(self, id_number: str) -> dict[str, str]:
         return self.tokens.bearer(id_number, ["applicant"])
 
-    async def dossier(self, applicant: str | None = None, online: bool = False) -> dict:
-        body = dossier_body(channel="online" if online else "direct")
+    async def dossier(
+        self,
+        applicant: str | None = None,
+        online: bool = False,
+        consent: bool = False,
+        officer: dict[str, str] | None = None,
+        unit_code: str = HOAN_KIEM,
+    ) -> dict:
+        body = dossier_body(
+            channel="online" if online else "direct",
+            unit_code=unit_code,
+            document_reuse_consent=consent,
+        )
         if applicant:
             body["applicant"]["id_number"] = applicant
-        headers = self.citizen(body["applicant"]["id_number"]) if online else self.officer
+        headers = (
+            self.citizen(body["applicant"]["id_number"]) if online else officer or self.officer
+        )
         r = await self.http.post(f"{self.base}/dossiers", json=body, headers=headers)
         assert r.status_code == 201, r.text
         return r.json() | {
@@ -84,6 +108,29 @@ class Desk:
             json={"component": component, "document_id": document_id},
             headers=headers or self.officer,
         )
+
+    async def reusable(
+        self, code: str, headers: dict[str, str] | None = None, **params: str
+    ) -> httpx.Response:
+        return await self.http.get(
+            f"{self.base}/dossiers/{code}/reusable-documents",
+            params=params,
+            headers=headers or self.officer,
+        )
+
+    async def reference(
+        self, code: str, reference: str, headers: dict[str, str] | None = None
+    ) -> httpx.Response:
+        return await self.http.post(
+            f"{self.base}/dossiers/{code}/documents",
+            json={"component": RESIDENCE_PROOF, "reference": reference},
+            headers=headers or self.officer,
+        )
+
+    async def history(self, code: str) -> list[dict]:
+        r = await self.http.get(f"{self.base}/dossiers/{code}", headers=self.officer)
+        assert r.status_code == 200, r.text
+        return r.json()["history"]
 
 
 @pytest.fixture
@@ -315,19 +362,20 @@ async def test_applicant_reuses_an_earlier_digitised_document(desk: Desk) -> Non
     got = await desk.http.get(f"{desk.base}/documents/{reused['id']}/content", headers=citizen)
     assert got.content == content
 
-    mine = await desk.http.get(
-        f"{desk.base}/applicants/{citizen_id}/documents",
-        params={"kind": "giay-to-chung-minh-cho-o-hop-phap"},
-        headers=citizen,
-    )
-    assert mine.status_code == 200
-    assert original.json()["id"] in {d["id"] for d in mine.json()["items"]}
-    assert all(d["kind"] == "giay-to-chung-minh-cho-o-hop-phap" for d in mine.json()["items"])
-    # The desk handling one of this citizen's dossiers sees the same reusable documents.
-    seen_by_desk = await desk.http.get(
-        f"{desk.base}/applicants/{citizen_id}/documents", headers=desk.officer
-    )
-    assert original.json()["id"] in {d["id"] for d in seen_by_desk.json()["items"]}
+    mine = await desk.reusable(later["code"], citizen, kind="giay-to-chung-minh-cho-o-hop-phap")
+    assert mine.status_code == 200, mine.text
+    assert mine.json()["dossier_code"] == later["code"]
+    items = {d["id"]: d for d in mine.json()["items"]}
+    assert items[original.json()["id"]]["reusable"] is True
+    assert items[original.json()["id"]]["expired"] is False
+    assert all(d["kind"] == "giay-to-chung-minh-cho-o-hop-phap" for d in items.values())
+    # The dossier's own documents are not offered back to it.
+    assert reused["id"] not in items
+    # The applicant's own look at their papers is nobody else's access: nothing is recorded.
+    actions = [a["action"] for a in await desk.history(later["code"])]
+    assert "reusable_documents_viewed" not in actions
+    # Without the applicant's consent, the desk handling this dossier sees nothing.
+    assert (await desk.reusable(later["code"])).status_code == 403
 
 
 async def test_reuse_is_refused_for_another_applicant_kind_undigitised_or_expired(
@@ -343,13 +391,22 @@ async def test_reuse_is_refused_for_another_applicant_kind_undigitised_or_expire
     stranger = await desk.dossier()
     strangers_doc = await desk.upload(stranger["code"], RESIDENCE_PROOF, scan())
 
-    later = await desk.dossier(citizen_id)
+    later = await desk.dossier(citizen_id, consent=True)
+    other = await desk.reuse(later["code"], RESIDENCE_PROOF, strangers_doc.json()["id"])
+    assert other.status_code == 404 and other.headers["content-type"].startswith(PROBLEM)
     cases = {
-        "reuse-other-applicant": (RESIDENCE_PROOF, strangers_doc),
         "reuse-different-kind": (RESIDENCE_PROOF, declaration),
         "reuse-not-digitised": (RESIDENCE_PROOF, undigitised),
         "reuse-expired": (RESIDENCE_PROOF, expired),
     }
+    listed = await desk.reusable(later["code"])
+    assert listed.status_code == 200, listed.text
+    offered = {d["id"]: d for d in listed.json()["items"]}
+    assert offered[expired.json()["id"]]["expired"] is True
+    assert offered[expired.json()["id"]]["reusable"] is False
+    assert offered[declaration.json()["id"]]["expired"] is False
+    assert undigitised.json()["id"] not in offered  # only digitised copies are offered
+    assert strangers_doc.json()["id"] not in offered
     for code, (component, source) in cases.items():
         r = await desk.reuse(later["code"], component, source.json()["id"])
         assert r.status_code == 422, (code, r.text)
@@ -369,16 +426,8 @@ async def test_wrong_role_other_unit_and_stranger_cannot_attach(desk: Desk) -> N
     assert (await desk.upload(dossier["code"], DECLARATION, scan(), neighbour)).status_code == 404
     stranger = desk.citizen(personal_id())
     assert (await desk.upload(dossier["code"], DECLARATION, scan(), stranger)).status_code == 404
-    assert (
-        await desk.http.get(
-            f"{desk.base}/applicants/{dossier['applicant_id']}/documents", headers=stranger
-        )
-    ).status_code == 403
-    assert (
-        await desk.http.get(
-            f"{desk.base}/applicants/{dossier['applicant_id']}/documents", headers=neighbour
-        )
-    ).status_code == 404
+    assert (await desk.reusable(dossier["code"], stranger)).status_code == 404
+    assert (await desk.reusable(dossier["code"], neighbour)).status_code == 404
     assert (await desk.documents(dossier["code"]))["documents"] == []
 
 
@@ -452,3 +501,303 @@ async def test_malformed_uploads_get_4xx_problems_never_500(desk: Desk) -> None:
     )
     assert no_length.status_code == 411
     assert (await desk.documents(dossier["code"]))["documents"] == []
+
+
+# ----- reuse: scope, consent, audit --------------------------------------------------------------
+
+
+async def test_officer_elsewhere_cannot_reach_a_citizens_documents(desk: Desk) -> None:
+    """The attack of issue 9: an officer of another province files a dossier in their own ward
+    under a Hà Nội citizen's ID number, then tries to read that citizen's documents."""
+    citizen_id = personal_id()
+    hanoi = await desk.dossier(citizen_id, consent=True)
+    original = await desk.upload(hanoi["code"], RESIDENCE_PROOF, scan("so do"))
+    assert original.status_code == 201, original.text
+    hcmc = desk.tokens.receptionist(HCMC_WARD, f"{HCMC}.{HCMC_WARD}")
+
+    # The Hà Nội dossier is not theirs to find.
+    assert (await desk.reusable(hanoi["code"], hcmc)).status_code == 404
+    assert (
+        await desk.reuse(hanoi["code"], RESIDENCE_PROOF, original.json()["id"], hcmc)
+    ).status_code == 404
+    # Their own dossier under the citizen's number, without the citizen's consent: 403.
+    theirs = await desk.dossier(citizen_id, officer=hcmc, unit_code=HCMC_WARD)
+    refused = await desk.reusable(theirs["code"], hcmc)
+    assert refused.status_code == 403, refused.text
+    assert refused.headers["content-type"].startswith(PROBLEM)
+    assert refused.json()["type"].endswith("reuse-consent-required") and refused.json()["title_vi"]
+    taken = await desk.reuse(theirs["code"], RESIDENCE_PROOF, original.json()["id"], hcmc)
+    assert taken.status_code == 403
+    # Nor can they download it by its id: its dossier is not in their unit.
+    download = await desk.http.get(
+        f"{desk.base}/documents/{original.json()['id']}/content", headers=hcmc
+    )
+    assert download.status_code == 404
+    # The old route that carried the ID number in its path is gone.
+    old = await desk.http.get(f"{desk.base}/applicants/{citizen_id}/documents", headers=hcmc)
+    assert old.status_code == 404
+    assert (await desk.documents(theirs["code"], hcmc))["documents"] == []
+
+
+async def test_consent_opens_the_documents_and_every_access_is_in_the_history(
+    desk: Desk,
+) -> None:
+    citizen_id = personal_id()
+    earlier = await desk.dossier(citizen_id)
+    original = await desk.upload(earlier["code"], RESIDENCE_PROOF, scan("hop dong"))
+    later = await desk.dossier(citizen_id, online=True)
+    citizen = desk.citizen(citizen_id)
+
+    assert (await desk.reusable(later["code"])).status_code == 403
+    # Only the applicant consents: not the desk, not another citizen.
+    url = f"{desk.base}/dossiers/{later['code']}/document-reuse-consent"
+    by_desk = await desk.http.put(url, json={"granted": True}, headers=desk.officer)
+    assert by_desk.status_code == 403
+    by_stranger = await desk.http.put(
+        url, json={"granted": True}, headers=desk.citizen(personal_id())
+    )
+    assert by_stranger.status_code == 404
+    assert (await desk.reusable(later["code"])).status_code == 403
+
+    given = await desk.http.put(url, json={"granted": True}, headers=citizen)
+    assert given.status_code == 200, given.text
+    assert given.json()["document_reuse_consent"] is True and given.json()["changed_at"]
+    listed = await desk.reusable(later["code"])
+    assert listed.status_code == 200, listed.text
+    assert original.json()["id"] in {d["id"] for d in listed.json()["items"]}
+    # The officer reads the file through their own dossier once reused, not across dossiers.
+    assert all(d["content_url"] is None for d in listed.json()["items"])
+    reused = await desk.reuse(later["code"], RESIDENCE_PROOF, original.json()["id"])
+    assert reused.status_code == 201, reused.text
+    got = await desk.http.get(
+        f"{desk.base}/documents/{reused.json()['id']}/content", headers=desk.officer
+    )
+    assert got.status_code == 200 and got.content.startswith(b"%PDF-")
+
+    history = await desk.history(later["code"])
+    audit = [a for a in history if a["action"] != "submit"]
+    assert [a["action"] for a in audit] == [
+        "reuse_consent_given",
+        "reusable_documents_viewed",
+        "document_reused",
+    ]
+    assert audit[0]["actor"] == citizen_id  # the applicant's own account
+    assert {a["actor"] for a in audit[1:]} == {"cb.tiepnhan.00070"}
+    assert {a["role"] for a in audit[1:]} == {"receptionist"}
+    # The status does not move, and the entries carry no personal data.
+    assert all(a["from_status"] == a["to_status"] == "submitted" for a in audit)
+    applicant = dossier_body()["applicant"]
+    for entry in audit[1:]:
+        text = str(entry)
+        assert citizen_id not in text and applicant["phone"] not in text
+        assert applicant["name"] not in text
+    assert original.json()["id"] in audit[2]["note"]
+    # Seeing is not a change of the dossier: its version (ETag) stays.
+    r = await desk.http.get(f"{desk.base}/dossiers/{later['code']}", headers=desk.officer)
+    assert r.headers["ETag"] == later["etag"]
+    assert r.json()["document_reuse_consent"] is True
+
+    # Withdrawn, the documents are closed again; repeating a withdrawal records nothing more.
+    for _ in range(2):
+        withdrawn = await desk.http.put(url, json={"granted": False}, headers=citizen)
+        assert withdrawn.status_code == 200 and withdrawn.json()["document_reuse_consent"] is False
+    assert (await desk.reusable(later["code"])).status_code == 403
+    actions = [a["action"] for a in await desk.history(later["code"])]
+    assert actions.count("reuse_consent_withdrawn") == 1
+
+
+async def test_consent_through_the_public_lookup_and_at_submission(desk: Desk) -> None:
+    citizen_id = personal_id()
+    earlier = await desk.dossier(citizen_id)
+    original = await desk.upload(earlier["code"], RESIDENCE_PROOF, scan())
+    later = await desk.dossier(citizen_id)
+    url = f"{desk.base}/lookup/{later['code']}/document-reuse-consent"
+
+    wrong = await desk.http.put(url, json={"verifier": "0000", "granted": True})
+    assert wrong.status_code == 404 and wrong.json()["type"].endswith("lookup-not-found")
+    malformed = await desk.http.put(url, json={"verifier": "12a4", "granted": True})
+    assert malformed.status_code == 422
+    assert (await desk.reusable(later["code"])).status_code == 403
+
+    right = await desk.http.put(url, json={"verifier": citizen_id[-4:], "granted": True})
+    assert right.status_code == 200, right.text
+    assert right.json()["document_reuse_consent"] is True
+    listed = await desk.reusable(later["code"])
+    assert listed.status_code == 200
+    assert original.json()["id"] in {d["id"] for d in listed.json()["items"]}
+    consent = next(a for a in await desk.history(later["code"]) if a["action"].startswith("reuse"))
+    assert consent["actor"] == "lookup" and consent["role"] == "applicant"
+    # Consent given on the submission form opens the documents from the start.
+    at_desk = await desk.dossier(citizen_id, consent=True)
+    assert (await desk.reusable(at_desk["code"])).status_code == 200
+    plain = await desk.dossier(citizen_id)
+    assert (await desk.reusable(plain["code"])).status_code == 403
+
+
+async def test_only_handling_officers_of_an_open_dossier_see_earlier_documents(
+    desk: Desk,
+) -> None:
+    dossier = await desk.dossier(consent=True, online=True)
+    supervisor = desk.tokens.bearer("gs.00070", ["supervisor"], HOAN_KIEM, f"{HANOI}.{HOAN_KIEM}")
+    assert (await desk.reusable(dossier["code"], supervisor)).status_code == 403
+    specialist = desk.tokens.bearer("cv.00070", ["specialist"], HOAN_KIEM, f"{HANOI}.{HOAN_KIEM}")
+    assert (await desk.reusable(dossier["code"], specialist)).status_code == 200
+    refused = await desk.http.post(
+        f"{desk.base}/dossiers/{dossier['code']}/refuse",
+        json={"reason": "Không thuộc thẩm quyền của UBND phường"},
+        headers={**desk.officer, "If-Match": dossier["etag"]},
+    )
+    assert refused.status_code == 200, refused.text
+    closed = await desk.reusable(dossier["code"])
+    assert closed.status_code == 409 and closed.json()["type"].endswith("dossier-closed")
+
+
+# ----- content sniffing and references -----------------------------------------------------------
+
+
+async def test_content_must_be_what_its_declared_type_says(desk: Desk, database_url: str) -> None:
+    dossier = await desk.dossier()
+    fake = b"MZ" + os.urandom(12)  # a Windows program, 14 bytes, named and declared a PDF
+    r = await desk.upload(dossier["code"], DECLARATION, fake)
+    assert r.status_code == 422, r.text
+    assert r.headers["content-type"].startswith(PROBLEM)
+    assert r.json()["type"].endswith("content-type-mismatch") and r.json()["title_vi"]
+    assert r.json()["errors"][0]["field"] == "body.file"
+    assert await blob_rows(database_url, hashlib.sha256(fake).hexdigest()) == 0
+
+    png_as_pdf = await desk.upload(dossier["code"], DECLARATION, PNG + os.urandom(8))
+    assert png_as_pdf.status_code == 422
+    for content_type, content in [
+        ("application/x-msdownload", fake),
+        ("text/html", b"<script>alert(1)</script>"),
+        ("application/zip", b"PK\x03\x04" + os.urandom(12)),
+    ]:
+        unsupported = await desk.upload(
+            dossier["code"], DECLARATION, content, content_type=content_type
+        )
+        assert unsupported.status_code == 415, (content_type, unsupported.text)
+        assert unsupported.json()["type"].endswith("unsupported-media-type")
+    undeclared = await desk.upload(
+        dossier["code"], DECLARATION, fake, content_type="application/octet-stream"
+    )
+    assert undeclared.status_code == 415
+    assert (await desk.documents(dossier["code"]))["documents"] == []
+
+    png = PNG + os.urandom(16)
+    image = await desk.upload(dossier["code"], DECLARATION, png, content_type="image/png")
+    assert image.status_code == 201, image.text
+    assert image.json()["content_type"] == "image/png"
+    # Sent without a type of its own, a real PDF is stored as one.
+    sniffed = await desk.upload(
+        dossier["code"], RESIDENCE_PROOF, scan(), content_type="application/octet-stream"
+    )
+    assert sniffed.status_code == 201, sniffed.text
+    assert sniffed.json()["content_type"] == PDF
+    got = await desk.http.get(
+        f"{desk.base}/documents/{image.json()['id']}/content", headers=desk.officer
+    )
+    assert got.headers["content-type"] == "image/png" and got.content == png
+
+
+async def test_references_are_https_links_to_allowed_hosts_only(desk: Desk) -> None:
+    dossier = await desk.dossier()
+    for hostile in [
+        "javascript:alert(1)",
+        "JavaScript:alert(document.cookie)",
+        "data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==",
+        "http://dichvucong.gov.vn/kho-du-lieu/hd-thue-nha",
+        "https://evil.example/dichvucong.gov.vn",
+        "https://dichvucong.gov.vn.evil.example/x",
+        "https://dichvucong.gov.vn@evil.example/x",
+        "https://evil.example\\@dichvucong.gov.vn/x",
+        "https://dichvucong.gov.vn:8443/x",
+        "//dichvucong.gov.vn/x",
+        "hd-thue-nha-2026",
+    ]:
+        r = await desk.reference(dossier["code"], hostile)
+        assert r.status_code == 422, (hostile, r.text)
+        assert r.headers["content-type"].startswith(PROBLEM)
+        assert r.json()["errors"][0]["field"] == "body.reference", hostile
+        assert r.json()["errors"][0]["message_vi"]
+    assert (await desk.documents(dossier["code"]))["documents"] == []
+    ok = await desk.reference(dossier["code"], "https://dichvucong.gov.vn/kho-du-lieu/hd-2026")
+    assert ok.status_code == 201, ok.text
+    sub = await desk.reference(dossier["code"], "https://kho.dichvucong.gov.vn/giay-to/1")
+    assert sub.status_code == 201, sub.text
+
+
+# ----- integration clients -----------------------------------------------------------------------
+
+
+async def test_integration_client_attaches_to_its_own_dossiers_only(desk: Desk) -> None:
+    lgsp = desk.tokens.bearer("lgsp-hanoi", ["integration"], HOAN_KIEM, f"{HANOI}.{HOAN_KIEM}")
+    body = dossier_body(channel="integration", external_id=f"HN-{os.urandom(6).hex()}")
+    submitted = await desk.http.post(f"{desk.base}/dossiers", json=body, headers=lgsp)
+    assert submitted.status_code == 201, submitted.text
+    own = await desk.upload(submitted.json()["code"], DECLARATION, scan(), headers=lgsp)
+    assert own.status_code == 201, own.text
+    # Sent by a system, the file still waits for an officer's check to count as digitised.
+    assert own.json()["digitised"] is False and own.json()["created_by"] == "lgsp-hanoi"
+
+    at_desk = await desk.dossier()
+    refused = await desk.upload(at_desk["code"], DECLARATION, scan(), headers=lgsp)
+    assert refused.status_code == 403, refused.text
+    assert refused.headers["content-type"].startswith(PROBLEM)
+    other_client = desk.tokens.bearer(
+        "post-office", ["integration"], HOAN_KIEM, f"{HANOI}.{HOAN_KIEM}"
+    )
+    foreign = await desk.upload(submitted.json()["code"], DECLARATION, scan(), other_client)
+    assert foreign.status_code == 403
+    assert (await desk.documents(at_desk["code"]))["documents"] == []
+
+
+async def test_a_reference_stored_before_references_were_checked_is_not_reused(
+    desk: Desk, database_url: str
+) -> None:
+    citizen_id = personal_id()
+    earlier = await desk.dossier(citizen_id)
+    kept = await desk.reference(earlier["code"], "https://dichvucong.gov.vn/kho-du-lieu/hd-1")
+    assert kept.status_code == 201, kept.text
+    # As a row written by an earlier version that accepted any text as a reference.
+    conn = await asyncpg.connect(asyncpg_dsn(database_url))
+    try:
+        await conn.execute(
+            "UPDATE intake.documents SET reference = 'javascript:alert(1)' WHERE id = $1",
+            kept.json()["id"],
+        )
+    finally:
+        await conn.close()
+    later = await desk.dossier(citizen_id, consent=True)
+    listed = await desk.reusable(later["code"])
+    offered = {d["id"]: d for d in listed.json()["items"]}
+    assert offered[kept.json()["id"]]["reusable"] is False
+    r = await desk.reuse(later["code"], RESIDENCE_PROOF, kept.json()["id"])
+    assert r.status_code == 422, r.text
+    assert r.json()["type"].endswith("reuse-unsafe-reference") and r.json()["title_vi"]
+
+
+async def test_the_change_feed_carries_status_changes_not_document_access(desk: Desk) -> None:
+    lgsp = desk.tokens.bearer("lgsp-hanoi", ["integration"], HOAN_KIEM, f"{HANOI}.{HOAN_KIEM}")
+    body = dossier_body(
+        channel="integration",
+        external_id=f"HN-{os.urandom(6).hex()}",
+        document_reuse_consent=True,
+    )
+    submitted = await desk.http.post(f"{desk.base}/dossiers", json=body, headers=lgsp)
+    assert submitted.status_code == 201, submitted.text
+    code = submitted.json()["code"]
+    assert submitted.json()["document_reuse_consent"] is True
+    assert (await desk.reusable(code)).status_code == 200
+    assert "reusable_documents_viewed" in [a["action"] for a in await desk.history(code)]
+
+    actions: list[str] = []
+    params: dict[str, str | int] = {"limit": 500}
+    while True:
+        r = await desk.http.get(f"{desk.base}/integration/changes", params=params, headers=lgsp)
+        assert r.status_code == 200, r.text
+        page = r.json()
+        actions += [c["action"] for c in page["items"] if c["dossier_code"] == code]
+        if not page["has_more"]:
+            break
+        params["after"] = page["next_cursor"]
+    assert actions == ["submit"]

@@ -25,39 +25,65 @@ from starlette.datastructures import UploadFile
 
 from intake_service.api.documents_schemas import (
     ComponentStatus,
+    ConsentIn,
+    ConsentOut,
     DocumentAttachedOut,
     DocumentOut,
-    DocumentPage,
     DocumentReferenceIn,
     DossierDocumentsOut,
+    LookupConsentIn,
+    ReusableDocumentOut,
+    ReusableDocumentPage,
     ReuseIn,
     UploadFieldsIn,
 )
+from intake_service.api.lookup import GuardDep, client_address
 from intake_service.db import documents as store_rows
 from intake_service.db import repository
 from intake_service.db.blob_store import BlobMissing, BlobStore, BlobTooLarge, StoredBlob
 from intake_service.db.models import Blob, Document, Dossier, Procedure
-from intake_service.domain.applicant import is_own_dossier
 from intake_service.domain.documents import (
+    ACCEPTED_CONTENT_TYPES,
     CLOSED_STATUSES,
     DIGITISING_ROLES,
+    REUSE_READING_ROLES,
     REUSE_REFUSALS,
+    SNIFF_BYTES,
     SOURCE_LABELS_VI,
     Component,
+    ContentRefusal,
+    DocumentAudit,
     DocumentFacts,
     DocumentSource,
+    ReuseAccessRefusal,
+    ReuseRefusal,
+    acts_as_desk,
     became_input_digitised,
+    checked_content_type,
     digitised_on_arrival,
+    is_applicant_of,
+    is_expired,
     is_input_digitised,
+    kind_slug,
     match_component,
+    may_attach,
     missing_components,
+    reference_refusal,
     required_components,
+    reuse_access_refusal,
     reuse_refusal,
 )
 from intake_service.settings import IntakeSettings
 from shared.auth import Principal, current_principal
 from shared.calendar import VN_TZ
-from shared.errors import PROBLEM_RESPONSES, Problem, forbidden, not_found
+from shared.clock import Now
+from shared.errors import (
+    PROBLEM_RESPONSES,
+    RATE_LIMITED_RESPONSES,
+    Problem,
+    forbidden,
+    not_found,
+)
 from shared.events import DossierDigitised
 from shared.runtime import Runtime, db_session, runtime_of
 
@@ -137,6 +163,60 @@ def _closed(dossier: Dossier) -> Problem:
     )
 
 
+_ACCEPTED_LIST = ", ".join(ACCEPTED_CONTENT_TYPES)
+
+
+def _unsupported_media_type() -> Problem:
+    return Problem(
+        415,
+        "unsupported-media-type",
+        "This type of file is not accepted",
+        "Không chấp nhận loại tệp này",
+        detail=f"A document is sent as one of: {_ACCEPTED_LIST}",
+        detail_vi=f"Giấy tờ phải là một trong các loại tệp: {_ACCEPTED_LIST}",
+    )
+
+
+def _content_mismatch(declared: str) -> Problem:
+    return Problem(
+        422,
+        "content-type-mismatch",
+        "The file is not what its type says",
+        "Nội dung tệp không đúng loại tệp đã khai báo",
+        detail=f"The file was declared {declared}, but its content is not of that type",
+        detail_vi="Nội dung tệp không khớp với loại tệp khai báo (ví dụ tệp chương trình đặt tên .pdf)",
+        errors=[
+            {
+                "field": "body.file",
+                "message": "the content does not match the declared content type",
+                "message_vi": "nội dung tệp không khớp với loại tệp khai báo",
+            }
+        ],
+    )
+
+
+def _unsafe_reference(document: Document, settings: IntakeSettings) -> bool:
+    return bool(document.reference) and (
+        reference_refusal(document.reference or "", settings.document_reference_hosts) is not None
+    )
+
+
+def _reuse_forbidden(refusal: ReuseAccessRefusal) -> Problem:
+    if refusal == ReuseAccessRefusal.consent:
+        return Problem(
+            403,
+            "reuse-consent-required",
+            "The applicant has not consented to the reuse of their documents",
+            "Người nộp chưa đồng ý cho tái sử dụng giấy tờ đã số hóa",
+            detail="The applicant consents at submission, in their account or through the lookup",
+            detail_vi="Người nộp đồng ý khi nộp hồ sơ, trong tài khoản của mình hoặc qua tra cứu",
+        )
+    return forbidden(
+        "only the applicant, or an officer handling the dossier "
+        f"({', '.join(sorted(REUSE_READING_ROLES))}), sees earlier documents"
+    )
+
+
 def _invalid(exc: ValidationError, prefix: tuple[str, ...] = ("body",)) -> RequestValidationError:
     # Reported like FastAPI's own body validation, so every 422 names its fields the same way.
     errors = [{**e, "loc": (*prefix, *e.get("loc", ()))} for e in exc.errors()]
@@ -157,13 +237,21 @@ def _field_error(field: str, message: str, message_vi: str) -> Problem:
 
 
 def _acts_as_officer(principal: Principal, dossier: Dossier) -> bool:
-    return principal.has_role("receptionist") and principal.covers(dossier.unit_path)
+    return acts_as_desk(principal, dossier.unit_path)
+
+
+def _is_own(principal: Principal, dossier: Dossier) -> bool:
+    return is_applicant_of(principal, dossier.applicant_id_number)
 
 
 def _may_attach(principal: Principal, dossier: Dossier) -> bool:
-    """The desk of the dossier's unit, or the applicant whose dossier it is."""
-    owner = is_own_dossier(principal, dossier.applicant_id_number, dossier.representative_id_number)
-    return _acts_as_officer(principal, dossier) or owner
+    return may_attach(
+        principal,
+        unit_path=dossier.unit_path,
+        applicant_id_number=dossier.applicant_id_number,
+        representative_id_number=dossier.representative_id_number,
+        submitted_by=dossier.submitted_by,
+    )
 
 
 async def _open_dossier(session: AsyncSession, code: str, principal: Principal) -> Dossier:
@@ -172,7 +260,10 @@ async def _open_dossier(session: AsyncSession, code: str, principal: Principal) 
     if dossier is None:
         raise not_found("dossier", "hồ sơ")
     if not _may_attach(principal, dossier):
-        raise forbidden("only the desk of the dossier's unit or its applicant adds documents")
+        raise forbidden(
+            "only the desk of the dossier's unit, its applicant or the system that submitted it "
+            "adds documents"
+        )
     if dossier.status in CLOSED_STATUSES:
         raise _closed(dossier)
     return dossier
@@ -259,11 +350,12 @@ async def _attach(
     principal: Principal,
     given_component: str,
     build: BuildDocument,
+    now: dt.datetime | None = None,
 ) -> DocumentAttachedOut:
     """The common frame of every attachment: lock, check, add, maybe publish, answer 201.
 
     ``build(dossier, component, by_officer, now)`` makes the document (and stores its bytes)."""
-    now = dt.datetime.now(dt.UTC)
+    now = now or dt.datetime.now(dt.UTC)
     async with session.begin():
         dossier = await _open_dossier(session, code, principal)
         procedure, components, component = await _component(
@@ -419,6 +511,15 @@ _UPLOAD_SCHEMA["required"] = ["file", *_UPLOAD_SCHEMA.get("required", [])]
         },
         "responses": {"411": {"description": "Length required — thiếu Content-Length"}},
     },
+    responses={
+        413: {**PROBLEM_RESPONSES[422], "description": "Payload too large — tệp quá lớn"},
+        415: {
+            **PROBLEM_RESPONSES[422],
+            "description": "Unsupported media type — chỉ nhận "
+            + _ACCEPTED_LIST
+            + " (tệp) hoặc application/json (tham chiếu, bản giấy)",
+        },
+    },
 )
 async def attach_document(
     code: Annotated[str, Path(max_length=40, description="mã hồ sơ")],
@@ -435,6 +536,11 @@ async def attach_document(
     if media == "application/json":
         raw = await _capped_body(request, JSON_BODY_MAX_BYTES)
         body: DocumentReferenceIn = _parse(DocumentReferenceIn, raw, json=True)
+        if body.reference is not None:
+            settings: IntakeSettings = request.app.state.settings
+            refused = reference_refusal(body.reference, settings.document_reference_hosts)
+            if refused is not None:
+                raise _field_error("body.reference", *refused)
         return await _attach_reference(code, body, response, principal, session, runtime)
     raise Problem(
         415,
@@ -469,13 +575,24 @@ async def _attach_upload(
         async def build(
             dossier: Dossier, component: Component, by_officer: bool, now: dt.datetime
         ) -> tuple[Document, Blob]:
+            # Judged on the first bytes before anything is stored, so a refused file leaves
+            # nothing behind.
+            if upload.size is not None and upload.size > store.max_bytes:
+                raise _too_large(store.max_bytes)
+            head = await upload.read(SNIFF_BYTES)
+            await upload.seek(0)
+            if not head:
+                raise _field_error("body.file", "the file is empty", "tệp rỗng")
+            checked = checked_content_type(_content_type_of(upload), head)
+            if checked == ContentRefusal.unsupported:
+                raise _unsupported_media_type()
+            if checked == ContentRefusal.mismatch:
+                raise _content_mismatch(_content_type_of(upload).split(";", 1)[0])
+            content_type = str(checked)
             try:
                 stored: StoredBlob = await store.put(_upload_chunks(upload))
             except BlobTooLarge as exc:
                 raise _too_large(exc.limit) from exc
-            if stored.size == 0:
-                raise _field_error("body.file", "the file is empty", "tệp rỗng")
-            content_type = _content_type_of(upload)
             await store_rows.record_blob(session, stored.sha256, stored.size, content_type)
             blob = await session.get(Blob, stored.sha256)
             document = _new_document(
@@ -529,28 +646,45 @@ async def _attach_reference(
     summary="Reuse an earlier digitised document",
     description=(
         "Tái sử dụng giấy tờ đã số hóa của chính người nộp cho một thành phần hồ sơ, không phải "
-        "nộp lại (Nghị định 45/2020/NĐ-CP). Bị từ chối (422) khi giấy tờ thuộc người khác, khác "
-        "loại với thành phần hồ sơ, chưa được số hóa, hoặc đã hết hiệu lực."
+        "nộp lại (Nghị định 45/2020/NĐ-CP). Người nộp dùng lại giấy tờ của mình; cán bộ tiếp "
+        "nhận của đơn vị chỉ khi người nộp đã đồng ý (`document_reuse_consent`), nếu không: 403. "
+        "Mỗi lần cán bộ tái sử dụng được ghi vào lịch sử hồ sơ. Giấy tờ không có hoặc của người "
+        "khác: 404. Bị từ chối (422) khi giấy tờ khác loại với thành phần hồ sơ, chưa được số "
+        "hóa, hoặc đã hết hiệu lực (theo ngày hiện tại)."
     ),
 )
 async def reuse_document(
     code: Annotated[str, Path(max_length=40, description="mã hồ sơ")],
     body: ReuseIn,
+    request: Request,
     response: Response,
     principal: PrincipalDep,
     session: SessionDep,
     runtime: RuntimeDep,
+    at: Now,
 ) -> DocumentAttachedOut:
+    settings: IntakeSettings = request.app.state.settings
+
     async def build(
         dossier: Dossier, component: Component, by_officer: bool, now: dt.datetime
     ) -> tuple[Document, Blob | None]:
+        own = _is_own(principal, dossier)
+        denied = reuse_access_refusal(
+            own=own, roles=principal.roles, consent=bool(dossier.reuse_consent)
+        )
+        if denied is not None:
+            raise _reuse_forbidden(denied)
         earlier = await store_rows.document_by_id(session, body.document_id)
-        if earlier is None:
+        # Another applicant's document is as absent as one that does not exist: an officer
+        # learns nothing about documents that are not this applicant's.
+        if earlier is None or earlier.applicant_id_number != dossier.applicant_id_number:
             raise not_found("document", "giấy tờ")
         today = now.astimezone(VN_TZ).date()
         refusal = reuse_refusal(
             store_rows.facts(earlier), dossier.applicant_id_number, component.kind, today
         )
+        if refusal is None and _unsafe_reference(earlier, settings):
+            refusal = ReuseRefusal.unsafe_reference
         if refusal is not None:
             title, title_vi = REUSE_REFUSALS[refusal]
             raise Problem(
@@ -579,10 +713,19 @@ async def reuse_document(
             created_by=principal.sub,
             created_at=now,
         )
+        if not own:
+            store_rows.record_audit(
+                session,
+                dossier,
+                DocumentAudit.reused,
+                principal,
+                now,
+                note=f"document {earlier.id} as component {component.index}",
+            )
         blob = await session.get(Blob, earlier.sha256) if earlier.sha256 else None
         return document, blob
 
-    return await _attach(session, runtime, response, code, principal, body.component, build)
+    return await _attach(session, runtime, response, code, principal, body.component, build, now=at)
 
 
 @router.get(
@@ -638,8 +781,11 @@ async def list_documents(
     response_class=StreamingResponse,
     responses={
         200: {
-            "content": {"application/octet-stream": {"schema": {"type": "string"}}},
-            "description": "nội dung tệp",
+            "content": {
+                media: {"schema": {"type": "string", "format": "binary"}}
+                for media in [*ACCEPTED_CONTENT_TYPES, "application/octet-stream"]
+            },
+            "description": "nội dung tệp, đúng kiểu đã nộp",
         },
         304: {"description": "Not modified — tệp không đổi"},
     },
@@ -743,41 +889,143 @@ async def digitise_document(
 
 
 @router.get(
-    "/v1/applicants/{id_number}/documents",
-    response_model=DocumentPage,
-    summary="Reusable documents of an applicant",
+    "/v1/dossiers/{code}/reusable-documents",
+    response_model=ReusableDocumentPage,
+    summary="Earlier documents the dossier's applicant may reuse",
     description=(
-        "Giấy tờ đã số hóa, còn hiệu lực của một người nộp, có thể tái sử dụng cho hồ sơ mới. "
-        "Người nộp xem giấy tờ của chính mình; cán bộ xem khi đang giải quyết một hồ sơ của "
-        "người đó trong phạm vi đơn vị mình. Lọc theo `kind` (loại giấy tờ)."
+        "Giấy tờ đã số hóa trong các hồ sơ khác của người nộp hồ sơ này, mới nhất trước, để tái "
+        "sử dụng (`POST …/documents/reuse`). Người nộp xem giấy tờ của chính mình. Cán bộ đang "
+        "giải quyết hồ sơ (tiếp nhận, xử lý, phê duyệt) của đơn vị mình xem khi người nộp đã "
+        "đồng ý (`document_reuse_consent`, khi nộp hoặc sau đó): không đồng ý 403, hồ sơ ngoài "
+        "phạm vi 404, hồ sơ đã kết thúc 409. Mỗi lần cán bộ xem được ghi vào lịch sử hồ sơ. "
+        "Giấy tờ hết hiệu lực được đánh dấu `expired` và không tái sử dụng được. Lọc theo `kind`."
     ),
 )
-async def applicant_documents(
-    id_number: Annotated[
-        str,
-        Path(
-            pattern=r"^\d{10,12}(-\d{3})?$",
-            description="số định danh cá nhân hoặc mã số thuế",
-            examples=["001090012345"],
-        ),
-    ],
+async def reusable_documents(
+    code: Annotated[str, Path(max_length=40, description="mã hồ sơ")],
+    request: Request,
     principal: PrincipalDep,
     session: SessionDep,
+    now: Now,
     kind: Annotated[
         str | None,
-        Query(max_length=128, description="loại giấy tờ, ví dụ giay-to-tuy-than"),
+        Query(
+            max_length=128,
+            pattern=r"^[a-z0-9][a-z0-9-]*$",
+            description="loại giấy tờ, ví dụ giay-to-tuy-than",
+        ),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-) -> DocumentPage:
-    own = principal.has_role("applicant") and principal.sub == id_number
-    if not own:
-        if not principal.has_role("receptionist", "specialist", "supervisor", "ops"):
-            raise forbidden("an applicant sees only their own documents")
-        if not await store_rows.has_visible_dossier_of(session, id_number, principal):
-            raise not_found("applicant", "người nộp hồ sơ")
-    today = dt.datetime.now(VN_TZ).date()
-    documents = await store_rows.reusable_documents(session, id_number, kind, today, limit)
-    blobs = await _blobs(session, documents)
-    return DocumentPage(
-        items=[DocumentOut(**_document_out(d, blobs.get(d.sha256 or ""))) for d in documents]
+) -> ReusableDocumentPage:
+    today = now.astimezone(VN_TZ).date()
+    settings: IntakeSettings = request.app.state.settings
+    async with session.begin():
+        dossier = await repository.dossier_by_code(session, code, principal)
+        if dossier is None:
+            raise not_found("dossier", "hồ sơ")
+        own = _is_own(principal, dossier)
+        denied = reuse_access_refusal(
+            own=own, roles=principal.roles, consent=bool(dossier.reuse_consent)
+        )
+        if denied is not None:
+            raise _reuse_forbidden(denied)
+        if not own and dossier.status in CLOSED_STATUSES:
+            # Seeing the applicant's papers serves the handling of an open dossier only.
+            raise _closed(dossier)
+        procedure = await repository.procedure_as_received(session, dossier)
+        wanted_kinds = {c.kind for c in required_components(procedure.data)}
+        documents = await store_rows.earlier_documents(
+            session, dossier.applicant_id_number, dossier.id, kind, limit
+        )
+        blobs = await _blobs(session, documents)
+        if not own:
+            store_rows.record_audit(
+                session,
+                dossier,
+                DocumentAudit.listed,
+                principal,
+                now,
+                note=f"{len(documents)} documents listed",
+            )
+    items = []
+    for d in documents:
+        expired = is_expired(d.valid_until, today)
+        fields = _document_out(d, blobs.get(d.sha256 or ""))
+        if not own:
+            # The file is read through this dossier once reused, not from the other dossier.
+            fields["content_url"] = None
+        items.append(
+            ReusableDocumentOut(
+                **fields,
+                expired=expired,
+                reusable=not expired
+                and (d.kind or kind_slug(d.component)) in wanted_kinds
+                and not _unsafe_reference(d, settings),
+            )
+        )
+    return ReusableDocumentPage(dossier_code=dossier.code, items=items)
+
+
+def _consent_out(dossier: Dossier) -> ConsentOut:
+    return ConsentOut(
+        dossier_code=dossier.code,
+        document_reuse_consent=bool(dossier.reuse_consent),
+        changed_at=dossier.reuse_consent_at,
     )
+
+
+@router.put(
+    "/v1/dossiers/{code}/document-reuse-consent",
+    response_model=ConsentOut,
+    summary="Consent to the reuse of earlier documents",
+    description=(
+        "Người nộp đồng ý (`granted: true`) hoặc rút lại đồng ý (`false`) cho cán bộ giải quyết "
+        "hồ sơ này xem và tái sử dụng giấy tờ đã số hóa trước đây của mình. Chỉ chính người nộp; "
+        "người khác: 403. Mỗi thay đổi được ghi vào lịch sử hồ sơ; gửi lại cùng giá trị không "
+        "thay đổi gì."
+    ),
+)
+async def consent_to_reuse(
+    code: Annotated[str, Path(max_length=40, description="mã hồ sơ")],
+    body: ConsentIn,
+    principal: PrincipalDep,
+    session: SessionDep,
+    now: Now,
+) -> ConsentOut:
+    async with session.begin():
+        dossier = await repository.dossier_by_code(session, code, principal, for_update=True)
+        if dossier is None:
+            raise not_found("dossier", "hồ sơ")
+        if not _is_own(principal, dossier):
+            raise forbidden("only the applicant gives or withdraws consent to reuse")
+        store_rows.record_consent(session, dossier, body.granted, principal, now)
+    return _consent_out(dossier)
+
+
+@router.put(
+    "/v1/lookup/{code}/document-reuse-consent",
+    response_model=ConsentOut,
+    tags=["lookup"],
+    responses=RATE_LIMITED_RESPONSES,
+    summary="Consent to the reuse of earlier documents, through the public lookup",
+    description=(
+        "Như trên, không cần đăng nhập: mã hồ sơ và thông tin xác minh (4 số cuối số định danh "
+        "/ mã số thuế hoặc số điện thoại) trong nội dung yêu cầu, không trên đường dẫn. Mã hoặc "
+        "thông tin xác minh sai: 404; cùng giới hạn số lần như tra cứu (429)."
+    ),
+)
+async def consent_to_reuse_by_lookup(
+    code: Annotated[str, Path(min_length=1, max_length=40, description="mã hồ sơ")],
+    body: LookupConsentIn,
+    request: Request,
+    guard: GuardDep,
+    session: SessionDep,
+    now: Now,
+) -> ConsentOut:
+    async with session.begin():
+        dossier = await guard.verified_dossier(
+            session, client_address(request), code, body.verifier
+        )
+        await session.refresh(dossier, with_for_update=True)
+        store_rows.record_consent(session, dossier, body.granted, None, now)
+    return _consent_out(dossier)

@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from intake_service.domain.documents import DocumentSource
+from intake_service.domain.verifier import VERIFIER_PATTERN
 
 ComponentField = Field(
     min_length=1,
@@ -133,8 +134,44 @@ class DossierDocumentsOut(BaseModel):
     documents: list[DocumentOut]
 
 
-class DocumentPage(BaseModel):
-    items: list[DocumentOut]
+class ReusableDocumentOut(DocumentOut):
+    expired: bool = Field(
+        description="đã hết hiệu lực (theo ngày hiện tại): không tái sử dụng được"
+    )
+    reusable: bool = Field(description="có thể tái sử dụng cho hồ sơ này")
+
+
+class ReusableDocumentPage(BaseModel):
+    dossier_code: str = Field(description="hồ sơ đang giải quyết, nơi giấy tờ sẽ được dùng lại")
+    items: list[ReusableDocumentOut]
+
+
+class ConsentIn(BaseModel):
+    """Người nộp đồng ý (hoặc rút lại đồng ý) cho cán bộ giải quyết hồ sơ xem và tái sử dụng
+    giấy tờ đã số hóa trước đây của mình."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"granted": True}]})
+
+    granted: bool = Field(description="true: đồng ý; false: rút lại đồng ý")
+
+
+class LookupConsentIn(ConsentIn):
+    """Đồng ý qua tra cứu công khai: kèm thông tin xác minh như khi tra cứu."""
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"verifier": "2345", "granted": True}]}
+    )
+
+    verifier: str = Field(
+        pattern=VERIFIER_PATTERN,
+        description="4 số cuối số định danh (CCCD) / mã số thuế hoặc số điện thoại người nộp",
+    )
+
+
+class ConsentOut(BaseModel):
+    dossier_code: str
+    document_reuse_consent: bool = Field(description="người nộp đang đồng ý cho tái sử dụng")
+    changed_at: dt.datetime | None = Field(description="thời điểm thay đổi gần nhất")
 
 
 class UploadFieldsIn(BaseModel):

@@ -22,7 +22,7 @@ from intake_service.api.schemas import (
     PaymentsView,
     Representative,
 )
-from intake_service.db import lifecycle, repository
+from intake_service.db import documents, lifecycle, repository
 from intake_service.db.models import Dossier, DossierAction, IdempotencyKey, Procedure
 from intake_service.domain.applicant import representation_issue
 from intake_service.domain.dossier_codes import dossier_code
@@ -68,6 +68,7 @@ def dossier_out(
         source_system=d.source_system,
         external_id=d.external_id,
         payments=PaymentsView.model_validate(figures(d.payments)),
+        document_reuse_consent=bool(d.reuse_consent),
         history=[ActionOut.model_validate(a) for a in history] if history is not None else None,
     )
 
@@ -242,6 +243,8 @@ async def submit_dossier(
                 version=0,
             )
             lifecycle.record(session, dossier, "submit", DossierStatus.submitted, principal, now)
+            if body.document_reuse_consent:
+                documents.record_consent(session, dossier, True, principal, now)
             session.add(dossier)
             await lifecycle.submitted(session, runtime.outbox, dossier, procedure, principal, now)
             if receive_now:

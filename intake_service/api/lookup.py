@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from intake_service.api.lookup_schemas import LookupOut, LookupPayments, LookupStep
 from intake_service.db import repository
 from intake_service.db.models import Dossier, Procedure, Unit
+from intake_service.domain.documents import AUDIT_LABELS_VI
 from intake_service.domain.lifecycle import ACTION_LABELS_VI, STATUS_LABELS_VI
 from intake_service.domain.payments_view import figures
 from intake_service.domain.rate_limit import SlidingWindowLimiter
@@ -34,6 +35,7 @@ router = APIRouter(
 _OTHER_ACTION_LABELS_VI = {
     "submit": "Nộp hồ sơ",
     "start_processing": "Bắt đầu xử lý",
+    **AUDIT_LABELS_VI,
 }
 
 DossierCode = Annotated[str, Path(min_length=1, max_length=40, description="mã hồ sơ")]

@@ -114,6 +114,11 @@ class DossierCreate(BaseModel):
         max_length=128,
         description="mã hồ sơ ở hệ thống gửi; gửi lại cùng mã nhận lại hồ sơ đã tạo (200)",
     )
+    document_reuse_consent: bool = Field(
+        False,
+        description="người nộp đồng ý cho cán bộ giải quyết hồ sơ xem và tái sử dụng giấy tờ đã "
+        "số hóa trước đây của mình (mặc định: không)",
+    )
 
 
 class SupplementItem(BaseModel):
@@ -271,6 +276,9 @@ class DossierOut(BaseModel):
     external_id: str | None = Field(None, description="mã hồ sơ ở hệ thống gửi")
     payments: PaymentsView = Field(
         description="nghĩa vụ thanh toán của hồ sơ (không làm thay đổi phiên bản hồ sơ)"
+    )
+    document_reuse_consent: bool = Field(
+        False, description="người nộp đã đồng ý cho tái sử dụng giấy tờ đã số hóa"
     )
     history: list[ActionOut] | None = None
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from intake_service.db.models import Blob, Document, Dossier
+from intake_service.db.models import Blob, Document, Dossier, DossierAction
 from intake_service.db.repository import visible_to
-from intake_service.domain.documents import DocumentFacts
+from intake_service.domain.documents import DocumentAudit, DocumentFacts
 from shared.auth import Principal
 
 
@@ -77,18 +77,19 @@ async def document_by_id(session: AsyncSession, document_id: uuid.UUID) -> Docum
     return await session.get(Document, document_id)
 
 
-async def reusable_documents(
+async def earlier_documents(
     session: AsyncSession,
     applicant_id_number: str,
+    exclude_dossier_id: uuid.UUID,
     kind: str | None,
-    today: dt.date,
     limit: int,
 ) -> list[Document]:
-    """Digitised, unexpired documents of the applicant, newest first."""
+    """Digitised documents of the applicant in their other dossiers, newest first; expired ones
+    too, so the caller can say why they are not offered."""
     query = select(Document).where(
         Document.applicant_id_number == applicant_id_number,
         Document.digitised.is_(True),
-        or_(Document.valid_until.is_(None), Document.valid_until >= today),
+        Document.dossier_id != exclude_dossier_id,
     )
     if kind:
         query = query.where(Document.kind == kind)
@@ -96,11 +97,44 @@ async def reusable_documents(
     return list((await session.scalars(query)).all())
 
 
-async def has_visible_dossier_of(
-    session: AsyncSession, applicant_id_number: str, principal: Principal
-) -> bool:
-    """An officer sees an applicant's documents only while handling one of their dossiers."""
-    query = select(
-        exists().where(Dossier.applicant_id_number == applicant_id_number, visible_to(principal))
+def record_audit(
+    session: AsyncSession,
+    dossier: Dossier,
+    action: DocumentAudit,
+    principal: Principal | None,
+    at: dt.datetime,
+    note: str | None = None,
+) -> None:
+    """A history entry that changes no status: who saw or took the applicant's documents, or
+    how consent changed. ``principal`` None: the applicant through the public lookup, who is
+    known by no account. ``note`` must never hold personal data (it is shown in the history)."""
+    session.add(
+        DossierAction(
+            dossier_id=dossier.id,
+            action=action,
+            from_status=dossier.status,
+            to_status=dossier.status,
+            actor=principal.sub if principal else "lookup",
+            role=next(iter(sorted(principal.roles)), None) if principal else "applicant",
+            unit_code=principal.unit if principal else None,
+            at=at,
+            note=note,
+        )
     )
-    return bool(await session.scalar(query))
+
+
+def record_consent(
+    session: AsyncSession,
+    dossier: Dossier,
+    granted: bool,
+    principal: Principal | None,
+    at: dt.datetime,
+) -> bool:
+    """Set the applicant's consent to reuse; returns whether it changed (and was recorded)."""
+    if bool(dossier.reuse_consent) == granted:
+        return False
+    dossier.reuse_consent = granted
+    dossier.reuse_consent_at = at
+    action = DocumentAudit.consent_given if granted else DocumentAudit.consent_withdrawn
+    record_audit(session, dossier, action, principal, at)
+    return True

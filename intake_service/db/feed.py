@@ -40,6 +40,7 @@ from sqlalchemy import BigInteger, ColumnElement, Text, and_, cast, literal_colu
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from intake_service.db.models import Dossier, DossierAction
+from intake_service.domain.documents import DocumentAudit
 
 _XID_MOD = 1 << 32
 _XMIN = cast(cast(literal_column("intake.dossier_actions.xmin"), Text), BigInteger)
@@ -95,7 +96,9 @@ def _changes(scope: ColumnElement[bool]) -> Any:
             DossierAction.at,
         )
         .join(Dossier, Dossier.id == DossierAction.dossier_id)
-        .where(scope)
+        # Who looked at the applicant's documents, and consent, are the dossier's audit trail,
+        # not changes another system follows.
+        .where(scope, DossierAction.action.not_in(list(DocumentAudit)))
         .order_by(DossierAction.id)
     )
 

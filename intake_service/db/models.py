@@ -99,6 +99,11 @@ class Dossier(Base):
     # Where an integration client (LGSP/NGSP, post office) knows this dossier from.
     source_system: Mapped[str | None] = mapped_column(String(64))
     external_id: Mapped[str | None] = mapped_column(String(128))
+    # The applicant's consent to officers seeing (and reusing) the documents they had digitised
+    # before; given at submission or later, and withdrawn the same way. Not a lifecycle step,
+    # so it does not move ``version``; each change is in the action log.
+    reuse_consent: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
+    reuse_consent_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )

@@ -16,6 +16,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
+from urllib.parse import urlsplit
+
+from intake_service.domain.applicant import is_own_dossier
+from shared.auth import Principal
 
 
 class DocumentSource(StrEnum):
@@ -157,6 +161,8 @@ class ReuseRefusal(StrEnum):
     different_kind = "different-kind"
     not_digitised = "not-digitised"
     expired = "expired"
+    # A reference taken in before references were checked, to a link no longer accepted.
+    unsafe_reference = "unsafe-reference"
 
 
 REUSE_REFUSALS: dict[ReuseRefusal, tuple[str, str]] = {
@@ -175,6 +181,10 @@ REUSE_REFUSALS: dict[ReuseRefusal, tuple[str, str]] = {
     ReuseRefusal.expired: (
         "The document is no longer valid",
         "Giấy tờ đã hết hiệu lực",
+    ),
+    ReuseRefusal.unsafe_reference: (
+        "The document refers to a link that is no longer accepted",
+        "Giấy tờ tham chiếu tới địa chỉ không còn được chấp nhận",
     ),
 }
 
@@ -199,3 +209,174 @@ def reuse_refusal(
 def is_expired(valid_until: dt.date | None, today: dt.date) -> bool:
     """Valid through ``valid_until`` itself; no date means no expiry."""
     return valid_until is not None and valid_until < today
+
+
+# ----- content of uploads ---------------------------------------------------------------------
+
+# The file types a component may be sent as, each with the leading bytes every such file starts
+# with. Scans arrive as PDF or images; anything else (executables, archives, office files with
+# macros) has no place in a dossier, and a declared type is only a claim of the sender.
+ACCEPTED_CONTENT_TYPES: dict[str, tuple[bytes, ...]] = {
+    "application/pdf": (b"%PDF-",),
+    "image/png": (b"\x89PNG\r\n\x1a\n",),
+    "image/jpeg": (b"\xff\xd8\xff",),
+    "image/tiff": (b"II*\x00", b"MM\x00*"),
+    "image/webp": (),  # RIFF container, checked apart: the marker is at offset 8
+}
+# Names some senders use for the same types.
+_CONTENT_TYPE_ALIASES = {
+    "application/x-pdf": "application/pdf",
+    "image/jpg": "image/jpeg",
+    "image/pjpeg": "image/jpeg",
+    "image/x-png": "image/png",
+}
+# Types that say nothing about the content: the sniffed type stands instead.
+_UNDECLARED = frozenset({"", "application/octet-stream"})
+# Enough leading bytes for every signature above.
+SNIFF_BYTES = 16
+
+
+def sniff_content_type(head: bytes) -> str | None:
+    """The accepted type ``head`` (the first bytes of a file) belongs to, or None."""
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    for content_type, signatures in ACCEPTED_CONTENT_TYPES.items():
+        if any(head.startswith(s) for s in signatures):
+            return content_type
+    return None
+
+
+class ContentRefusal(StrEnum):
+    unsupported = "unsupported-media-type"
+    mismatch = "content-type-mismatch"
+
+
+def checked_content_type(declared: str | None, head: bytes) -> str | ContentRefusal:
+    """The type to store a file under, from what the sender declared and what its first bytes
+    are; or why it is refused. A declared type outside the accepted ones is unsupported; an
+    accepted one the bytes do not bear out is a mismatch (a program named ``scan.pdf``)."""
+    media = (declared or "").split(";", 1)[0].strip().lower()
+    media = _CONTENT_TYPE_ALIASES.get(media, media)
+    sniffed = sniff_content_type(head)
+    if media in _UNDECLARED:
+        return sniffed if sniffed is not None else ContentRefusal.unsupported
+    if media not in ACCEPTED_CONTENT_TYPES:
+        return ContentRefusal.unsupported
+    return media if sniffed == media else ContentRefusal.mismatch
+
+
+# ----- references -----------------------------------------------------------------------------
+
+# Hosts whose documents may be referenced instead of uploaded, unless configured otherwise: the
+# National Public Service Portal, where a citizen's digitised papers (kho dữ liệu) are kept.
+DEFAULT_REFERENCE_HOSTS = ("dichvucong.gov.vn",)
+_HOST = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$")
+
+
+def reference_refusal(reference: str, allowed_hosts: Iterable[str]) -> tuple[str, str] | None:
+    """Why ``reference`` may not stand for a document (English, Vietnamese), or None when it is
+    an https URL on one of ``allowed_hosts`` (or a subdomain of one).
+
+    Stricter than URL parsing alone: a backslash, whitespace or control character, or a user
+    name is refused outright, because browsers and parsers disagree about where such a URL
+    leads (``https://evil.example\\@dichvucong.gov.vn`` opens evil.example in a browser)."""
+    if any(c.isspace() or ord(c) < 0x20 or ord(c) == 0x7F or c == "\\" for c in reference):
+        return (
+            "the reference contains characters a URL may not",
+            "địa chỉ chứa ký tự không hợp lệ",
+        )
+    try:
+        parts = urlsplit(reference)
+        port = parts.port
+    except ValueError:
+        return ("the reference is not a valid URL", "địa chỉ không hợp lệ")
+    if parts.scheme.lower() != "https":
+        return ("the reference must be an https URL", "địa chỉ phải bắt đầu bằng https://")
+    host = (parts.hostname or "").rstrip(".")
+    if "@" in parts.netloc or not _HOST.match(host) or port not in (None, 443):
+        return ("the reference must name a host and nothing else", "địa chỉ máy chủ không hợp lệ")
+    allowed = {h.strip().lower().rstrip(".") for h in allowed_hosts if h.strip()}
+    if not any(host == h or host.endswith("." + h) for h in allowed):
+        return (
+            f"references are accepted only to {', '.join(sorted(allowed)) or 'no host'}",
+            f"chỉ chấp nhận địa chỉ thuộc {', '.join(sorted(allowed)) or '(không có)'}",
+        )
+    return None
+
+
+# ----- who may add documents -------------------------------------------------------------------
+
+
+def is_applicant_of(principal: Principal, applicant_id_number: str) -> bool:
+    """The caller is the applicant themself, signed in under their own personal ID."""
+    return principal.has_role("applicant") and principal.sub == applicant_id_number
+
+
+def acts_as_desk(principal: Principal, unit_path: str) -> bool:
+    """The one-stop desk of the dossier's unit (or a unit above it)."""
+    return principal.has_role("receptionist") and principal.covers(unit_path)
+
+
+def may_attach(
+    principal: Principal,
+    *,
+    unit_path: str,
+    applicant_id_number: str,
+    representative_id_number: str | None,
+    submitted_by: str,
+) -> bool:
+    """The desk of the dossier's unit, the applicant whose dossier it is (or their authorised
+    representative who filed it), or the integration client (LGSP/NGSP, post office) that
+    submitted it, and no other client."""
+    submitter = principal.has_role("integration") and principal.sub == submitted_by
+    return (
+        acts_as_desk(principal, unit_path)
+        or is_own_dossier(principal, applicant_id_number, representative_id_number)
+        or submitter
+    )
+
+
+# ----- reuse: who may see an applicant's earlier documents -------------------------------------
+
+# Officers who handle a dossier and so may, with the applicant's consent, see the documents the
+# applicant has had digitised before. Supervisors and ops oversee the system, not a dossier.
+REUSE_READING_ROLES = frozenset({"receptionist", "specialist", "approver"})
+
+
+class ReuseAccessRefusal(StrEnum):
+    role = "role"
+    consent = "consent"
+
+
+def reuse_access_refusal(
+    *, own: bool, roles: Iterable[str], consent: bool
+) -> ReuseAccessRefusal | None:
+    """Why the caller may not see or reuse the earlier documents of a dossier's applicant, or
+    None when they may. ``own``: the caller is that applicant, who needs nobody's consent.
+    Anyone else must hold a handling role (the dossier being in their unit is checked by
+    finding it at all) and have the applicant's consent (Decree 13/2023 on personal data)."""
+    if own:
+        return None
+    if REUSE_READING_ROLES.isdisjoint(roles):
+        return ReuseAccessRefusal.role
+    if not consent:
+        return ReuseAccessRefusal.consent
+    return None
+
+
+class DocumentAudit(StrEnum):
+    """Entries of a dossier's history that record who saw or took documents, and consent.
+    They change no status (``from_status`` = ``to_status``) and carry no personal data."""
+
+    consent_given = "reuse_consent_given"
+    consent_withdrawn = "reuse_consent_withdrawn"
+    listed = "reusable_documents_viewed"
+    reused = "document_reused"
+
+
+AUDIT_LABELS_VI = {
+    DocumentAudit.consent_given: "Đồng ý cho tái sử dụng giấy tờ đã số hóa",
+    DocumentAudit.consent_withdrawn: "Rút lại đồng ý tái sử dụng giấy tờ",
+    DocumentAudit.listed: "Cán bộ xem giấy tờ đã số hóa của người nộp",
+    DocumentAudit.reused: "Tái sử dụng giấy tờ đã số hóa",
+}

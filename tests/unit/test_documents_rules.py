@@ -11,18 +11,26 @@ import pytest
 
 from intake_service.db.blob_store import BlobStore, BlobTooLarge
 from intake_service.domain.documents import (
+    ContentRefusal,
     DocumentFacts,
     DocumentSource,
+    ReuseAccessRefusal,
     ReuseRefusal,
     became_input_digitised,
+    checked_content_type,
     digitised_on_arrival,
     is_input_digitised,
     kind_slug,
     match_component,
+    may_attach,
     missing_components,
+    reference_refusal,
     required_components,
+    reuse_access_refusal,
     reuse_refusal,
+    sniff_content_type,
 )
+from shared.auth import Principal
 
 RESIDENCE = {
     "components": ["Tờ khai thay đổi thông tin cư trú", "Giấy tờ chứng minh chỗ ở hợp pháp"]
@@ -135,6 +143,157 @@ def test_reuse_is_refused_with_its_reason(
 ) -> None:
     earlier = doc("Giấy tờ tùy thân", **changes)
     assert reuse_refusal(earlier, applicant, kind, TODAY) == refusal
+
+
+@pytest.mark.parametrize(
+    ("head", "content_type"),
+    [
+        (b"%PDF-1.7\n%\xe2\xe3", "application/pdf"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "image/png"),
+        (b"\xff\xd8\xff\xe0\x00\x10JFIF", "image/jpeg"),
+        (b"II*\x00\x08\x00\x00\x00", "image/tiff"),
+        (b"MM\x00*\x00\x00\x00\x08", "image/tiff"),
+        (b"RIFF\x24\x00\x00\x00WEBPVP8 ", "image/webp"),
+        (b"RIFF\x24\x00\x00\x00WAVEfmt ", None),
+        (b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff", None),
+        (b"PK\x03\x04", None),
+        (b" %PDF-1.7", None),
+        (b"", None),
+    ],
+)
+def test_content_is_known_by_its_first_bytes(head: bytes, content_type: str | None) -> None:
+    assert sniff_content_type(head) == content_type
+
+
+@pytest.mark.parametrize(
+    ("declared", "head", "outcome"),
+    [
+        ("application/pdf", b"%PDF-1.4", "application/pdf"),
+        ("Application/PDF; name=a.pdf", b"%PDF-1.4", "application/pdf"),
+        ("image/jpg", b"\xff\xd8\xff\xdb", "image/jpeg"),
+        ("application/octet-stream", b"\x89PNG\r\n\x1a\n", "image/png"),
+        (None, b"%PDF-2.0", "application/pdf"),
+        ("application/pdf", b"MZ\x90\x00" + bytes(10), ContentRefusal.mismatch),
+        ("image/png", b"%PDF-1.4", ContentRefusal.mismatch),
+        ("application/octet-stream", b"MZ\x90\x00", ContentRefusal.unsupported),
+        ("text/html", b"<html>", ContentRefusal.unsupported),
+        ("application/zip", b"PK\x03\x04", ContentRefusal.unsupported),
+        ("image/svg+xml", b"<svg onload=", ContentRefusal.unsupported),
+    ],
+)
+def test_declared_type_must_be_accepted_and_borne_out_by_the_content(
+    declared: str | None, head: bytes, outcome: str
+) -> None:
+    assert checked_content_type(declared, head) == outcome
+
+
+HOSTS = ["dichvucong.gov.vn", "csdl.gov.vn"]
+
+
+@pytest.mark.parametrize(
+    "reference",
+    [
+        "https://dichvucong.gov.vn/kho-du-lieu/001090012345/hd",
+        "https://DichVuCong.gov.vn/x?y=1#z",
+        "https://kho.dichvucong.gov.vn/x",
+        "https://dichvucong.gov.vn:443/x",
+        "https://csdl.gov.vn",
+    ],
+)
+def test_https_references_to_allowed_hosts_are_accepted(reference: str) -> None:
+    assert reference_refusal(reference, HOSTS) is None
+
+
+@pytest.mark.parametrize(
+    "reference",
+    [
+        "javascript:alert(1)",
+        " javascript:alert(1)",
+        "data:application/pdf;base64,JVBERi0=",
+        "vbscript:msgbox",
+        "file:///etc/passwd",
+        "ftp://dichvucong.gov.vn/x",
+        "http://dichvucong.gov.vn/x",
+        "https://evil.example/x",
+        "https://dichvucong.gov.vn.evil.example/x",
+        "https://evildichvucong.gov.vn/x",
+        "https://user:pw@dichvucong.gov.vn/x",
+        "https://dichvucong.gov.vn@evil.example/x",
+        "https://evil.example\\@dichvucong.gov.vn/x",
+        "https://dichvucong.gov.vn:8443/x",
+        "https://dichvucong.gov.vn:99999/x",
+        "https://[::1]/x",
+        "https://127.0.0.1/x",
+        "https://dichvucong.gov.vn/x\ny",
+        "https:///x",
+        "//dichvucong.gov.vn/x",
+        "so-giay-to-123",
+    ],
+)
+def test_other_references_are_refused_with_a_reason_in_both_languages(reference: str) -> None:
+    refusal = reference_refusal(reference, HOSTS)
+    assert refusal is not None
+    english, vietnamese = refusal
+    assert english and vietnamese
+
+
+def test_no_allowed_host_refuses_every_reference() -> None:
+    assert reference_refusal("https://dichvucong.gov.vn/x", []) is not None
+
+
+@pytest.mark.parametrize(
+    ("own", "roles", "consent", "refusal"),
+    [
+        (True, {"applicant"}, False, None),
+        (False, {"receptionist"}, True, None),
+        (False, {"specialist"}, True, None),
+        (False, {"approver"}, True, None),
+        (False, {"receptionist"}, False, ReuseAccessRefusal.consent),
+        (False, {"supervisor"}, True, ReuseAccessRefusal.role),
+        (False, {"ops"}, True, ReuseAccessRefusal.role),
+        (False, {"integration"}, True, ReuseAccessRefusal.role),
+        (False, {"applicant"}, True, ReuseAccessRefusal.role),
+    ],
+)
+def test_earlier_documents_are_for_their_applicant_or_a_consented_handling_officer(
+    own: bool, roles: set[str], consent: bool, refusal: ReuseAccessRefusal | None
+) -> None:
+    assert reuse_access_refusal(own=own, roles=roles, consent=consent) == refusal
+
+
+def _who(sub: str, *roles: str, unit_path: str | None = "01.00070") -> Principal:
+    return Principal(sub, frozenset(roles), unit_path=unit_path)
+
+
+REPRESENTATIVE = "001090011111"
+
+
+@pytest.mark.parametrize(
+    ("principal", "allowed"),
+    [
+        (_who("cb.tiepnhan.00070", "receptionist"), True),
+        (_who("cb.tinh.01", "receptionist", unit_path="01"), True),
+        (_who("cb.tiepnhan.00004", "receptionist", unit_path="01.00004"), False),
+        (_who("cv.xuly", "specialist"), False),
+        (_who(CITIZEN, "applicant", unit_path=None), True),
+        (_who("001090099999", "applicant", unit_path=None), False),
+        (_who(REPRESENTATIVE, "applicant", unit_path=None), True),
+        (_who("lgsp-hanoi", "integration"), True),
+        (_who("post-office", "integration"), False),
+        # The submitter's name without the integration role is nobody's account.
+        (_who("lgsp-hanoi", "supervisor"), False),
+    ],
+)
+def test_documents_are_added_by_the_desk_the_applicant_or_the_submitting_system(
+    principal: Principal, allowed: bool
+) -> None:
+    facts = {
+        "unit_path": "01.00070",
+        "applicant_id_number": CITIZEN,
+        "representative_id_number": REPRESENTATIVE,
+        "submitted_by": "lgsp-hanoi",
+    }
+    assert may_attach(principal, **facts) is allowed
 
 
 def stored_files(root: Path) -> list[Path]:
