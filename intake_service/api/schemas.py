@@ -166,6 +166,11 @@ class TransitionOut(BaseModel):
     action_label_vi: str
     target: str
     roles: list[str]
+    phase: Literal["any", "reception", "processing"] = Field(
+        "any",
+        description="reception: hồ sơ chưa tiếp nhận; processing: hồ sơ đang giải quyết; "
+        "vai trò workflow: sự kiện của hệ thống xử lý (tạm dừng, tiếp tục)",
+    )
 
 
 class ActionOut(BaseModel):

@@ -267,6 +267,7 @@ async def lifecycle_table() -> list[TransitionOut]:
             action_label_vi=ACTION_LABELS_VI[t.action],
             target=t.target,
             roles=sorted(t.roles),
+            phase=t.phase,  # type: ignore[arg-type]
         )
         for t in TRANSITIONS
     ]

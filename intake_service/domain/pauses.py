@@ -23,6 +23,9 @@ REASON_LABELS_VI = {
 }
 
 
+UNITEMISED_REASON = "Theo yêu cầu của cơ quan giải quyết"
+
+
 def pause_record(event: CasePaused) -> dict[str, Any]:
     """The JSON kept on the dossier while it waits on the applicant."""
     return {
@@ -43,7 +46,7 @@ def supplement_items(event: CasePaused) -> list[tuple[str, str]]:
     for something: the request's text stands as the one item."""
     if event.items:
         return [(i.component, i.reason) for i in event.items]
-    return [(event.detail or "Bổ sung, hoàn thiện hồ sơ", event.detail or "Theo yêu cầu")]
+    return [(event.detail or "Bổ sung, hoàn thiện hồ sơ", UNITEMISED_REASON)]
 
 
 @dataclass(frozen=True)
