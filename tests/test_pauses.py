@@ -13,11 +13,14 @@ wall clock says."""
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
+from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
 
 from intake_service.app import create_app as create_intake
@@ -25,6 +28,10 @@ from intake_service.settings import IntakeSettings
 from services.stack import Infrastructure, Stack
 from shared.calendar import VN_TZ
 from shared.clock import utcnow
+from shared.db.engine import asyncpg_dsn
+from shared.events import CasePaused, topics
+from shared.events.cases import SupplementItem
+from shared.events.envelope import ce_headers, encode_data, wrap
 from tests.payment_support import gateway_pays, open_request, start_vnpay
 from tests.support import (
     HANOI,
@@ -448,3 +455,92 @@ async def test_supplement_is_refused_when_none_is_awaited_and_for_anyone_but_the
         url, headers={**own, "If-Match": f'"{at_desk.json()["version"]}"'}, json={}
     )
     assert again.status_code == 409
+
+
+async def test_an_integration_client_answers_the_supplement_of_a_dossier_it_submitted(
+    chain: Chain,
+) -> None:
+    body = dossier_body(LAND, channel="integration", external_id=f"HN-{uuid.uuid4().hex[:12]}")
+    sent = await chain.http.post(f"{chain.intake}/v1/dossiers", json=body, headers=chain.lgsp)
+    assert sent.status_code == 201, sent.text
+    code = sent.json()["code"]
+    received = await chain.http.post(
+        f"{chain.intake}/v1/dossiers/{code}/receive",
+        headers={**chain.desk, "If-Match": sent.headers["ETag"]},
+    )
+    assert received.status_code == 200, received.text
+
+    async def found() -> list[dict[str, Any]] | None:
+        r = await chain.http.get(
+            chain.cases, params={"dossier_id": sent.json()["id"]}, headers=chain.desk
+        )
+        return r.json() or None
+
+    case = await chain.read((await eventually(found, timeout=30))[0]["id"])
+    case = await chain.walk(case, "survey_and_check")
+    case = await chain.step(case, "claim")
+    case = await chain.step(case, "request-supplement", {"reason": DETAIL, "items": ITEMS})
+    waiting = await chain.dossier_in(code, chain.lgsp, "awaiting_supplement")
+    answer = await chain.http.post(
+        f"{chain.intake}/v1/dossiers/{code}/supplement",
+        headers={**chain.lgsp, "If-Match": waiting.headers["ETag"]},
+        json={"note": "Hồ sơ bổ sung chuyển từ Cổng dịch vụ công quốc gia"},
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["status"] == "in_processing"
+
+    async def resumed() -> dict[str, Any] | None:
+        read = await chain.read(case["id"])
+        return read if read["status"] == "open" else None
+
+    await eventually(resumed, timeout=30, interval=0.2)
+
+
+async def applied(database_url: str, schema: str, event_id: str) -> bool:
+    conn = await asyncpg.connect(asyncpg_dsn(database_url))
+    try:
+        return bool(
+            await conn.fetchval(f"SELECT 1 FROM {schema}.inbox WHERE event_id = $1", event_id)
+        )
+    finally:
+        await conn.close()
+
+
+async def test_a_pause_announced_twice_moves_the_dossier_once(
+    chain: Chain, tokens: Tokens, infra: Infrastructure, namespace: str, database_url: str
+) -> None:
+    body = dossier_body(LAND)
+    own = citizen(tokens, body)
+    case = await chain.walk(await chain.open(body), "survey_and_check")
+    case = await chain.step(case, "claim")
+    case = await chain.step(case, "request-supplement", {"reason": DETAIL, "items": ITEMS})
+    code = case["dossier_code"]
+    first = (await chain.dossier_in(code, own, "awaiting_supplement")).json()
+
+    # The same pause under a new event id (a producer retry past the inbox): nothing moves.
+    again = CasePaused(
+        case_id=case["id"],
+        dossier_id=case["dossier_id"],
+        dossier_code=code,
+        unit_path=WARD_PATH,
+        reason="supplement",
+        detail=DETAIL,
+        items=[SupplementItem(**i) for i in ITEMS],
+        paused_at=ts(case["paused_at"]),
+    )
+    env = wrap(again, source="/motcua/workflow", subject=code)
+    producer = AIOKafkaProducer(bootstrap_servers=infra.bootstrap_servers)
+    await producer.start()
+    try:
+        await producer.send_and_wait(
+            namespace + topics.CASES,
+            key=env.key.encode(),
+            value=encode_data(env.data),
+            headers=[(k, v.encode()) for k, v in ce_headers(env).items()],
+        )
+    finally:
+        await producer.stop()
+    await eventually(lambda: applied(database_url, "intake", env.id), timeout=30, interval=0.2)
+    after = (await chain.dossier(code, own)).json()
+    assert (after["version"], after["history"]) == (first["version"], first["history"])
+    assert after["pause"] == first["pause"]
