@@ -96,13 +96,7 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition(S.received, Action.withdraw, S.withdrawn, SUBMITTERS),
     Transition(S.in_processing, Action.withdraw, S.withdrawn, SUBMITTERS),
     # Pauses during processing: the case's clock stops until the applicant answers.
-    Transition(
-        S.in_processing,
-        Action.request_supplement,
-        S.awaiting_supplement,
-        WORKFLOW,
-        Phase.processing,
-    ),
+    Transition(S.in_processing, Action.request_supplement, S.awaiting_supplement, WORKFLOW),
     Transition(
         S.awaiting_supplement, Action.supplement, S.in_processing, SUBMITTERS, Phase.processing
     ),
