@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from intake_service.api import external_ids
 from intake_service.api.calendar import ReceptionCalendar
+from intake_service.api.pauses import pause_out
 from intake_service.api.schemas import (
     ActionOut,
     DossierCreate,
@@ -69,6 +70,7 @@ def dossier_out(
         external_id=d.external_id,
         payments=PaymentsView.model_validate(figures(d.payments)),
         document_reuse_consent=bool(d.reuse_consent),
+        pause=pause_out(d),
         history=[ActionOut.model_validate(a) for a in history] if history is not None else None,
     )
 

@@ -173,12 +173,41 @@ class NoteBody(BaseModel):
     note: str | None = Field(None, max_length=1000, description="ghi chú")
 
 
+class SupplementBody(BaseModel):
+    """Bổ sung hồ sơ: giấy tờ bổ sung (đã đính kèm vào hồ sơ qua ``POST …/documents``) và
+    nội dung giải trình."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "note": "Đã bổ sung bản vẽ sơ đồ thửa đất có xác nhận của UBND phường",
+                    "document_ids": ["5b0e7a3c-2f4d-4c1a-9e8b-7d6c5b4a3f21"],
+                }
+            ]
+        },
+    )
+
+    note: str | None = Field(None, max_length=1000, description="nội dung bổ sung, giải trình")
+    document_ids: list[uuid.UUID] = Field(
+        default_factory=list,
+        max_length=50,
+        description="giấy tờ bổ sung, đã đính kèm vào hồ sơ",
+    )
+
+
 class TransitionOut(BaseModel):
     source: str
     action: str
     action_label_vi: str
     target: str
     roles: list[str]
+    phase: Literal["any", "reception", "processing"] = Field(
+        "any",
+        description="reception: hồ sơ chưa tiếp nhận; processing: hồ sơ đang giải quyết; "
+        "vai trò workflow: sự kiện của hệ thống xử lý (tạm dừng, tiếp tục)",
+    )
 
 
 class ActionOut(BaseModel):
@@ -245,6 +274,38 @@ class PaymentsView(BaseModel):
     requests: list[PaymentRequestOut] = Field(description="các yêu cầu thanh toán, cũ trước")
 
 
+class ObligationOut(BaseModel):
+    """Nghĩa vụ tài chính hồ sơ đang chờ người nộp thực hiện, và nơi nộp."""
+
+    amount_vnd: int | None = Field(description="số tiền nghĩa vụ tài chính (đồng)")
+    owed_vnd: int | None = Field(
+        description="số tiền còn phải nộp; chưa có khi yêu cầu thu chưa được lập"
+    )
+    payment_request_id: str | None = Field(description="mã yêu cầu thanh toán (dịch vụ thanh toán)")
+    payment_request_url: str | None = Field(description="địa chỉ yêu cầu thanh toán")
+    pay_url: str | None = Field(
+        description="nộp trực tuyến: POST với {request_id, method: vnpay|vietqr}"
+    )
+    agency_code: str | None = Field(description="đơn vị thu")
+    status: str | None = Field(description="tình trạng yêu cầu thu: open, paid, cancelled")
+
+
+class PauseOut(BaseModel):
+    """Điều hồ sơ đang chờ người nộp: bổ sung hồ sơ hoặc thực hiện nghĩa vụ tài chính (thời
+    gian giải quyết tạm dừng)."""
+
+    reason: Literal["supplement", "financial_obligation"] = Field(
+        description="supplement: bổ sung hồ sơ; financial_obligation: nghĩa vụ tài chính"
+    )
+    reason_label_vi: str
+    detail: str = Field(description="nội dung yêu cầu")
+    items: list[SupplementItem] = Field(description="thành phần cần bổ sung, hoàn thiện")
+    paused_at: dt.datetime = Field(description="thời điểm tạm dừng")
+    requested_by: str | None = Field(description="cán bộ yêu cầu")
+    agency_code: str | None = Field(description="cơ quan yêu cầu")
+    obligation: ObligationOut | None = Field(description="nghĩa vụ tài chính phải nộp")
+
+
 class DossierOut(BaseModel):
     """Hồ sơ, as the SPA and the citizen see it."""
 
@@ -279,6 +340,9 @@ class DossierOut(BaseModel):
     )
     document_reuse_consent: bool = Field(
         False, description="người nộp đã đồng ý cho tái sử dụng giấy tờ đã số hóa"
+    )
+    pause: PauseOut | None = Field(
+        None, description="điều hồ sơ đang chờ người nộp (bổ sung, nghĩa vụ tài chính)"
     )
     history: list[ActionOut] | None = None
 

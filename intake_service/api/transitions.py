@@ -4,6 +4,8 @@ return the result. Each takes ``If-Match`` with the dossier's ETag."""
 from __future__ import annotations
 
 import datetime as dt
+import uuid
+from collections.abc import Sequence
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Response
@@ -16,11 +18,12 @@ from intake_service.api.schemas import (
     DossierOut,
     NoteBody,
     ReasonBody,
+    SupplementBody,
     SupplementRequestBody,
     TransitionOut,
 )
 from intake_service.db import lifecycle, repository
-from intake_service.db.models import DossierAction
+from intake_service.db.models import Document, Dossier, DossierAction
 from intake_service.domain.lifecycle import (
     ACTION_LABELS_VI,
     STATUS_LABELS_VI,
@@ -31,6 +34,7 @@ from intake_service.domain.lifecycle import (
     RoleNotAllowed,
     decide,
     markdown_table,
+    may_answer_supplement,
     roles_for,
     supplement_requests_exhausted,
 )
@@ -75,6 +79,7 @@ async def _act(
     calendar: WorkingCalendar,
     note: str | None = None,
     items: list[str] | None = None,
+    document_ids: Sequence[uuid.UUID] = (),
 ) -> DossierOut:
     expected = expected_version(if_match)
     async with session.begin():
@@ -95,8 +100,15 @@ async def _act(
         # A stale view is answered before the state: the officer must see what changed first.
         if dossier.version != expected:
             raise precondition_failed()
+        if action == Action.supplement:
+            _check_supplier(principal, dossier)
         try:
-            target = decide(DossierStatus(dossier.status), action, principal.roles)
+            target = decide(
+                DossierStatus(dossier.status),
+                action,
+                principal.roles,
+                received=dossier.received_at is not None,
+            )
         except RoleNotAllowed as exc:
             raise forbidden(f"your roles may not {action} in this status") from exc
         if action == Action.request_supplement:
@@ -115,6 +127,8 @@ async def _act(
                     detail="Everything missing must be listed in one request (Decree 61/2018, art. 19)",
                     detail_vi="Mọi thành phần thiếu phải được yêu cầu bổ sung trong một lần",
                 )
+        if document_ids:
+            await _check_documents(session, dossier, document_ids)
         procedure = await repository.procedure_as_received(session, dossier)
         await lifecycle.apply(
             session,
@@ -129,9 +143,52 @@ async def _act(
             note=note,
             items=items,
             applicant_ref_key=runtime.settings.applicant_ref_key.get_secret_value(),
+            document_ids=document_ids,
         )
     response.headers["ETag"] = f'"{dossier.version}"'
     return dossier_out(dossier, procedure)
+
+
+def _check_supplier(principal: Principal, dossier: Dossier) -> None:
+    if not may_answer_supplement(
+        principal.roles,
+        principal.sub,
+        applicant_id_number=dossier.applicant_id_number,
+        submitted_by=dossier.submitted_by,
+        desk_covers_unit=principal.covers(dossier.unit_path),
+    ):
+        raise forbidden(
+            "only the applicant, the desk of the dossier's unit or the integration client that "
+            "submitted it supplements a dossier"
+        )
+
+
+async def _check_documents(
+    session: AsyncSession, dossier: Dossier, document_ids: Sequence[uuid.UUID]
+) -> None:
+    """A supplement names documents already attached to this dossier, nothing else."""
+    wanted = set(document_ids)
+    found = set(
+        await session.scalars(
+            select(Document.id).where(Document.dossier_id == dossier.id, Document.id.in_(wanted))
+        )
+    )
+    if missing := sorted(str(i) for i in wanted - found):
+        raise Problem(
+            422,
+            "unknown-document",
+            "No such document on this dossier",
+            "Hồ sơ không có giấy tờ này",
+            detail=f"Attach the documents to the dossier first; not found: {', '.join(missing)}",
+            detail_vi="Hãy đính kèm giấy tờ vào hồ sơ trước khi bổ sung",
+            errors=[
+                {
+                    "field": "body.document_ids",
+                    "message": "not a document of this dossier",
+                    "message_vi": "không phải giấy tờ của hồ sơ này",
+                }
+            ],
+        )
 
 
 def _state_conflict(exc: NotAllowedInStatus) -> Problem:
@@ -180,7 +237,12 @@ class Desk:
         self.if_match = if_match
 
     async def act(
-        self, code: str, action: Action, note: str | None = None, items: list[str] | None = None
+        self,
+        code: str,
+        action: Action,
+        note: str | None = None,
+        items: list[str] | None = None,
+        document_ids: Sequence[uuid.UUID] = (),
     ) -> DossierOut:
         return await _guarded(
             code,
@@ -194,6 +256,7 @@ class Desk:
             calendar=self.calendar,
             note=note,
             items=items,
+            document_ids=document_ids,
         )
 
 
@@ -214,6 +277,7 @@ async def lifecycle_table() -> list[TransitionOut]:
             action_label_vi=ACTION_LABELS_VI[t.action],
             target=t.target,
             roles=sorted(t.roles),
+            phase=t.phase,  # type: ignore[arg-type]
         )
         for t in TRANSITIONS
     ]
@@ -259,14 +323,26 @@ async def request_supplement(
     "/{code}/supplement",
     response_model=DossierOut,
     summary="Supplement a dossier",
-    description="Người nộp bổ sung hồ sơ; hồ sơ trở lại chờ kiểm tra.",
+    description=(
+        "Bổ sung hồ sơ theo yêu cầu: người nộp (hồ sơ của mình), cán bộ tiếp nhận của đơn vị "
+        "(thay người nộp, tại quầy) hoặc hệ thống tích hợp (hồ sơ do mình gửi). Giấy tờ bổ sung "
+        "được đính kèm trước (`POST /v1/dossiers/{code}/documents`) và nêu trong `document_ids`. "
+        "Yêu cầu lúc tiếp nhận: hồ sơ trở lại chờ kiểm tra. Yêu cầu trong khi giải quyết: hồ sơ "
+        "trở lại đang xử lý và thời gian giải quyết tính tiếp từ lúc bổ sung. Hồ sơ không chờ "
+        "bổ sung trả 409."
+    ),
 )
 async def supplement(
     code: str,
     desk: DeskDep,
-    body: NoteBody | None = None,
+    body: SupplementBody | None = None,
 ) -> DossierOut:
-    return await desk.act(code, Action.supplement, note=body.note if body else None)
+    return await desk.act(
+        code,
+        Action.supplement,
+        note=body.note if body else None,
+        document_ids=body.document_ids if body else (),
+    )
 
 
 @router.post(

@@ -4,6 +4,8 @@ transaction, so the three never disagree."""
 from __future__ import annotations
 
 import datetime as dt
+import uuid
+from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -92,9 +94,11 @@ async def apply(
     note: str | None = None,
     items: list[str] | None = None,
     applicant_ref_key: str = "",
+    document_ids: Sequence[uuid.UUID] = (),
 ) -> None:
     """Move ``d`` to ``target`` by ``action`` (already decided allowed) and publish what happened.
-    ``applicant_ref_key`` keys the applicant's pseudonym that reception publishes."""
+    ``applicant_ref_key`` keys the applicant's pseudonym that reception publishes;
+    ``document_ids`` are the documents a supplement brings."""
     was_received = d.received_at is not None
     record(session, d, action, target, principal, at, note)
     common = _common(d, procedure, at, principal.sub)
@@ -130,11 +134,21 @@ async def apply(
     elif action == Action.request_supplement:
         event = DossierSupplementRequested(**common, items=items or [])  # type: ignore[arg-type]
     elif action == Action.supplement:
-        event = DossierSupplemented(**common)  # type: ignore[arg-type]
+        # Answered during processing, the request is met: workflow resumes the case from this
+        # event, its clock restarting at ``at``.
+        d.pause = None
+        event = DossierSupplemented(
+            **common,  # type: ignore[arg-type]
+            during_processing=was_received,
+            note=note,
+            document_ids=list(document_ids),
+        )
     elif action == Action.refuse:
         event = DossierRefused(**common, reason=note or "")  # type: ignore[arg-type]
     elif action == Action.withdraw:
         event = DossierWithdrawn(**common, reason=note, was_received=was_received)  # type: ignore[arg-type]
-    else:
+    elif action == Action.return_result:
         event = DossierReturned(**common)  # type: ignore[arg-type]
+    else:  # pragma: no cover - pauses and resumes come from workflow's events, not from here
+        raise ValueError(f"{action} is not applied through the lifecycle routes")
     await outbox.add(session, event, subject=d.code)

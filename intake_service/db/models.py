@@ -96,6 +96,9 @@ class Dossier(Base):
     # ``domain.payments_view``; kept beside the row rather than in the action log because paying
     # is not a lifecycle step and must not move ``version``.
     payments: Mapped[dict] = mapped_column(JSONB, default=dict, server_default=text("'{}'::jsonb"))
+    # What workflow's current pause asks of the applicant (``domain.pauses``): the supplement's
+    # items, or the financial obligation's amount; None while nothing is asked.
+    pause: Mapped[dict | None] = mapped_column(JSONB)
     # Where an integration client (LGSP/NGSP, post office) knows this dossier from.
     source_system: Mapped[str | None] = mapped_column(String(64))
     external_id: Mapped[str | None] = mapped_column(String(128))

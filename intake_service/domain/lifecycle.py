@@ -1,5 +1,12 @@
 """The dossier lifecycle at the one-stop desk, as data: (status, action) → next status, with
-the roles allowed. Checked in one place (:func:`decide`) and rendered into the API docs."""
+the roles allowed. Checked in one place (:func:`decide`) and rendered into the API docs.
+
+The role ``workflow`` stands for workflow's events: a case paused for a supplement or a
+financial obligation, and resumed. They are rows of the same table, so the handlers that apply
+them ask :func:`decide` as the routes do. A dossier awaits a supplement either before reception
+(the desk's check) or during processing (the processing agency's request): the phase is part of
+the key, since answering the first sends the dossier back to the desk and answering the second
+sends it back to processing."""
 
 from __future__ import annotations
 
@@ -14,6 +21,7 @@ class DossierStatus(StrEnum):
     refused = "refused"
     withdrawn = "withdrawn"
     in_processing = "in_processing"
+    awaiting_financial_obligation = "awaiting_financial_obligation"
     resolved = "resolved"
     returned = "returned"
 
@@ -25,6 +33,7 @@ STATUS_LABELS_VI = {
     DossierStatus.refused: "Từ chối tiếp nhận",
     DossierStatus.withdrawn: "Đã rút hồ sơ",
     DossierStatus.in_processing: "Đang xử lý",
+    DossierStatus.awaiting_financial_obligation: "Chờ thực hiện nghĩa vụ tài chính",
     DossierStatus.resolved: "Đã có kết quả",
     DossierStatus.returned: "Đã trả kết quả",
 }
@@ -37,6 +46,8 @@ class Action(StrEnum):
     refuse = "refuse"
     withdraw = "withdraw"
     return_result = "return_result"
+    request_financial_obligation = "request_financial_obligation"
+    resume = "resume"
 
 
 ACTION_LABELS_VI = {
@@ -46,11 +57,23 @@ ACTION_LABELS_VI = {
     Action.refuse: "Từ chối tiếp nhận",
     Action.withdraw: "Rút hồ sơ",
     Action.return_result: "Trả kết quả",
+    Action.request_financial_obligation: "Yêu cầu thực hiện nghĩa vụ tài chính",
+    Action.resume: "Tiếp tục xử lý",
 }
 
 S = DossierStatus
 OFFICERS = frozenset({"receptionist"})
 SUBMITTERS = frozenset({"applicant", "receptionist", "integration"})
+# Not a token's role: the transitions that workflow's events make (see the module's doc).
+WORKFLOW = frozenset({"workflow"})
+
+
+class Phase(StrEnum):
+    """Whether the dossier was received (its case is being processed) or not yet."""
+
+    any = "any"
+    reception = "reception"
+    processing = "processing"
 
 
 @dataclass(frozen=True)
@@ -59,6 +82,7 @@ class Transition:
     action: Action
     target: DossierStatus
     roles: frozenset[str]
+    phase: Phase = Phase.any
 
 
 TRANSITIONS: tuple[Transition, ...] = (
@@ -66,14 +90,29 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition(S.submitted, Action.request_supplement, S.awaiting_supplement, OFFICERS),
     Transition(S.submitted, Action.refuse, S.refused, OFFICERS),
     Transition(S.submitted, Action.withdraw, S.withdrawn, SUBMITTERS),
-    Transition(S.awaiting_supplement, Action.supplement, S.submitted, SUBMITTERS),
+    Transition(S.awaiting_supplement, Action.supplement, S.submitted, SUBMITTERS, Phase.reception),
     Transition(S.awaiting_supplement, Action.withdraw, S.withdrawn, SUBMITTERS),
     # Once received the legal clock runs; the applicant may still withdraw before a result.
     Transition(S.received, Action.withdraw, S.withdrawn, SUBMITTERS),
     Transition(S.in_processing, Action.withdraw, S.withdrawn, SUBMITTERS),
+    # Pauses during processing: the case's clock stops until the applicant answers.
+    Transition(S.in_processing, Action.request_supplement, S.awaiting_supplement, WORKFLOW),
+    Transition(
+        S.awaiting_supplement, Action.supplement, S.in_processing, SUBMITTERS, Phase.processing
+    ),
+    Transition(S.awaiting_supplement, Action.resume, S.in_processing, WORKFLOW, Phase.processing),
+    Transition(
+        S.in_processing,
+        Action.request_financial_obligation,
+        S.awaiting_financial_obligation,
+        WORKFLOW,
+    ),
+    # Paying is payment's business; workflow resumes the case on payment.succeeded.
+    Transition(S.awaiting_financial_obligation, Action.resume, S.in_processing, WORKFLOW),
+    Transition(S.awaiting_financial_obligation, Action.withdraw, S.withdrawn, SUBMITTERS),
     Transition(S.resolved, Action.return_result, S.returned, OFFICERS),
 )
-_TABLE = {(t.source, t.action): t for t in TRANSITIONS}
+_TABLE = {(t.source, t.action, t.phase): t for t in TRANSITIONS}
 
 
 class RoleNotAllowed(Exception):
@@ -85,18 +124,33 @@ class NotAllowedInStatus(Exception):
         super().__init__(f"{action} is not possible while the dossier is {status}")
         self.status = status
         self.action = action
-        self.allowed = [t.action for t in TRANSITIONS if t.source == status]
+        self.allowed = sorted({t.action for t in TRANSITIONS if t.source == status})
 
 
 def roles_for(action: Action) -> frozenset[str]:
     return frozenset().union(*(t.roles for t in TRANSITIONS if t.action == action))
 
 
-def decide(status: DossierStatus, action: Action, roles: frozenset[str]) -> DossierStatus:
-    """The next status, or why not: a role problem (403) before a state problem (409)."""
+def phase_of(received: bool) -> Phase:
+    return Phase.processing if received else Phase.reception
+
+
+def transition_for(status: DossierStatus, action: Action, phase: Phase) -> Transition | None:
+    return _TABLE.get((status, action, phase)) or _TABLE.get((status, action, Phase.any))
+
+
+def decide(
+    status: DossierStatus,
+    action: Action,
+    roles: frozenset[str],
+    *,
+    received: bool = False,
+) -> DossierStatus:
+    """The next status, or why not: a role problem (403) before a state problem (409).
+    ``received``: the dossier was received (its phase is processing)."""
     if roles.isdisjoint(roles_for(action)):
         raise RoleNotAllowed(action)
-    transition = _TABLE.get((status, action))
+    transition = transition_for(status, action, phase_of(received))
     if transition is None:
         raise NotAllowedInStatus(status, action)
     if roles.isdisjoint(transition.roles):
@@ -109,9 +163,31 @@ def supplement_requests_exhausted(previous_requests: int) -> bool:
     return previous_requests >= 1
 
 
+def may_answer_supplement(
+    roles: frozenset[str],
+    caller: str,
+    *,
+    applicant_id_number: str,
+    submitted_by: str,
+    desk_covers_unit: bool,
+) -> bool:
+    """Who answers a supplement request: the applicant, only their own dossier; the desk of
+    the dossier's unit, on the applicant's behalf; an integration client, only a dossier it
+    submitted."""
+    if "applicant" in roles and caller == applicant_id_number:
+        return True
+    if "receptionist" in roles and desk_covers_unit:
+        return True
+    return "integration" in roles and caller == submitted_by
+
+
 def markdown_table() -> str:
+    def source(t: Transition) -> str:
+        return str(t.source) if t.phase == Phase.any else f"{t.source} ({t.phase})"
+
     rows = [
-        f"| {t.source} | `{t.action}` ({ACTION_LABELS_VI[t.action]}) | {t.target} | {', '.join(sorted(t.roles))} |"
+        f"| {source(t)} | `{t.action}` ({ACTION_LABELS_VI[t.action]}) | {t.target} | "
+        f"{', '.join(sorted(t.roles)).replace('workflow', 'workflow (event)')} |"
         for t in TRANSITIONS
     ]
     return "\n".join(["| from | action | to | roles |", "|---|---|---|---|", *rows])

@@ -35,16 +35,21 @@ NATIONAL_STATUSES: dict[int, NationalStatus] = {
     )
 }
 
-# A supplemented dossier goes back to "submitted": for the portal it is registered anew and
-# awaits the desk's check. A dossier rejected after examination is "resolved" with a reason slip,
-# which the portal also counts as processed (9). Codes 6 and 8 have no status of ours yet: a
-# financial obligation and a stop are handled inside workflow while the dossier is in processing.
+# A dossier supplemented before reception goes back to "submitted": for the portal it is
+# registered anew and awaits the desk's check; one supplemented during processing goes back to
+# "in processing" (4). Awaiting a supplement is 5 in both phases, the portal's "yêu cầu bổ sung
+# giấy tờ"; awaiting a financial obligation (the land chain's taxes and registration fee) is 6.
+# A dossier rejected after examination is "resolved" with a reason slip, which the portal also
+# counts as processed (9). Code 8 (dừng xử lý: processing stopped for good, without a result)
+# has no status of ours: a pause is not a stop, the applicant's answer resumes it, and a case
+# that ends without result ends as withdrawn (7) or rejected (9).
 STATUS_TO_NATIONAL: dict[DossierStatus, int] = {
     DossierStatus.submitted: 1,
     DossierStatus.received: 2,
     DossierStatus.refused: 3,
     DossierStatus.in_processing: 4,
     DossierStatus.awaiting_supplement: 5,
+    DossierStatus.awaiting_financial_obligation: 6,
     DossierStatus.withdrawn: 7,
     DossierStatus.resolved: 9,
     DossierStatus.returned: 10,

@@ -235,6 +235,11 @@ class SupplementRequestSlip(SlipBase):
     kind: Literal["supplement-request"] = "supplement-request"
     items: list[SupplementItemOut] = Field(description="nội dung yêu cầu bổ sung, hoàn thiện")
     note: str | None = Field(None, description="ghi chú của cán bộ")
+    during_processing: bool = Field(
+        False,
+        description="yêu cầu trong quá trình giải quyết (thời gian giải quyết tạm dừng đến khi "
+        "bổ sung), không phải khi tiếp nhận",
+    )
 
 
 class RefusalSlip(SlipBase):
@@ -349,6 +354,8 @@ def build_slip(
             **common,
             items=[SupplementItemOut(component=c, reason=r) for c, r in items],
             note=note,
+            # Asked after reception: by the agency processing it, through workflow.
+            during_processing=dossier.received_at is not None and source.at >= dossier.received_at,
         )
     return RefusalSlip(**common, reason=source.note or "")
 
@@ -435,14 +442,22 @@ def _receipt_blocks(slip: ReceiptSlip) -> list[Block]:
 
 def _supplement_blocks(slip: SupplementRequestSlip) -> list[Block]:
     when = _clock(slip.issued_at)
+    if slip.during_processing:
+        opening = (
+            f"Vào lúc {when}, trong quá trình giải quyết hồ sơ, cơ quan giải quyết đề nghị "
+            "Ông/Bà bổ sung, hoàn thiện những nội dung sau (thời gian giải quyết tạm dừng đến "
+            "khi hồ sơ được bổ sung):"
+        )
+    else:
+        opening = (
+            f"Vào lúc {when}, {slip.unit.desk_name} {slip.unit.name} đã kiểm tra hồ sơ. "
+            "Hồ sơ chưa đầy đủ, chưa hợp lệ; đề nghị Ông/Bà bổ sung, hoàn thiện những nội dung sau:"
+        )
     blocks: list[Block] = [
         Paragraph("Hồ sơ của:"),
         *_applicant_lines(slip),
         Line("Nội dung yêu cầu giải quyết", slip.procedure_name),
-        Paragraph(
-            f"Vào lúc {when}, {slip.unit.desk_name} {slip.unit.name} đã kiểm tra hồ sơ. "
-            "Hồ sơ chưa đầy đủ, chưa hợp lệ; đề nghị Ông/Bà bổ sung, hoàn thiện những nội dung sau:"
-        ),
+        Paragraph(opening),
         NumberedList(tuple(f"{i.component}: {i.reason}" for i in slip.items)),
     ]
     if slip.note:

@@ -6,7 +6,7 @@ import datetime as dt
 import uuid
 from typing import Literal
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from shared.events import topics
 from shared.events.base import Event
@@ -95,8 +95,19 @@ class StepCompleted(Event):
     timeliness: Literal["early", "on_time", "late"]
 
 
+class SupplementItem(BaseModel):
+    """One component the applicant must supplement or correct, and why."""
+
+    model_config = ConfigDict(frozen=True)
+
+    component: str = Field(description="thành phần hồ sơ cần bổ sung, hoàn thiện")
+    reason: str = Field(description="lý do: thiếu, sai, không hợp lệ")
+
+
 class CasePaused(Event):
-    """Tạm dừng tính thời gian: a supplement or a financial obligation was requested."""
+    """Tạm dừng tính thời gian: a supplement or a financial obligation was requested. Intake
+    shows the dossier as awaiting the applicant (the supplement's items, or what is owed);
+    payment raises the obligation's request."""
 
     event_type = "vn.motcua.case.paused.v1"
     topic = topics.CASES
@@ -110,6 +121,12 @@ class CasePaused(Event):
     detail: str = Field(description="nội dung yêu cầu bổ sung hoặc nghĩa vụ tài chính")
     amount_vnd: int | None = Field(None, ge=0, description="số tiền nghĩa vụ tài chính")
     paused_at: dt.datetime
+    items: list[SupplementItem] = Field(
+        default_factory=list, description="các thành phần cần bổ sung, hoàn thiện (bổ sung)"
+    )
+    requested_by: str | None = Field(None, description="cán bộ yêu cầu")
+    step: str | None = Field(None, description="bước đang xử lý khi tạm dừng")
+    agency_code: str | None = Field(None, description="cơ quan yêu cầu")
 
 
 class CaseResumed(Event):

@@ -113,11 +113,21 @@ class DossierSupplementRequested(DossierEvent):
 
 
 class DossierSupplemented(DossierEvent):
-    """Bổ sung hồ sơ: the applicant supplemented; the dossier is checked again."""
+    """Bổ sung hồ sơ: the applicant supplemented. Before reception the dossier is checked
+    again; during processing (``during_processing``) workflow resumes the paused case, its
+    clock restarting at ``at``."""
 
     event_type = "vn.motcua.dossier.supplemented.v1"
     topic = topics.DOSSIERS
     summary = "The applicant supplemented the dossier."
+
+    during_processing: bool = Field(
+        False, description="bổ sung theo yêu cầu của cơ quan giải quyết (hồ sơ đã tiếp nhận)"
+    )
+    note: str | None = Field(None, description="nội dung bổ sung, giải trình")
+    document_ids: list[uuid.UUID] = Field(
+        default_factory=list, description="giấy tờ bổ sung (đã đính kèm vào hồ sơ)"
+    )
 
 
 class DossierRefused(DossierEvent):

@@ -97,6 +97,13 @@ REQUIRED: dict[CaseAction, tuple[str, ...]] = {
 }
 
 
+class SupplementItemIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    component: str = Field(min_length=1, max_length=300, description="thành phần hồ sơ cần bổ sung")
+    reason: str = Field(min_length=1, max_length=500, description="lý do: thiếu, sai, không hợp lệ")
+
+
 class ActionBody(BaseModel):
     """What an action needs: the next step when the route branches, the step to send back to,
     the agency to transfer to, a reason, the amount of a financial obligation, the result."""
@@ -105,7 +112,15 @@ class ActionBody(BaseModel):
         extra="forbid",
         json_schema_extra={
             "examples": [
-                {"reason": "Thiếu bản vẽ sơ đồ thửa đất có xác nhận của UBND xã"},
+                {
+                    "reason": "Thiếu bản vẽ sơ đồ thửa đất có xác nhận của UBND xã",
+                    "items": [
+                        {
+                            "component": "Sơ đồ thửa đất",
+                            "reason": "Chưa có xác nhận của UBND xã",
+                        }
+                    ],
+                },
                 {
                     "to_step": "survey_and_check",
                     "reason": "Số liệu đo đạc chưa khớp hồ sơ địa chính",
@@ -126,6 +141,11 @@ class ActionBody(BaseModel):
     amount_vnd: int | None = Field(None, ge=0, le=10**13, description="số tiền nghĩa vụ tài chính")
     result: str | None = Field(
         None, min_length=3, max_length=2000, description="kết quả giải quyết"
+    )
+    items: list[SupplementItemIn] | None = Field(
+        None,
+        max_length=50,
+        description="yêu cầu bổ sung: các thành phần cần bổ sung, hoàn thiện (phiếu yêu cầu bổ sung)",
     )
 
     def require_for(self, action: CaseAction) -> None:

@@ -26,6 +26,7 @@ from shared.events import (
     StepAssigned,
     StepCompleted,
 )
+from shared.events.cases import SupplementItem
 from shared.messaging.outbox import Outbox
 from shared.routes import RouteTemplate, StepTemplate
 from workflow_service.db import timers
@@ -57,6 +58,8 @@ class ActionInput:
     reason: str | None = None
     amount_vnd: int | None = None
     result: str | None = None
+    # A supplement request's items: {"component": …, "reason": …} each.
+    items: list[dict[str, str]] | None = None
 
 
 async def route_for(session: AsyncSession, procedure_key: str | None) -> RouteTemplate:
@@ -399,6 +402,10 @@ async def act(
                 detail=body.reason or "",
                 amount_vnd=body.amount_vnd,
                 paused_at=at,
+                items=[SupplementItem(**i) for i in body.items or []],
+                requested_by=principal.sub,
+                step=step.name,
+                agency_code=step.agency_code,
             ),
             subject=case.dossier_code,
         )

@@ -1,7 +1,7 @@
 """What workflow does with other services' events: open a case for every received dossier,
 keep route versions and the calendar as the catalogue publishes them, end a case whose dossier
-was withdrawn, resume a case once its financial obligation is paid. Every handler is
-idempotent."""
+was withdrawn, resume a case once its financial obligation is paid or its supplement arrives.
+Every handler is idempotent."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.events import (
     CalendarChanged,
     DossierReceived,
+    DossierSupplemented,
     DossierWithdrawn,
     Envelope,
     PaymentSucceeded,
@@ -95,7 +96,42 @@ def make_handlers(outbox: Outbox, book: CalendarBook) -> dict[str, Handler]:
             note=f"Đã nộp nghĩa vụ tài chính {event.amount_vnd} VND (payment {event.payment_id})",
         )
 
+    async def on_dossier_supplemented(session: AsyncSession, env: Envelope) -> None:
+        event = env.data
+        assert isinstance(event, DossierSupplemented)
+        if not event.during_processing:
+            return  # answered at reception: the desk checks it again; no case yet
+        case = await session.scalar(
+            select(Case).where(Case.dossier_id == event.dossier_id).with_for_update()
+        )
+        if (
+            case is None
+            or case.status != CaseStatus.paused
+            or case.pause_reason != PauseReason.supplement
+            or case.paused_at is None
+            # Supplemented before this pause began: a redelivery reaching a case paused again.
+            or event.at < case.paused_at
+            or case.current_step_id is None
+        ):
+            return
+        step = await session.get_one(Step, case.current_step_id)
+        # The clock restarts when the applicant supplemented, not when this event reached us,
+        # as for a payment: the broker's time is the office's, and a replay moves nothing more.
+        calendar = await book.calendar(session, event.at)
+        await progress.resume_recorded(
+            session,
+            outbox,
+            calendar,
+            case,
+            step,
+            # As for a withdrawal: the applicant's side acted (the event's actor may be their ID).
+            "applicant",
+            event.at,
+            note="Người nộp đã bổ sung hồ sơ" + (f": {event.note}" if event.note else ""),
+        )
+
     return {
+        DossierSupplemented.event_type: on_dossier_supplemented,
         PaymentSucceeded.event_type: on_payment_succeeded,
         DossierReceived.event_type: on_dossier_received,
         DossierWithdrawn.event_type: on_dossier_withdrawn,

@@ -1,6 +1,6 @@
 """authorised representative (người được ủy quyền) on a dossier
 
-Revision ID: 0006_wp2_representative
+Revision ID: 0006
 Revises: 0005
 """
 
@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision = "0006_wp2_representative"
+revision = "0006"
 down_revision = "0005"
 branch_labels = None
 depends_on = None

@@ -1,14 +1,14 @@
 """document reuse consent
 
-Revision ID: 0006_wp3_document_reuse_consent
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006_wp3_document_reuse_consent"
-down_revision = "0005"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
