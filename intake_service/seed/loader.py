@@ -102,6 +102,16 @@ def agency_rows(units: list[dict[str, Any]]) -> list[dict[str, Any]]:
                     "unit_code": unit["code"],
                 }
             )
+            # The ward's specialist office (phòng chuyên môn), which examines and decides the
+            # procedures that have no inter-agency route of their own.
+            rows.append(
+                {
+                    "code": f"chuyenmon-{unit['code']}",
+                    "name": f"Phòng chuyên môn {unit['name']}",
+                    "kind": "specialist_office",
+                    "unit_code": unit["code"],
+                }
+            )
     return rows
 
 

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.auth import Principal, current_principal, unit_scope
+from shared.auth import Principal, current_principal
 from shared.clock import Now
 from shared.errors import (
     IF_MATCH_RESPONSES,
@@ -23,6 +23,7 @@ from shared.errors import (
     precondition_failed,
 )
 from shared.runtime import Runtime, db_session, runtime_of
+from workflow_service import intake
 from workflow_service.api.access import visible_case
 from workflow_service.api.apologies import (
     PDF_RESPONSES,
@@ -32,6 +33,7 @@ from workflow_service.api.apologies import (
     wants_pdf,
 )
 from workflow_service.api.schemas import (
+    UNAVAILABLE_RESPONSES,
     ActionBody,
     ActionRuleOut,
     CaseDetail,
@@ -39,9 +41,11 @@ from workflow_service.api.schemas import (
     ControlSheetRow,
     StepOut,
 )
-from workflow_service.db import progress, results
+from workflow_service.db import members, progress, results
 from workflow_service.db.calendar import CalendarBook
 from workflow_service.db.models import Case, CaseAction, Step
+from workflow_service.db.scope import case_scope
+from workflow_service.domain import authority
 from workflow_service.domain import cases as rules
 from workflow_service.domain import control_sheet as sheet
 from workflow_service.domain.deadlines import TIMELINESS_LABELS_VI, Timeliness
@@ -65,7 +69,7 @@ async def find_cases(
     dossier_code: Annotated[str | None, Query(max_length=40)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> list[Case]:
-    query = select(Case).where(unit_scope(Case.unit_path, principal))
+    query = select(Case).where(case_scope(principal))
     if dossier_id:
         query = query.where(Case.dossier_id == dossier_id)
     if dossier_code:
@@ -86,7 +90,13 @@ async def action_table() -> list[ActionRuleOut]:
             step_status=r.step_status,
             action=r.action,
             action_label_vi=rules.ACTION_LABELS_VI[r.action],
-            roles=sorted(r.roles),
+            roles=sorted(
+                {
+                    rules.STEP_ROLE if g.holder is authority.Holder.step_role else rules.LEADER
+                    for g in authority.GRANTS
+                    if g.action == r.action
+                }
+            ),
             claimant_only=r.claimant_only,
         )
         for r in rules.RULES
@@ -174,9 +184,59 @@ def _refusal(exc: rules.ActionRefused) -> Problem:
             f"{exc}; allowed now: {allowed}",
             f"Không thực hiện được thao tác ở trạng thái hiện tại; được phép: {allowed}",
         )
-    if isinstance(exc, rules.NotClaimant):
-        return forbidden("the step is being worked by another officer")
+    if isinstance(exc, authority.Refused):
+        return Problem(
+            403,
+            "forbidden",
+            "Forbidden",
+            "Không có quyền",
+            detail=exc.detail,
+            detail_vi=exc.detail_vi,
+        )
     return forbidden()
+
+
+def _invalid_target(detail: str) -> Problem:
+    return Problem(
+        422,
+        "invalid-target",
+        "The route does not allow this target",
+        "Quy trình không cho phép chuyển đến bước hoặc cơ quan này",
+        detail=detail,
+    )
+
+
+async def _transfer_target(
+    request: Request,
+    session: AsyncSession,
+    case_id: uuid.UUID,
+    principal: Principal,
+    officer: authority.Officer,
+    expected: int,
+    agency_code: str,
+) -> authority.Target | None:
+    """Where a transfer would go, read before the row lock: an agency the route lists, or,
+    for an approver of the step's agency, one intake confirms exists (a network call that
+    must not hold the lock). None when neither; the locked check then says why not."""
+    async with session.begin():
+        case = await session.scalar(select(Case).where(Case.id == case_id, case_scope(principal)))
+        if case is None or case.version != expected or case.current_step_id is None:
+            return None  # the locked transaction answers 404 / 412 / 409
+        step = await session.get(Step, case.current_step_id)
+        if step is None:
+            return None
+        if agency_code == step.agency_code:
+            raise _invalid_target("name another agency to transfer the step to")
+        if agency_code in await progress.route_transfer_targets(session, case, step):
+            return authority.Target.route
+        view = await progress.step_view(session, case, step)
+    if not authority.may_transfer_to(officer, view, authority.Target.known_agency):
+        return None
+    settings = request.app.state.settings
+    await intake.require_active_agency(
+        settings.intake_url, settings.intake_timeout_s, agency_code, "body.agency_code"
+    )
+    return authority.Target.known_agency
 
 
 async def _act(
@@ -193,6 +253,17 @@ async def _act(
 ) -> CaseDetail:
     expected = expected_version(if_match)
     book: CalendarBook = request.app.state.calendar_book
+    async with session.begin():
+        officer = authority.Officer(
+            principal.sub, principal.roles, await members.agencies_of(session, principal)
+        )
+    target: authority.Target | None = None
+    if action is rules.CaseAction.transfer:
+        body.require_for(action)
+        assert body.agency_code is not None
+        target = await _transfer_target(
+            request, session, case_id, principal, officer, expected, body.agency_code
+        )
     # Resolving or rejecting issues a signed result. It is drawn and signed before the row lock,
     # from the case at the version the officer named, so the lock is held only for the writes;
     # the version check below makes sure the locked case is the one the document describes.
@@ -201,6 +272,7 @@ async def _act(
         request.app.state.signing_keys,
         case_id,
         principal,
+        officer,
         expected,
         action,
         body.result if action is rules.CaseAction.resolve else body.reason,
@@ -208,9 +280,7 @@ async def _act(
     )
     async with session.begin():
         case = await session.scalar(
-            select(Case)
-            .where(Case.id == case_id, unit_scope(Case.unit_path, principal))
-            .with_for_update()
+            select(Case).where(Case.id == case_id, case_scope(principal)).with_for_update()
         )
         if case is None:
             raise not_found("case", "hồ sơ xử lý")
@@ -220,24 +290,16 @@ async def _act(
         if step is None:
             raise conflict("the case has no current step", "hồ sơ xử lý không có bước hiện tại")
         try:
-            rules.decide(
+            authority.authorise(
                 rules.CaseStatus(case.status),
                 rules.StepStatus(step.status),
                 action,
-                officer=principal.sub,
-                officer_roles=principal.roles,
-                step_role=step.role,
-                claimed_by=step.claimed_by,
+                officer,
+                await progress.step_view(session, case, step),
+                target=target,
             )
         except rules.ActionRefused as exc:
             raise _refusal(exc) from exc
-        named_for_another = step.assignee is not None and step.assignee != principal.sub
-        if (
-            action is rules.CaseAction.claim
-            and named_for_another
-            and rules.LEADER not in principal.roles
-        ):
-            raise forbidden("the step is assigned to another officer")
         body.require_for(action)
         calendar = await book.calendar(session, now)
         try:
@@ -254,13 +316,7 @@ async def _act(
                 result_digitised=prepared is not None,
             )
         except progress.InvalidTarget as exc:
-            raise Problem(
-                422,
-                "invalid-target",
-                "The route does not allow this target",
-                "Quy trình không cho phép chuyển đến bước hoặc cơ quan này",
-                detail=str(exc),
-            ) from exc
+            raise _invalid_target(str(exc)) from exc
         if prepared is not None:
             results.keep(session, case, prepared)
         steps = (
@@ -304,8 +360,14 @@ def _route(action: rules.CaseAction, path: str, summary: str) -> None:
         methods=["POST"],
         response_model=CaseDetail,
         summary=summary,
-        description=f"{rules.ACTION_LABELS_VI[action]}. Cần `If-Match` với ETag của hồ sơ xử lý.",
-        responses=IF_MATCH_RESPONSES,
+        description=(
+            f"{rules.ACTION_LABELS_VI[action]}. Cần `If-Match` với ETag của hồ sơ xử lý. Chỉ cán "
+            "bộ thuộc cơ quan được giao bước, đúng vai trò (bảng thẩm quyền), được thao tác."
+        ),
+        responses={
+            **IF_MATCH_RESPONSES,
+            **(UNAVAILABLE_RESPONSES if action is rules.CaseAction.transfer else {}),
+        },
     )
 
 

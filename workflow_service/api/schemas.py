@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.errors import Problem
+from shared.errors import PROBLEM_RESPONSES, Problem
 from workflow_service.db.progress import ActionInput
 from workflow_service.domain.cases import CaseAction
 
@@ -167,3 +167,12 @@ class StepQueueItem(StepOut):
 class StepPage(BaseModel):
     items: list[StepQueueItem]
     next_cursor: str | None = Field(description="con trỏ trang sau")
+
+
+# Routes that read intake's catalogue of agencies before acting.
+UNAVAILABLE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    503: {
+        **PROBLEM_RESPONSES[500],
+        "description": "Service unavailable — chưa đọc được danh mục cơ quan, thử lại sau",
+    }
+}
