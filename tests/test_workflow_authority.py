@@ -1,0 +1,166 @@
+"""Agency authority over HTTP: transfers only to agencies that exist (and no signing key for
+any other), memberships kept by ops granting and revoking access to an agency's steps, and
+work queues listing only the officer's agencies."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+
+from services.stack import Stack
+from tests.support import HANOI, Tokens
+from tests.test_workflow_cases import LAND, NEWBORN, Cases, current, walk
+
+LAND_OFFICE = f"vpdkdd-{HANOI}"
+
+
+@pytest.fixture
+def cases(http: httpx.AsyncClient, stack: Stack, tokens: Tokens) -> Cases:
+    return Cases(http, stack, tokens)
+
+
+def agency_key(stack: Stack, code: str) -> bool:
+    """Whether the development CA holds a key for ``code``."""
+    agencies = stack.keys_dir.resolve().parent / "pki" / "agencies"
+    return (agencies / f"{code}.key.pem").exists() or (agencies / f"{code}.cert.pem").exists()
+
+
+async def transfer(
+    cases: Cases, case: dict[str, Any], headers: dict[str, str], code: str
+) -> httpx.Response:
+    return await cases.act(
+        case, "transfer", headers, {"agency_code": code, "reason": "Chuyển cơ quan phụ trách"}
+    )
+
+
+async def add_agency(cases: Cases, tokens: Tokens, code: str) -> None:
+    r = await cases.http.post(
+        f"{cases.intake}/v1/agencies",
+        headers=tokens.ops(),
+        json={
+            "code": code,
+            "name": "Chi nhánh Văn phòng Đăng ký đất đai Hoàn Kiếm",
+            "kind": "land_registration_office",
+            "unit_code": HANOI,
+        },
+    )
+    assert r.status_code == 201, r.text
+
+
+async def test_transfer_to_an_unknown_agency_is_refused_and_no_key_is_minted_for_it(
+    cases: Cases, stack: Stack
+) -> None:
+    case = await walk(cases, await cases.open(LAND), "survey_and_check")
+    invented = f"cuc-csgt-bo-cong-an-{uuid.uuid4().hex[:6]}"
+    # The step's specialist may transfer only where the route says (it lists nowhere here).
+    r = await transfer(cases, case, cases.who.land, invented)
+    assert r.status_code == 403 and r.json()["detail_vi"]
+    # The approver of the step's agency may go elsewhere, but only to an agency that exists.
+    r = await transfer(cases, case, cases.who.approver(LAND_OFFICE), invented)
+    assert r.status_code == 422, r.text
+    assert r.headers["content-type"] == "application/problem+json"
+    assert {e["field"] for e in r.json()["errors"]} == {"body.agency_code"}
+    # An approver of another agency gets nowhere near intake.
+    r = await transfer(cases, case, cases.who.approver(f"thue-{HANOI}"), invented)
+    assert r.status_code == 403
+    # Its own agency is no transfer either.
+    r = await transfer(cases, case, cases.who.approver(LAND_OFFICE), LAND_OFFICE)
+    assert r.status_code == 422
+    unchanged = await cases.read(case["id"])
+    assert current(unchanged)["agency_code"] == LAND_OFFICE
+    assert unchanged["version"] == case["version"]
+    assert not agency_key(stack, invented)
+
+
+async def test_an_approver_transfers_ad_hoc_to_a_known_agency_not_to_a_retired_one(
+    cases: Cases, tokens: Tokens, stack: Stack
+) -> None:
+    branch = f"vpdkdd-01-cn{uuid.uuid4().hex[:6]}"
+    retired = f"vpdkdd-01-cu{uuid.uuid4().hex[:6]}"
+    await add_agency(cases, tokens, branch)
+    await add_agency(cases, tokens, retired)
+    r = await cases.http.post(f"{cases.intake}/v1/agencies/{retired}/retire", headers=tokens.ops())
+    assert r.status_code == 200
+
+    case = await walk(cases, await cases.open(LAND), "survey_and_check")
+    case = await cases.step(case, "claim")
+    approver = cases.who.approver(LAND_OFFICE)
+    r = await transfer(cases, case, approver, retired)
+    assert r.status_code == 422
+    r = await transfer(cases, case, approver, branch)
+    assert r.status_code == 200, r.text
+    moved = {**r.json(), "etag": r.headers["ETag"]}
+    assert (current(moved)["agency_code"], current(moved)["status"]) == (branch, "waiting")
+    # Now the branch's officers work the step, and the land office's no longer do.
+    assert (await cases.act(moved, "claim", cases.who.land)).status_code == 403
+    r = await cases.act(moved, "claim", cases.who.officer(branch))
+    assert r.status_code == 200, r.text
+    assert not agency_key(stack, retired)
+
+
+async def test_ops_memberships_grant_and_revoke_an_agencys_steps(
+    cases: Cases, tokens: Tokens, stack: Stack, http: httpx.AsyncClient
+) -> None:
+    workflow = stack.url("workflow")
+    officer_sub = f"cb.moi.{uuid.uuid4().hex[:6]}"
+    # A specialist whose token names no agency: the role, but no agency's steps.
+    newcomer = tokens.bearer(officer_sub, ["specialist"], HANOI, HANOI)
+    case = await walk(cases, await cases.open(LAND), "survey_and_check")
+    step_id = current(case)["id"]
+    assert (await cases.act(case, "claim", newcomer)).status_code == 403
+    queue = await http.get(f"{workflow}/v1/steps", headers=newcomer, params={"limit": 200})
+    assert queue.status_code == 200 and queue.json()["items"] == []
+
+    member_url = f"{workflow}/v1/agencies/{LAND_OFFICE}/members/{officer_sub}"
+    assert (await http.put(member_url, headers=cases.who.land)).status_code == 403
+    r = await http.put(member_url, headers=tokens.ops())
+    assert r.status_code == 201, r.text
+    assert r.json()["agency_code"] == LAND_OFFICE and r.json()["added_by"] == "ops"
+    again = await http.put(member_url, headers=tokens.ops())
+    assert again.status_code == 200 and again.json()["added_at"] == r.json()["added_at"]
+    listed = await http.get(f"{workflow}/v1/agencies/{LAND_OFFICE}/members", headers=tokens.ops())
+    assert officer_sub in {m["officer_sub"] for m in listed.json()}
+    unknown = await http.put(
+        f"{workflow}/v1/agencies/khong-co-{uuid.uuid4().hex[:6]}/members/{officer_sub}",
+        headers=tokens.ops(),
+    )
+    assert unknown.status_code == 422
+
+    queue = await http.get(
+        f"{workflow}/v1/steps",
+        headers=newcomer,
+        params={"agency_code": LAND_OFFICE, "limit": 200},
+    )
+    assert step_id in {s["id"] for s in queue.json()["items"]}
+    r = await cases.act(case, "claim", newcomer)
+    assert r.status_code == 200, r.text
+    claimed = {**r.json(), "etag": r.headers["ETag"]}
+
+    assert (await http.delete(member_url, headers=tokens.ops())).status_code == 204
+    assert (await http.delete(member_url, headers=tokens.ops())).status_code == 204
+    assert (await cases.act(claimed, "complete", newcomer)).status_code == 403
+    listed = await http.get(f"{workflow}/v1/agencies/{LAND_OFFICE}/members", headers=tokens.ops())
+    assert officer_sub not in {m["officer_sub"] for m in listed.json()}
+
+
+async def test_queues_list_only_the_steps_of_the_officers_agencies(
+    cases: Cases, stack: Stack, http: httpx.AsyncClient
+) -> None:
+    case = await walk(cases, await cases.open(NEWBORN), "permanent_residence")
+    step_id = current(case)["id"]
+    url = f"{stack.url('workflow')}/v1/steps"
+
+    async def listed(headers: dict[str, str], **params: Any) -> list[dict[str, Any]]:
+        r = await http.get(url, headers=headers, params={"limit": 200, **params})
+        assert r.status_code == 200
+        return r.json()["items"]
+
+    police = f"congan-{HANOI}"
+    assert step_id in {s["id"] for s in await listed(cases.who.police, agency_code=police)}
+    assert {s["agency_code"] for s in await listed(cases.who.police)} == {police}
+    # Asking for another agency's queue gives nothing, not that agency's steps.
+    assert await listed(cases.who.justice, agency_code=police) == []
+    assert step_id not in {s["id"] for s in await listed(cases.who.social_insurance)}
