@@ -86,9 +86,11 @@ class Cases:
         self.base = f"{stack.url('workflow')}/v1/cases"
         self.who = Agencies(tokens)
 
-    async def open(self, procedure_key: str) -> dict[str, Any]:
+    async def open(self, procedure_key: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
         r = await self.http.post(
-            f"{self.intake}/v1/dossiers", json=dossier_body(procedure_key), headers=self.who.desk
+            f"{self.intake}/v1/dossiers",
+            json=body or dossier_body(procedure_key),
+            headers=self.who.desk,
         )
         assert r.status_code == 201, r.text
         dossier = r.json()
