@@ -435,3 +435,20 @@ async def test_a_deadline_passing_while_workflow_is_down_fires_once_after_restar
         headers=cases.who.desk,
     )
     assert step_id in {s["id"] for s in queue.json()["items"]}
+
+
+async def test_a_procedure_without_a_route_is_decided_by_the_wards_specialist_office(
+    cases: Cases, http: httpx.AsyncClient
+) -> None:
+    case = await cases.open("dang-ky-thuong-tru")
+    assert [s["name"] for s in case["steps"]] == ["handover"]
+    case = await cases.step(await cases.step(case, "claim"), "complete")
+    assert current(case)["agency_code"] == f"chuyenmon-{HOAN_KIEM}"
+    # The desk that handed the dossier over has no say in the examination.
+    assert (await cases.act(case, "claim", cases.who.desk)).status_code == 403
+    case = await cases.step(case, "claim")
+    r = await cases.act(case, "resolve", cases.who.specialist, {"result": "Đã đăng ký"})
+    assert r.status_code == 403
+    case = await cases.step(case, "resolve", {"result": "Đã đăng ký thường trú"})
+    assert case["status"] == "resolved"
+    await return_to_applicant(cases, http, case)
