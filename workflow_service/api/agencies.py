@@ -24,7 +24,8 @@ router = APIRouter(prefix="/v1/agencies", tags=["agencies"], responses=PROBLEM_R
 
 Session = Annotated[AsyncSession, Depends(db_session)]
 Ops = Annotated[Principal, Depends(require_roles(Role.ops))]
-AgencyCode = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")]
+# The shape intake gives agency codes.
+AgencyCode = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")]
 OfficerSub = Annotated[str, Path(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")]
 
 

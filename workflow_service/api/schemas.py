@@ -118,7 +118,12 @@ class ActionBody(BaseModel):
 
     next_step: str | None = Field(None, max_length=64, description="bước tiếp theo (khi rẽ nhánh)")
     to_step: str | None = Field(None, max_length=64, description="bước trả lại")
-    agency_code: str | None = Field(None, max_length=64, description="cơ quan nhận chuyển")
+    agency_code: str | None = Field(
+        None,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
+        description="mã cơ quan nhận chuyển (trong danh mục cơ quan)",
+    )
     assignee: str | None = Field(
         None, max_length=200, description="cán bộ được giao bước tiếp theo"
     )
