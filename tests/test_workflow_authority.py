@@ -10,9 +10,11 @@ from typing import Any
 import httpx
 import pytest
 
-from services.stack import Stack
+from services.infra import free_port
+from services.stack import Infrastructure, Stack
 from tests.support import HANOI, Tokens
 from tests.test_workflow_cases import LAND, NEWBORN, Cases, current, walk
+from tests.test_workflow_results import workflow_in_process
 
 LAND_OFFICE = f"vpdkdd-{HANOI}"
 
@@ -84,6 +86,14 @@ async def test_an_approver_transfers_ad_hoc_to_a_known_agency_not_to_a_retired_o
     await add_agency(cases, tokens, retired)
     r = await cases.http.post(f"{cases.intake}/v1/agencies/{retired}/retire", headers=tokens.ops())
     assert r.status_code == 200
+
+    # Intake reads agencies one by one, retired ones included; the ward's specialist office,
+    # which decides procedures without a route, is seeded with the ward.
+    r = await cases.http.get(f"{cases.intake}/v1/agencies/{retired}")
+    assert r.status_code == 200 and r.json()["retired_at"] is not None
+    r = await cases.http.get(f"{cases.intake}/v1/agencies/chuyenmon-00070")
+    assert (r.status_code, r.json()["kind"]) == (200, "specialist_office")
+    assert (await cases.http.get(f"{cases.intake}/v1/agencies/khong-co-ma-nay")).status_code == 404
 
     case = await walk(cases, await cases.open(LAND), "survey_and_check")
     case = await cases.step(case, "claim")
@@ -164,3 +174,29 @@ async def test_queues_list_only_the_steps_of_the_officers_agencies(
     # Asking for another agency's queue gives nothing, not that agency's steps.
     assert await listed(cases.who.justice, agency_code=police) == []
     assert step_id not in {s["id"] for s in await listed(cases.who.social_insurance)}
+
+
+async def test_while_intake_cannot_be_asked_ad_hoc_transfers_and_memberships_wait_503(
+    cases: Cases,
+    tokens: Tokens,
+    infra: Infrastructure,
+    database_url: str,
+    stack: Stack,
+    namespace: str,
+) -> None:
+    case = await walk(cases, await cases.open(LAND), "survey_and_check")
+    nowhere = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    async with workflow_in_process(
+        infra, database_url, stack, namespace, intake_url=nowhere, intake_timeout_s=0.5
+    ) as client:
+        r = await client.post(
+            f"/v1/cases/{case['id']}/transfer",
+            json={"agency_code": "vpdkdd-01-cn-hoankiem", "reason": "Chuyển chi nhánh"},
+            headers={**cases.who.approver(LAND_OFFICE), "If-Match": case["etag"]},
+        )
+        assert r.status_code == 503, r.text
+        assert r.headers["content-type"] == "application/problem+json"
+        assert r.json()["title_vi"] and r.headers["Retry-After"]
+        r = await client.put(f"/v1/agencies/{LAND_OFFICE}/members/cb.x", headers=tokens.ops())
+        assert r.status_code == 503
+    assert (await cases.read(case["id"]))["version"] == case["version"]
