@@ -12,7 +12,7 @@ import pytest
 
 from services.infra import free_port
 from services.stack import Infrastructure, Stack
-from tests.support import HANOI, Tokens
+from tests.support import HANOI, HOAN_KIEM, Tokens, dossier_body, eventually
 from tests.test_workflow_cases import LAND, NEWBORN, Cases, current, walk
 from tests.test_workflow_results import workflow_in_process
 
@@ -200,3 +200,69 @@ async def test_while_intake_cannot_be_asked_ad_hoc_transfers_and_memberships_wai
         r = await client.put(f"/v1/agencies/{LAND_OFFICE}/members/cb.x", headers=tokens.ops())
         assert r.status_code == 503
     assert (await cases.read(case["id"]))["version"] == case["version"]
+
+
+async def test_a_step_goes_where_its_route_lists_without_asking_an_approver(
+    cases: Cases, tokens: Tokens, stack: Stack, http: httpx.AsyncClient
+) -> None:
+    key = f"thu-nghiem-chuyen-{uuid.uuid4().hex[:8]}"
+    route = [
+        {"step": "receive", "agency_kind": "one_stop_desk", "share": 0.2},
+        {
+            "step": "examine",
+            "agency_kind": "specialist_office",
+            "share": 0.8,
+            "transfer_to": ["public_service_centre"],
+        },
+    ]
+    body = {
+        "key": key,
+        "code": "1.009998",
+        "name": "Thủ tục thử nghiệm chuyển Trung tâm",
+        "field": "Thử nghiệm",
+        "level": "commune",
+        "online": "full",
+        "processing": {"working_days": 5},
+        "fees": [],
+        "components": ["Tờ khai"],
+        "result": "Giấy xác nhận",
+        "route": route,
+    }
+    r = await http.post(f"{cases.intake}/v1/procedures", json=body, headers=tokens.ops())
+    assert r.status_code == 201, r.text
+    # A route naming an agency kind nothing is seeded for is refused when published.
+    bad = {
+        **body,
+        "key": f"{key}-x",
+        "route": [{**route[0], "agency_kind": "cuc-csgt", "share": 1}],
+    }
+    r = await http.post(f"{cases.intake}/v1/procedures", json=bad, headers=tokens.ops())
+    assert r.status_code == 422
+
+    async def published() -> bool:
+        r = await http.get(f"{stack.url('workflow')}/v1/routes/{key}")
+        return r.status_code == 200
+
+    await eventually(published, timeout=30)
+    case = await cases.open(key, dossier_body(key))
+    case = await cases.step(await cases.step(case, "claim"), "complete")
+    assert current(case)["agency_code"] == f"chuyenmon-{HOAN_KIEM}"
+    specialist = cases.who.specialist
+    # Not where the route does not go, known agency or not, without an approver.
+    r = await transfer(cases, case, specialist, f"tuphap-{HOAN_KIEM}")
+    assert r.status_code == 403
+    r = await transfer(cases, case, specialist, f"ttphcc-{HANOI}")
+    assert r.status_code == 200, r.text
+    case = {**r.json(), "etag": r.headers["ETag"]}
+    assert current(case)["agency_code"] == f"ttphcc-{HANOI}"
+    # The centre now decides and signs.
+    case = await cases.step(case, "claim")
+    case = await cases.step(case, "resolve", {"result": "Đã cấp giấy xác nhận"})
+    assert case["status"] == "resolved"
+    pdf = await http.get(f"{cases.base}/{case['id']}/result", headers=cases.who.desk)
+    verdict = await http.post(
+        f"{stack.url('workflow')}/v1/results/verify",
+        content=pdf.content,
+        headers={"Content-Type": "application/pdf"},
+    )
+    assert verdict.json()["signer_agency"] == f"ttphcc-{HANOI}"
