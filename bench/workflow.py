@@ -26,6 +26,7 @@ import httpx
 
 from bench.run import load, pct, report
 from bench.stack import bench_stack
+from shared.auth import mint_token
 from shared.db.engine import asyncpg_dsn
 from tests.support import HANOI, HOAN_KIEM, dossier_body
 
@@ -246,7 +247,16 @@ def main() -> None:
     args = parser.parse_args()
 
     with bench_stack() as bench:
-        stack, url, token = bench.stack, bench.database_url, bench.token
+        stack, url = bench.stack, bench.database_url
+        # The desk officer works the first step only as a member of the ward's one-stop desk.
+        token = mint_token(
+            stack.private_key_file.read_bytes(),
+            sub="bench",
+            roles=["receptionist"],
+            unit=HOAN_KIEM,
+            unit_path=WARD_PATH,
+            agency=f"motcua-{HOAN_KIEM}",
+        )
         intake, workflow = stack.url("intake"), stack.url("workflow")
         asyncio.run(wait_for_route(url, LAND))
         n, c = args.cases, args.concurrency

@@ -48,6 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--name", help="display name, e.g. 'Nguyễn Văn An'")
     parser.add_argument(
+        "--agency", help="agency code the officer belongs to, e.g. motcua-00070 (agency claim)"
+    )
+    parser.add_argument(
         "--ttl", type=int, default=12 * 3600, help="lifetime in seconds (default 12 h)"
     )
     parser.add_argument("--issuer", help="iss claim, when the services check it")
@@ -71,6 +74,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         unit=args.unit,
         unit_path=args.unit_path,
         name=args.name,
+        agency=args.agency,
         ttl_s=args.ttl,
         issuer=args.issuer,
         audience=args.audience,

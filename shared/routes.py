@@ -5,8 +5,12 @@ on it (the concrete agency is chosen from the case's unit when the step starts),
 may claim it, and the share of the procedure's total processing time it may take. A step may
 name the steps that can follow it (a branch); otherwise the next one in the list follows.
 
-Procedures without a route of their own are resolved by one agency: the desk hands over, the
-specialist office decides, the desk returns.
+The last step of a route is its deciding step: only there may the case be resolved or rejected,
+by an approver of that step's agency, whose key signs the result. Handing the result to the
+applicant is the desk's act in intake (return-result), not a step of the route.
+
+Procedures without a route of their own are decided by one agency: the desk hands over, the
+ward's specialist office examines and decides.
 """
 
 from __future__ import annotations
@@ -23,6 +27,21 @@ DESK_AGENCY = "one_stop_desk"
 # specialists of the agency, unless the template says otherwise.
 DEFAULT_ROLES = {DESK_AGENCY: DESK_ROLE}
 SHARE_TOLERANCE = 1e-6
+# The kinds of agency a step may name: each is mapped to a concrete agency code of the case's
+# unit (workflow_service.domain.assignment), seeded by intake for every ward or province, so no
+# step can land at an agency that does not exist.
+AGENCY_KINDS = frozenset(
+    {
+        DESK_AGENCY,
+        "commune_justice",
+        "specialist_office",
+        "public_service_centre",
+        "land_registration_office",
+        "tax_authority",
+        "police",
+        "social_insurance",
+    }
+)
 
 
 class InvalidRoute(ValueError):
@@ -39,10 +58,15 @@ class StepTemplate:
     # The event that resumes a clock this step pauses, e.g. "payment.succeeded".
     pauses_clock_until: str | None = None
     label_vi: str | None = None
+    # Kinds of agency this step may be transferred to without an approver's ad-hoc decision.
+    transfer_to: tuple[str, ...] = ()
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> StepTemplate:
         agency_kind = str(data["agency_kind"])
+        transfer_to = data.get("transfer_to", ())
+        if isinstance(transfer_to, str):
+            raise TypeError("transfer_to must be a list of agency kinds")
         return cls(
             name=str(data["step"]),
             agency_kind=agency_kind,
@@ -51,6 +75,7 @@ class StepTemplate:
             next=tuple(str(n) for n in data.get("next", ())),
             pauses_clock_until=data.get("pauses_clock_until"),
             label_vi=data.get("label_vi"),
+            transfer_to=tuple(str(k) for k in transfer_to),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -66,6 +91,8 @@ class StepTemplate:
             out["pauses_clock_until"] = self.pauses_clock_until
         if self.label_vi:
             out["label_vi"] = self.label_vi
+        if self.transfer_to:
+            out["transfer_to"] = list(self.transfer_to)
         return out
 
 
@@ -87,6 +114,9 @@ class RouteTemplate:
             unknown = set(step.next) - set(names)
             if unknown:
                 raise InvalidRoute(f"step {step.name} branches to unknown steps {sorted(unknown)}")
+            kinds = {step.agency_kind, *step.transfer_to} - AGENCY_KINDS
+            if kinds:
+                raise InvalidRoute(f"step {step.name} names unknown agency kinds {sorted(kinds)}")
         total = math.fsum(s.share for s in self.steps)
         if abs(total - 1) > SHARE_TOLERANCE:
             raise InvalidRoute(f"the steps' shares add up to {total:g}, not 1")
@@ -108,8 +138,7 @@ class RouteTemplate:
             version,
             (
                 StepTemplate("handover", DESK_AGENCY, 0.1, DESK_ROLE, label_vi="Chuyển hồ sơ"),
-                StepTemplate("examine", "specialist_office", 0.8, label_vi="Thẩm định, giải quyết"),
-                StepTemplate("return_result", DESK_AGENCY, 0.1, DESK_ROLE, label_vi="Trả kết quả"),
+                StepTemplate("examine", "specialist_office", 0.9, label_vi="Thẩm định, giải quyết"),
             ),
         )
 
@@ -133,6 +162,11 @@ class RouteTemplate:
             return step.next
         i = self.index(name)
         return (self.steps[i + 1].name,) if i + 1 < len(self.steps) else ()
+
+    def is_deciding(self, name: str) -> bool:
+        """The deciding step: where the route ends, the only step a case is resolved or
+        rejected at."""
+        return not self.successors(name)
 
     def earlier(self, name: str) -> tuple[str, ...]:
         """Steps a case may be sent back to from ``name``."""

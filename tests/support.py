@@ -40,7 +40,10 @@ class Tokens:
     def receptionist(
         self, unit: str = HOAN_KIEM, path: str = f"{HANOI}.{HOAN_KIEM}"
     ) -> dict[str, str]:
-        return self.bearer(f"cb.tiepnhan.{unit}", ["receptionist"], unit, path)
+        # A ward's receptionist works at its one-stop desk; a province's at its public service
+        # centre (the agency codes intake seeds).
+        agency = f"motcua-{unit}" if "." in path else f"ttphcc-{unit}"
+        return self.bearer(f"cb.tiepnhan.{unit}", ["receptionist"], unit, path, agency=agency)
 
     def province_officer(self, province: str = HANOI) -> dict[str, str]:
         return self.bearer(

@@ -14,6 +14,7 @@ import orjson
 import pypdf
 
 from shared.db.engine import asyncpg_dsn
+from tests.support import HANOI
 from tests.test_workflow_cases import LAND, Cases, calendar, cases, current, ts, walk
 from workflow_service.domain.deadlines import TIMELINESS_LABELS_VI, Timeliness
 
@@ -59,6 +60,9 @@ async def outbox_events(database_url: str, apology_id: str) -> list[dict[str, An
     return [{"topic": r["topic"], **orjson.loads(r["data"])} for r in rows]
 
 
+LAND_OFFICE = f"vpdkdd-{HANOI}"
+
+
 def pdf_text(content: bytes) -> str:
     reader = pypdf.PdfReader(io.BytesIO(content))
     return " ".join(" ".join(page.extract_text().split()) for page in reader.pages)
@@ -102,7 +106,7 @@ async def test_an_apology_with_a_date_after_the_appointment_is_issued_logged_and
     # A leader moves the appointment again; the list shows the latest one.
     later = working_days_after(case["due_at"], 5)
     r = await apologise(
-        cases, after, cases.who.approver, later, reason="Chờ ý kiến của Sở Xây dựng"
+        cases, after, cases.who.approver(LAND_OFFICE), later, reason="Chờ ý kiến của Sở Xây dựng"
     )
     assert r.status_code == 201, r.text
     listing = await cases.http.get(f"{cases.base}/{case['id']}/apologies", headers=cases.who.desk)
@@ -176,13 +180,15 @@ async def test_refused_apologies_change_nothing(cases: Cases, database_url: str)
 
 
 async def test_a_resolved_case_gets_no_apology(cases: Cases) -> None:
-    case = await cases.open(LAND)
+    case = await walk(cases, await cases.open(LAND), "update_certificate")
     case = await cases.step(case, "claim")
     case = await cases.step(
         case, "resolve", {"result": "Đã cập nhật biến động trên giấy chứng nhận"}
     )
     assert case["status"] == "resolved"
-    r = await apologise(cases, case, cases.who.approver, working_days_after(case["due_at"], 2))
+    r = await apologise(
+        cases, case, cases.who.approver(LAND_OFFICE), working_days_after(case["due_at"], 2)
+    )
     assert r.status_code == 409, r.text
     assert r.json()["detail_vi"]
 

@@ -33,21 +33,50 @@ def ts(value: str) -> dt.datetime:
 
 
 class Agencies:
-    """Officers of each agency taking part in the chains, for a Hoàn Kiếm dossier."""
+    """Officers of each agency taking part in the chains, for a Hoàn Kiếm dossier: each holds
+    their agency in the token's ``agency`` claim, as the province's identity provider issues."""
 
     def __init__(self, tokens: Tokens) -> None:
+        self.tokens = tokens
         self.desk = tokens.receptionist()
-        self.justice = tokens.bearer("cb.tuphap.00070", ["specialist"], HOAN_KIEM, WARD_PATH)
-        self.specialist = tokens.bearer("cb.chuyenmon.00070", ["specialist"], HOAN_KIEM, WARD_PATH)
+        self.justice = self.officer(f"tuphap-{HOAN_KIEM}")
+        self.specialist = self.officer(f"chuyenmon-{HOAN_KIEM}")
+        self.police = self.officer(f"congan-{HANOI}")
+        self.social_insurance = self.officer(f"bhxh-{HANOI}")
+        self.land = self.officer(f"vpdkdd-{HANOI}")
+        self.other_land = self.officer(f"vpdkdd-{HANOI}", sub="cb2.vpdkdd-01")
+        self.tax = self.officer(f"thue-{HANOI}")
+        # A specialist of the province with no agency: holds the role, works no step.
         self.province = tokens.bearer("cb.so.01", ["specialist"], HANOI, HANOI)
-        self.other_specialist = tokens.bearer("cb.so2.01", ["specialist"], HANOI, HANOI)
-        self.approver = tokens.bearer("ld.so.01", ["approver"], HANOI, HANOI)
-        self.elsewhere = tokens.bearer("cb.nghean", ["specialist", "approver"], "40", "40")
+        self.elsewhere = tokens.bearer(
+            "cb.nghean", ["specialist", "approver"], "40", "40", agency="congan-40"
+        )
 
-    def for_step(self, step: dict[str, Any]) -> dict[str, str]:
+    def officer(
+        self, agency: str, roles: tuple[str, ...] = ("specialist",), sub: str | None = None
+    ) -> dict[str, str]:
+        """An officer of ``agency``: ward agencies' officers sit at the ward, others at the
+        province."""
+        ward = agency.startswith(("motcua-", "tuphap-", "chuyenmon-"))
+        unit, path = (HOAN_KIEM, WARD_PATH) if ward else (HANOI, HANOI)
+        who = sub or f"{'ld' if 'approver' in roles else 'cb'}.{agency}"
+        return self.tokens.bearer(who, list(roles), unit, path, agency=agency)
+
+    def approver(self, agency: str) -> dict[str, str]:
+        return self.officer(agency, ("approver",))
+
+    def for_step(self, step: dict[str, Any], action: str = "claim") -> dict[str, str]:
+        """Who does ``action`` on ``step``: its agency's approver ends a case, an officer of its
+        agency with its role does the rest."""
+        if action in ("resolve", "reject"):
+            return self.approver(step["agency_code"])
         if step["role"] == "receptionist":
-            return self.desk
-        return self.justice if step["agency_kind"] == "commune_justice" else self.province
+            return (
+                self.desk
+                if step["agency_code"] == f"motcua-{HOAN_KIEM}"
+                else (self.officer(step["agency_code"], ("receptionist",)))
+            )
+        return self.officer(step["agency_code"], (step["role"],))
 
 
 class Cases:
@@ -57,9 +86,11 @@ class Cases:
         self.base = f"{stack.url('workflow')}/v1/cases"
         self.who = Agencies(tokens)
 
-    async def open(self, procedure_key: str) -> dict[str, Any]:
+    async def open(self, procedure_key: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
         r = await self.http.post(
-            f"{self.intake}/v1/dossiers", json=dossier_body(procedure_key), headers=self.who.desk
+            f"{self.intake}/v1/dossiers",
+            json=body or dossier_body(procedure_key),
+            headers=self.who.desk,
         )
         assert r.status_code == 201, r.text
         dossier = r.json()
@@ -91,7 +122,7 @@ class Cases:
 
     async def step(self, case: dict[str, Any], action: str, body: dict | None = None) -> dict:
         current = next(s for s in case["steps"] if s["id"] == case["current_step_id"])
-        r = await self.act(case, action, self.who.for_step(current), body)
+        r = await self.act(case, action, self.who.for_step(current, action), body)
         assert r.status_code == 200, f"{action} at {current['name']}: {r.text}"
         return {**r.json(), "etag": r.headers["ETag"]}
 
@@ -153,27 +184,56 @@ async def test_newborn_chain_from_submission_to_returned_result(
     )
     assert ts(first["started_at"]) == ts(case["received_at"])
 
-    case = await walk(cases, case, "return_result")
+    # Three officers of three agencies, each able to act on their own step only.
+    who = cases.who
+    chain = {
+        "birth_registration": who.justice,
+        "permanent_residence": who.police,
+        "health_insurance_card": who.social_insurance,
+    }
+    case = await walk(cases, case, "birth_registration")
+    for name, own in chain.items():
+        assert current(case)["name"] == name
+        assert_due_on_calendar(case, current(case))
+        for other_name, other in chain.items():
+            if other is not own:
+                r = await cases.act(case, "claim", other)
+                assert r.status_code == 403, f"{other_name}'s officer claimed {name}"
+                assert r.headers["content-type"] == "application/problem+json"
+                assert r.json()["detail_vi"] and current(case)["agency_code"] in r.json()["detail"]
+        r = await cases.act(case, "claim", own)
+        assert r.status_code == 200, r.text
+        case = {**r.json(), "etag": r.headers["ETag"]}
+        if name != "health_insurance_card":
+            for other in chain.values():
+                if other is not own:
+                    assert (await cases.act(case, "complete", other)).status_code == 403
+            r = await cases.act(case, "complete", own)
+            assert r.status_code == 200, r.text
+            case = {**r.json(), "etag": r.headers["ETag"]}
+
     agencies = [s["agency_code"] for s in case["steps"]]
     assert agencies == [
         f"motcua-{HOAN_KIEM}",
         f"tuphap-{HOAN_KIEM}",
         f"congan-{HANOI}",
         f"bhxh-{HANOI}",
-        f"motcua-{HOAN_KIEM}",
     ]
     # Each step finished within seconds of starting: never late, early unless due the same day.
     for s in case["steps"][:-1]:
         assert s["timeliness"] == timeliness(ts(s["finished_at"]), ts(s["due_at"]))
         assert s["timeliness"] != "late"
 
-    # The last step cannot be "completed": the route ends; it is resolved with a result.
-    case = await cases.step(case, "claim")
-    r = await cases.act(case, "complete", cases.who.desk)
+    # The last step is the deciding one: it cannot be "completed"; its agency's approver
+    # resolves it, not the specialist who worked it.
+    r = await cases.act(case, "complete", who.social_insurance)
     assert r.status_code == 422
-    case = await cases.step(
-        case, "resolve", {"result": "Giấy khai sinh, xác nhận thường trú, thẻ BHYT đã cấp"}
-    )
+    result = {"result": "Giấy khai sinh, xác nhận thường trú, thẻ BHYT đã cấp"}
+    r = await cases.act(case, "resolve", who.social_insurance, result)
+    assert r.status_code == 403 and "approver" in r.json()["detail"]
+    r = await cases.act(case, "resolve", who.approver(f"congan-{HANOI}"), result)
+    assert r.status_code == 403
+    case = await cases.step(case, "resolve", result)
     assert case["status"] == "resolved"
     assert case["timeliness"] == timeliness(ts(case["finished_at"]), ts(case["due_at"]))
 
@@ -182,7 +242,40 @@ async def test_newborn_chain_from_submission_to_returned_result(
     sheet = await http.get(f"{cases.base}/{case['id']}/control-sheet", headers=cases.who.desk)
     actions = [row["action"] for row in sheet.json()]
     assert actions[0] == "open" and actions[-1] == "resolve"
-    assert actions.count("complete") == 4 and actions.count("claim") == 5
+    assert actions.count("complete") == 3 and actions.count("claim") == 4
+
+
+async def test_a_ward_justice_specialist_cannot_work_the_police_step(cases: Cases) -> None:
+    case = await walk(cases, await cases.open(NEWBORN), "permanent_residence")
+    justice = cases.who.justice
+    r = await cases.act(case, "claim", justice)
+    assert r.status_code == 403
+    assert r.json()["detail"] == f"only officers of congan-{HANOI} may act on this step"
+    claimed = await cases.step(case, "claim")
+    assert (await cases.act(claimed, "complete", justice)).status_code == 403
+    # Nor may a specialist holding no agency at all, whatever unit their token covers.
+    assert (await cases.act(claimed, "complete", cases.who.province)).status_code == 403
+    unchanged = await cases.read(case["id"])
+    assert unchanged["version"] == claimed["version"]
+    assert current(unchanged)["status"] == "in_progress"
+
+
+async def test_a_case_is_resolved_or_rejected_only_at_its_deciding_step(cases: Cases) -> None:
+    case = await cases.step(await cases.open(NEWBORN), "claim")  # the desk's receive step
+    desk_approver = cases.who.approver(f"motcua-{HOAN_KIEM}")
+    result = {"result": "Đã giải quyết"}
+    r = await cases.act(case, "resolve", cases.who.desk, result)
+    assert r.status_code == 403
+    for action, body in (("resolve", result), ("reject", {"reason": "Không đủ điều kiện"})):
+        r = await cases.act(case, action, desk_approver, body)
+        assert r.status_code == 403, r.text
+        assert "deciding" in r.json()["detail"] and r.json()["detail_vi"]
+    assert (await cases.read(case["id"]))["status"] == "open"
+    # The approver of the deciding step's agency rejects there, with a reason.
+    case = await walk(cases, await cases.step(case, "complete"), "health_insurance_card")
+    case = await cases.step(case, "claim")
+    case = await cases.step(case, "reject", {"reason": "Trẻ đã có thẻ BHYT còn hạn"})
+    assert case["status"] == "rejected"
 
 
 async def test_land_chain_pauses_for_the_financial_obligation_then_reaches_the_applicant(
@@ -199,7 +292,7 @@ async def test_land_chain_pauses_for_the_financial_obligation_then_reaches_the_a
         {"reason": "Thông báo nộp lệ phí trước bạ và thuế thu nhập cá nhân", "amount_vnd": 1250000},
     )
     assert case["status"] == "paused" and case["pause_reason"] == "financial_obligation"
-    r = await cases.act(case, "complete", cases.who.province)
+    r = await cases.act(case, "complete", cases.who.tax)
     assert r.status_code == 409
     assert r.json()["title_vi"]
 
@@ -221,19 +314,21 @@ async def test_land_chain_pauses_for_the_financial_obligation_then_reaches_the_a
     assert current(case)["name"] == "survey_and_check"
     assert [s["status"] for s in case["steps"]].count("sent_back") == 1
 
-    case = await walk(cases, case, "return_result")
+    case = await walk(cases, case, "update_certificate")
     case = await cases.step(case, "claim")
     case = await cases.step(
         case, "resolve", {"result": "Giấy chứng nhận quyền sử dụng đất đã cập nhật biến động"}
     )
     assert case["status"] == "resolved"
+    # The land office decides and signs, not the desk that received the dossier.
+    assert current(case)["agency_code"] == f"vpdkdd-{HANOI}"
     await return_to_applicant(cases, http, case)
 
 
 async def test_refusals_wrong_role_state_version_unit_and_missing_fields(cases: Cases) -> None:
     case = await cases.open(LAND)
     who = cases.who
-    assert (await cases.act(case, "claim", who.province)).status_code == 403  # desk step
+    assert (await cases.act(case, "claim", who.land)).status_code == 403  # desk step
     r = await cases.act(case, "complete", who.desk)
     assert r.status_code == 409  # not claimed yet
     assert (await cases.act(case, "claim", who.desk, etag='"999"')).status_code == 412
@@ -252,27 +347,16 @@ async def test_refusals_wrong_role_state_version_unit_and_missing_fields(cases: 
 async def test_two_officers_act_on_the_same_step_at_once_one_wins(cases: Cases) -> None:
     case = await walk(cases, await cases.open(LAND), "survey_and_check")
     first, second = await asyncio.gather(
-        cases.act(case, "claim", cases.who.province),
-        cases.act(case, "claim", cases.who.other_specialist),
+        cases.act(case, "claim", cases.who.land),
+        cases.act(case, "claim", cases.who.other_land),
     )
     assert sorted([first.status_code, second.status_code]) == [200, 412]
     winner = first if first.status_code == 200 else second
     claimed = {**winner.json(), "etag": winner.headers["ETag"]}
-    loser = cases.who.other_specialist if winner is first else cases.who.province
+    loser = cases.who.other_land if winner is first else cases.who.land
     # The loser reads the new version, but the step is someone else's now.
     r = await cases.act(claimed, "complete", loser)
     assert r.status_code == 403
-    # An approver may move the step on someone else's behalf.
-    r = await cases.act(
-        claimed,
-        "transfer",
-        cases.who.approver,
-        {"agency_code": "vpdkdd-01-cn-hoankiem", "reason": "Chuyển chi nhánh phụ trách địa bàn"},
-    )
-    assert r.status_code == 200, r.text
-    moved = r.json()
-    assert current(moved)["agency_code"] == "vpdkdd-01-cn-hoankiem"
-    assert current(moved)["status"] == "waiting"
 
 
 async def test_work_queue_lists_open_steps_soonest_due_first_with_cursor(
@@ -351,3 +435,20 @@ async def test_a_deadline_passing_while_workflow_is_down_fires_once_after_restar
         headers=cases.who.desk,
     )
     assert step_id in {s["id"] for s in queue.json()["items"]}
+
+
+async def test_a_procedure_without_a_route_is_decided_by_the_wards_specialist_office(
+    cases: Cases, http: httpx.AsyncClient
+) -> None:
+    case = await cases.open("dang-ky-thuong-tru")
+    assert [s["name"] for s in case["steps"]] == ["handover"]
+    case = await cases.step(await cases.step(case, "claim"), "complete")
+    assert current(case)["agency_code"] == f"chuyenmon-{HOAN_KIEM}"
+    # The desk that handed the dossier over has no say in the examination.
+    assert (await cases.act(case, "claim", cases.who.desk)).status_code == 403
+    case = await cases.step(case, "claim")
+    r = await cases.act(case, "resolve", cases.who.specialist, {"result": "Đã đăng ký"})
+    assert r.status_code == 403
+    case = await cases.step(case, "resolve", {"result": "Đã đăng ký thường trú"})
+    assert case["status"] == "resolved"
+    await return_to_applicant(cases, http, case)

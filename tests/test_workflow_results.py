@@ -20,14 +20,16 @@ from fastapi import FastAPI
 
 from services.stack import Infrastructure, Stack
 from shared.db.engine import asyncpg_dsn
-from tests.support import HOAN_KIEM, Tokens
+from tests.support import HANOI, HOAN_KIEM, Tokens, dossier_body, personal_id
 from tests.test_workflow_cases import NEWBORN, Cases, current, walk
 from workflow_service.app import create_app
 from workflow_service.settings import WorkflowSettings
 from workflow_service.signing import DevelopmentPki
 
 DESK_AGENCY = f"motcua-{HOAN_KIEM}"
-DESK_NAME = "Bộ phận Một cửa Phường Hoàn Kiếm"
+# The newborn chain ends at social insurance's step: that agency decides and signs.
+DECIDING_AGENCY = f"bhxh-{HANOI}"
+DECIDING_NAME = "Bảo hiểm xã hội Thành phố Hà Nội"
 RESULT_TEXT = "Cấp Giấy khai sinh số 123/2026, xác nhận thường trú và thẻ BHYT cho trẻ dưới 6 tuổi"
 
 
@@ -41,8 +43,8 @@ def verify_url(stack: Stack) -> str:
     return f"{stack.url('workflow')}/v1/results/verify"
 
 
-async def resolved_case(cases: Cases) -> dict[str, Any]:
-    case = await walk(cases, await cases.open(NEWBORN), "return_result")
+async def resolved_case(cases: Cases, body: dict[str, Any] | None = None) -> dict[str, Any]:
+    case = await walk(cases, await cases.open(NEWBORN, body), "health_insurance_card")
     case = await cases.step(case, "claim")
     case = await cases.step(case, "resolve", {"result": RESULT_TEXT})
     assert case["status"] == "resolved"
@@ -96,8 +98,8 @@ async def test_a_resolved_case_has_a_signed_result_that_verifies_as_issued(
     verdict = r.json()
     assert (verdict["valid"], verdict["intact"], verdict["trusted"]) == (True, True, True)
     assert verdict["failure"] is None and verdict["reason_vi"] is None
-    assert verdict["signer_name"] == DESK_NAME
-    assert verdict["signer_agency"] == DESK_AGENCY
+    assert verdict["signer_name"] == DECIDING_NAME
+    assert verdict["signer_agency"] == DECIDING_AGENCY
     assert verdict["signed_at"] is not None
     assert verdict["sha256"] == sha256
     assert verdict["known_result"] is True
@@ -173,6 +175,8 @@ async def test_a_rejection_is_issued_as_a_signed_reason_document(
 ) -> None:
     case = await cases.open(NEWBORN)
     assert current(case)["agency_code"] == DESK_AGENCY
+    case = await walk(cases, case, "health_insurance_card")
+    assert current(case)["agency_code"] == DECIDING_AGENCY
     case = await cases.step(case, "claim")
     case = await cases.step(
         case, "reject", {"reason": "Người yêu cầu không thuộc thẩm quyền đăng ký của phường"}
@@ -183,7 +187,7 @@ async def test_a_rejection_is_issued_as_a_signed_reason_document(
     verdict = (
         await http.post(verify_url, content=pdf, headers={"Content-Type": "application/pdf"})
     ).json()
-    assert verdict["valid"] is True and verdict["signer_agency"] == DESK_AGENCY
+    assert verdict["valid"] is True and verdict["signer_agency"] == DECIDING_AGENCY
     assert verdict["dossier_code"] == case["dossier_code"]
     event = await resolved_event(database_url, case["id"])
     assert (event["outcome"], event["result_digitised"]) == ("rejected", True)
@@ -203,6 +207,41 @@ async def test_the_result_is_hidden_outside_the_units_and_absent_before_resoluti
     assert r.status_code == 404
     assert r.headers["content-type"] == "application/problem+json"
     assert r.json()["title_vi"]
+
+
+async def test_an_applicant_downloads_their_own_signed_result_and_no_one_elses(
+    cases: Cases, tokens: Tokens
+) -> None:
+    body = dossier_body(NEWBORN)
+    id_number = body["applicant"]["id_number"]
+    case = await resolved_case(cases, body)
+    own = tokens.bearer(id_number, ["applicant"])
+    r = await download(cases, case, own)
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"] == "application/pdf" and r.content.startswith(b"%PDF-")
+    found = await cases.http.get(cases.base, params={"dossier_id": case["dossier_id"]}, headers=own)
+    assert [c["id"] for c in found.json()] == [case["id"]]
+
+    # Another citizen, even one whose token carries the case's unit, finds nothing.
+    for other in (
+        tokens.bearer(personal_id(), ["applicant"]),
+        tokens.bearer(personal_id(), ["applicant"], HOAN_KIEM, f"{HANOI}.{HOAN_KIEM}"),
+    ):
+        r = await download(cases, case, other)
+        assert r.status_code == 404
+        assert r.headers["content-type"] == "application/problem+json"
+        found = await cases.http.get(
+            cases.base, params={"dossier_id": case["dossier_id"]}, headers=other
+        )
+        assert found.status_code == 200 and found.json() == []
+        r = await cases.http.get(f"{cases.base}/{case['id']}", headers=other)
+        assert r.status_code == 404
+
+
+def test_the_result_download_is_documented_as_a_pdf() -> None:
+    spec = create_app(WorkflowSettings()).openapi()
+    ok = spec["paths"]["/v1/cases/{case_id}/result"]["get"]["responses"]["200"]
+    assert set(ok["content"]) == {"application/pdf"}
 
 
 @asynccontextmanager
@@ -233,12 +272,12 @@ async def workflow_in_process(
 async def resolve_elsewhere(
     cases: Cases, client: httpx.AsyncClient
 ) -> tuple[dict[str, Any], httpx.Response]:
-    case = await walk(cases, await cases.open(NEWBORN), "return_result")
+    case = await walk(cases, await cases.open(NEWBORN), "health_insurance_card")
     case = await cases.step(case, "claim")
     r = await client.post(
         f"/v1/cases/{case['id']}/resolve",
         json={"result": RESULT_TEXT},
-        headers={**cases.who.desk, "If-Match": case["etag"]},
+        headers={**cases.who.approver(DECIDING_AGENCY), "If-Match": case["etag"]},
     )
     return case, r
 
@@ -274,12 +313,12 @@ async def test_production_keys_sign_and_only_their_own_roots_are_trusted(
 ) -> None:
     # A CA of the province's own stands in for a public one; its files are laid out as ops would.
     province_ca = DevelopmentPki(tmp_path / "ca")
-    credential = province_ca.agency(DESK_AGENCY, "UBND Phường Hoàn Kiếm")
+    credential = province_ca.agency(DECIDING_AGENCY, DECIDING_NAME)
     keys = tmp_path / "keys"
     keys.mkdir()
-    shutil.copy(credential.key_file, keys / f"{DESK_AGENCY}.key.pem")
-    shutil.copy(credential.cert_file, keys / f"{DESK_AGENCY}.cert.pem")
-    shutil.copy(province_ca.root().cert_file, keys / f"{DESK_AGENCY}.chain.pem")
+    shutil.copy(credential.key_file, keys / f"{DECIDING_AGENCY}.key.pem")
+    shutil.copy(credential.cert_file, keys / f"{DECIDING_AGENCY}.cert.pem")
+    shutil.copy(province_ca.root().cert_file, keys / f"{DECIDING_AGENCY}.chain.pem")
     async with workflow_in_process(
         infra,
         database_url,
@@ -296,7 +335,7 @@ async def test_production_keys_sign_and_only_their_own_roots_are_trusted(
         )
     assert here.status_code == 200, here.text
     assert here.json()["valid"] is True
-    assert here.json()["signer_name"] == "UBND Phường Hoàn Kiếm"
+    assert here.json()["signer_name"] == DECIDING_NAME
     assert here.json()["known_result"] is True
     assert (await resolved_event(database_url, case["id"]))["result_digitised"] is True
 

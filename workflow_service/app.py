@@ -9,11 +9,12 @@ from fastapi import FastAPI
 from shared.app import create_service_app
 from shared.events import topics
 from shared.runtime import Runtime
-from workflow_service.api import apologies, cases, queues, results, routes
+from workflow_service.api import agencies, apologies, cases, queues, results, routes
 from workflow_service.db.calendar import CalendarBook
 from workflow_service.db.models import MESSAGING
 from workflow_service.db.results import SigningKeys
 from workflow_service.db.timers import run_timers
+from workflow_service.domain import authority
 from workflow_service.domain.cases import markdown_table
 from workflow_service.events.handlers import make_handlers
 from workflow_service.settings import WorkflowSettings
@@ -25,8 +26,15 @@ quan với thời hạn từng bước, tạm dừng, trả kết quả.
 Inter-agency processing: a case per received dossier, routed between agencies with a deadline per
 step; durable timers announce overdue steps and cases.
 
-Actions on a case (`POST /v1/cases/{{id}}/{{action}}` with `If-Match`) — "the step role" is the
-role the current step's route template names:
+Who may act on a step (thẩm quyền): an officer of the step's agency — the token's `agency`
+claim or a membership ops records under `/v1/agencies/{{code}}/members` — holding the role the
+step's template names; cases end only at the route's last (deciding) step, by an approver of its
+agency, whose key signs the result. Anything not listed is refused with 403:
+
+{authority.markdown_table()}
+
+Actions on a case (`POST /v1/cases/{{id}}/{{action}}` with `If-Match`) by the state of the case and
+of its current step (anything else is 409):
 
 {markdown_table()}
 """
@@ -59,12 +67,20 @@ def create_app(settings: WorkflowSettings | None = None) -> FastAPI:
         title="Một Cửa — Workflow (Giải quyết liên thông)",
         description=DESCRIPTION,
         version="0.1.0",
-        routers=[queues.router, routes.router, cases.router, apologies.router, results.router],
+        routers=[
+            queues.router,
+            routes.router,
+            cases.router,
+            apologies.router,
+            results.router,
+            agencies.router,
+        ],
         openapi_tags=[
             {"name": "cases", "description": "Hồ sơ xử lý: các bước, thao tác, phiếu kiểm soát"},
             {"name": "work queues", "description": "Danh sách việc của cán bộ, vai trò, cơ quan"},
             {"name": "routes", "description": "Quy trình liên thông theo thủ tục"},
             {"name": "results", "description": "Kết quả điện tử có ký số: tải về, kiểm tra"},
+            {"name": "agencies", "description": "Cán bộ thuộc cơ quan (thẩm quyền xử lý bước)"},
         ],
     )
     app.state.calendar_book = book

@@ -344,6 +344,22 @@ async def list_agencies(
     return list((await session.scalars(query)).all())
 
 
+@router.get(
+    "/agencies/{code}",
+    response_model=AgencyOut,
+    summary="Read an agency",
+    description=(
+        "Một cơ quan theo mã, kể cả cơ quan đã ngừng hoạt động (`retired_at`); mã không có trả "
+        "404. Workflow đọc ở đây trước khi chuyển bước đến cơ quan ngoài quy trình."
+    ),
+)
+async def get_agency(code: Annotated[str, Path(max_length=64)], session: Session) -> Agency:
+    agency = await session.get(Agency, code)
+    if agency is None:
+        raise not_found("agency", "cơ quan")
+    return agency
+
+
 @router.post(
     "/agencies",
     status_code=201,

@@ -102,11 +102,22 @@ def agency_rows(units: list[dict[str, Any]]) -> list[dict[str, Any]]:
                     "unit_code": unit["code"],
                 }
             )
+            # The ward's specialist office (phòng chuyên môn), which examines and decides the
+            # procedures that have no inter-agency route of their own.
+            rows.append(
+                {
+                    "code": f"chuyenmon-{unit['code']}",
+                    "name": f"Phòng chuyên môn {unit['name']}",
+                    "kind": "specialist_office",
+                    "unit_code": unit["code"],
+                }
+            )
     return rows
 
 
 async def load_reference_data(session: AsyncSession) -> dict[str, int]:
-    """Idempotent: loads only into empty tables."""
+    """Idempotent: loads units and procedures only into empty tables, and adds the seeded
+    agencies that are missing."""
     loaded = {"units": 0, "agencies": 0, "procedures": 0}
     if not await session.scalar(select(func.count()).select_from(Unit)):
         rows = unit_rows()
@@ -116,10 +127,13 @@ async def load_reference_data(session: AsyncSession) -> dict[str, int]:
             pg_insert(Unit).on_conflict_do_nothing(), [r for r in rows if r["parent_code"]]
         )
         loaded["units"] = len(rows)
-    if not await session.scalar(select(func.count()).select_from(Agency)):
-        agencies = agency_rows(unit_rows())
-        await session.execute(pg_insert(Agency).on_conflict_do_nothing(), agencies)
-        loaded["agencies"] = len(agencies)
+    # Agencies the seed gained later (each ward's specialist office) reach databases seeded
+    # before; a retired agency stays retired, since agencies are never deleted.
+    agencies = agency_rows(unit_rows())
+    added = await session.scalars(
+        pg_insert(Agency).on_conflict_do_nothing().returning(Agency.code), agencies
+    )
+    loaded["agencies"] = len(added.all())
     if not await session.scalar(select(func.count()).select_from(Procedure)):
         rows = [procedure_row(p) for p in seed_procedures()]
         await session.execute(pg_insert(Procedure).on_conflict_do_nothing(), rows)

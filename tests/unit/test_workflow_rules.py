@@ -11,8 +11,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from shared.calendar import VN_TZ, WorkingCalendar
-from shared.routes import InvalidRoute, RouteTemplate
+from shared.routes import AGENCY_KINDS, InvalidRoute, RouteTemplate
+from workflow_service.domain import authority as au
 from workflow_service.domain import cases as c
+from workflow_service.domain.assignment import agency_for
 from workflow_service.domain.deadlines import Timeliness, after_pause, step_due, timeliness
 
 SEED = Path(__file__).resolve().parents[2] / "intake_service" / "seed" / "procedures.json"
@@ -39,12 +41,14 @@ def test_the_two_example_chains_are_valid_templates() -> None:
         "commune_justice",
         "police",
         "social_insurance",
-        "one_stop_desk",
     ]
+    # The route ends at its deciding step; handing the result over is intake's desk act.
+    assert newborn.is_deciding("health_insurance_card") and not newborn.is_deciding("receive")
     land = routes["dang-ky-bien-dong-chuyen-nhuong-dat"]
     assert land.step("financial_obligation").pauses_clock_until == "payment.succeeded"
     assert land.successors("survey_and_check") == ("financial_obligation",)
-    assert land.successors("return_result") == ()
+    assert land.successors("update_certificate") == ()
+    assert land.is_deciding("update_certificate")
     assert land.earlier("update_certificate") == (
         "receive",
         "survey_and_check",
@@ -75,48 +79,124 @@ def test_templates_refuse_shares_not_adding_up_and_unknown_branches() -> None:
     assert RouteTemplate.from_dicts("x", 1, branching.to_dicts()) == branching
 
 
-def test_only_the_step_role_claims_and_only_the_claimant_completes() -> None:
-    kw = {"step_role": "specialist", "claimed_by": None}
-    rule = c.decide(
-        c.CaseStatus.open,
-        c.StepStatus.waiting,
-        c.CaseAction.claim,
-        officer="a",
-        officer_roles=frozenset({"specialist"}),
-        **kw,
-    )
-    assert rule.action is c.CaseAction.claim
-    with pytest.raises(c.RoleNotAllowed):
-        c.decide(
-            c.CaseStatus.open,
-            c.StepStatus.waiting,
-            c.CaseAction.claim,
-            officer="b",
-            officer_roles=frozenset({"receptionist"}),
-            **kw,
-        )
-    with pytest.raises(c.NotClaimant):
-        c.decide(
-            c.CaseStatus.open,
-            c.StepStatus.in_progress,
-            c.CaseAction.complete,
-            officer="b",
-            officer_roles=frozenset({"specialist"}),
-            step_role="specialist",
-            claimed_by="a",
-        )
+SPECIALIST_STEP = au.StepView(role="specialist", agency_code="congan-01", deciding=False)
+DECIDING_STEP = au.StepView(role="specialist", agency_code="bhxh-01", deciding=True)
+
+
+def officer(sub: str, roles: set[str], *agencies: str) -> au.Officer:
+    return au.Officer(sub, frozenset(roles), frozenset(agencies))
+
+
+def authorise(
+    step: au.StepView,
+    action: c.CaseAction,
+    who: au.Officer,
+    case_status: c.CaseStatus = c.CaseStatus.open,
+    step_status: c.StepStatus = c.StepStatus.in_progress,
+    **kw: object,
+) -> au.Grant:
+    return au.authorise(case_status, step_status, action, who, step, **kw)  # type: ignore[arg-type]
+
+
+def refusal(*args: object, **kw: object) -> str:
+    with pytest.raises(au.Refused) as refused:
+        authorise(*args, **kw)  # type: ignore[arg-type]
+    assert refused.value.detail and refused.value.detail_vi
+    return refused.value.code
+
+
+def test_only_an_officer_of_the_steps_agency_with_its_role_claims_and_completes() -> None:
+    police = officer("cb.congan", {"specialist"}, "congan-01")
+    justice = officer("cb.tuphap", {"specialist"}, "tuphap-00070")
+    grant = authorise(SPECIALIST_STEP, c.CaseAction.claim, police, step_status=c.StepStatus.waiting)
+    assert grant.holder is au.Holder.step_role
+    # The ward justice specialist holds the role but not the agency; a receptionist of the
+    # police neither the role.
+    assert refusal(SPECIALIST_STEP, c.CaseAction.claim, justice) == "agency"
+    desk = officer("cb.tiepnhan", {"receptionist"}, "congan-01")
+    assert refusal(SPECIALIST_STEP, c.CaseAction.claim, desk) == "role"
+    claimed = au.StepView("specialist", "congan-01", False, claimed_by="someone")
+    assert refusal(claimed, c.CaseAction.complete, police) == "claimant"
     with pytest.raises(c.NotAllowedNow) as refused:
-        c.decide(
-            c.CaseStatus.paused,
-            c.StepStatus.in_progress,
-            c.CaseAction.complete,
-            officer="a",
-            officer_roles=frozenset({"specialist"}),
-            step_role="specialist",
-            claimed_by="a",
-        )
+        authorise(SPECIALIST_STEP, c.CaseAction.complete, police, c.CaseStatus.paused)
     assert refused.value.allowed == [c.CaseAction.resume]
     assert "| paused | in_progress | `resume`" in c.markdown_table()
+
+
+def test_cases_end_only_at_the_deciding_step_by_its_agencys_approver() -> None:
+    approver = officer("ld.bhxh", {"approver"}, "bhxh-01", "congan-01")
+    specialist = officer("cb.bhxh", {"specialist"}, "bhxh-01")
+    for action in (c.CaseAction.resolve, c.CaseAction.reject):
+        assert refusal(SPECIALIST_STEP, action, approver) == "deciding-step"
+        assert refusal(DECIDING_STEP, action, specialist) == "role"
+        assert refusal(DECIDING_STEP, action, officer("ld.khac", {"approver"}, "x")) == "agency"
+        # The approver acts on the step a specialist claimed: that is what approvers are for.
+        claimed = au.StepView("specialist", "bhxh-01", True, claimed_by="cb.bhxh")
+        assert authorise(claimed, action, approver).where is au.Where.deciding_step
+
+
+def test_transfers_go_where_the_route_says_or_ad_hoc_by_an_approver_to_known_agencies() -> None:
+    police = officer("cb.congan", {"specialist"}, "congan-01")
+    approver = officer("ld.congan", {"approver"}, "congan-01")
+    transfer = c.CaseAction.transfer
+    assert authorise(SPECIALIST_STEP, transfer, police, target=au.Target.route)
+    assert refusal(SPECIALIST_STEP, transfer, police, target=au.Target.known_agency) == (
+        "transfer-target"
+    )
+    assert refusal(SPECIALIST_STEP, transfer, police) == "transfer-target"
+    assert authorise(SPECIALIST_STEP, transfer, approver, target=au.Target.known_agency)
+    assert refusal(SPECIALIST_STEP, transfer, approver) == "transfer-target"
+    assert au.may_transfer_to(approver, SPECIALIST_STEP, au.Target.known_agency)
+    assert not au.may_transfer_to(police, SPECIALIST_STEP, au.Target.known_agency)
+    outsider = officer("ld.khac", {"approver"}, "vpdkdd-01")
+    assert not au.may_transfer_to(outsider, SPECIALIST_STEP, au.Target.known_agency)
+
+
+def test_nothing_is_granted_to_an_officer_of_another_agency() -> None:
+    assert all(g.relation is au.Relation.member for g in au.GRANTS)
+    assert {g.action for g in au.GRANTS} == set(c.CaseAction)
+    enders = {
+        g.holder for g in au.GRANTS if g.action in (c.CaseAction.resolve, c.CaseAction.reject)
+    }
+    assert enders == {au.Holder.approver}
+
+
+def test_the_readme_shows_the_authority_table_as_the_code_has_it() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    assert au.markdown_table() in readme
+
+
+def test_every_step_kind_resolves_to_an_agency_intake_seeds() -> None:
+    from intake_service.seed.loader import agency_rows, unit_rows
+
+    units = [u for u in unit_rows() if u["code"] in ("01", "00070")]
+    seeded = {row["code"] for row in agency_rows(units)}
+    for kind in AGENCY_KINDS:
+        assert agency_for(kind, "01.00070") in seeded, kind
+        assert agency_for(kind, "01") in seeded, kind
+    assert agency_for("specialist_office", "01.00070") == "chuyenmon-00070"
+    with pytest.raises(InvalidRoute):
+        RouteTemplate.from_dicts("x", 1, [{"step": "a", "agency_kind": "cuc-csgt", "share": 1}])
+    with pytest.raises(InvalidRoute):
+        RouteTemplate.from_dicts(
+            "x", 1, [{"step": "a", "agency_kind": "police", "share": 1, "transfer_to": ["nowhere"]}]
+        )
+    single = RouteTemplate.single_agency("x")
+    assert [s.name for s in single.steps] == ["handover", "examine"]
+    assert single.is_deciding("examine")
+    with_transfer = RouteTemplate.from_dicts(
+        "x",
+        1,
+        [
+            {
+                "step": "a",
+                "agency_kind": "police",
+                "share": 1,
+                "transfer_to": ["public_service_centre"],
+            }
+        ],
+    )
+    assert RouteTemplate.from_dicts("x", 1, with_transfer.to_dicts()) == with_transfer
 
 
 def test_step_due_counts_its_share_of_office_time_across_a_weekend() -> None:

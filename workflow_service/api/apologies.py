@@ -13,7 +13,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.auth import Principal, current_principal, unit_scope
+from shared.auth import Principal, current_principal
 from shared.clock import Now
 from shared.errors import (
     PROBLEM_RESPONSES,
@@ -30,6 +30,7 @@ from workflow_service.api.access import visible_case
 from workflow_service.db import apologies as store
 from workflow_service.db.calendar import CalendarBook
 from workflow_service.db.models import Case, Step
+from workflow_service.db.scope import case_scope
 from workflow_service.domain import apologies as rules
 from workflow_service.domain.apologies import ApologySlip, build_slip
 
@@ -179,9 +180,7 @@ async def issue_apology(
     book: CalendarBook = request.app.state.calendar_book
     async with session.begin():
         case = await session.scalar(
-            select(Case)
-            .where(Case.id == case_id, unit_scope(Case.unit_path, principal))
-            .with_for_update()
+            select(Case).where(Case.id == case_id, case_scope(principal)).with_for_update()
         )
         if case is None:
             raise not_found("case", "hồ sơ xử lý")

@@ -10,19 +10,15 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.auth import Principal, current_principal, unit_scope
+from shared.auth import Principal, current_principal
 from shared.clock import Now
 from shared.errors import (
     IF_MATCH_RESPONSES,
     PROBLEM_RESPONSES,
-    Problem,
-    conflict,
     expected_version,
-    forbidden,
-    not_found,
-    precondition_failed,
 )
 from shared.runtime import Runtime, db_session, runtime_of
+from workflow_service import actions
 from workflow_service.api.access import visible_case
 from workflow_service.api.apologies import (
     PDF_RESPONSES,
@@ -32,6 +28,7 @@ from workflow_service.api.apologies import (
     wants_pdf,
 )
 from workflow_service.api.schemas import (
+    UNAVAILABLE_RESPONSES,
     ActionBody,
     ActionRuleOut,
     CaseDetail,
@@ -39,9 +36,9 @@ from workflow_service.api.schemas import (
     ControlSheetRow,
     StepOut,
 )
-from workflow_service.db import progress, results
-from workflow_service.db.calendar import CalendarBook
 from workflow_service.db.models import Case, CaseAction, Step
+from workflow_service.db.scope import case_scope
+from workflow_service.domain import authority
 from workflow_service.domain import cases as rules
 from workflow_service.domain import control_sheet as sheet
 from workflow_service.domain.deadlines import TIMELINESS_LABELS_VI, Timeliness
@@ -65,7 +62,7 @@ async def find_cases(
     dossier_code: Annotated[str | None, Query(max_length=40)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> list[Case]:
-    query = select(Case).where(unit_scope(Case.unit_path, principal))
+    query = select(Case).where(case_scope(principal))
     if dossier_id:
         query = query.where(Case.dossier_id == dossier_id)
     if dossier_code:
@@ -86,7 +83,13 @@ async def action_table() -> list[ActionRuleOut]:
             step_status=r.step_status,
             action=r.action,
             action_label_vi=rules.ACTION_LABELS_VI[r.action],
-            roles=sorted(r.roles),
+            roles=sorted(
+                {
+                    rules.STEP_ROLE if g.holder is authority.Holder.step_role else rules.LEADER
+                    for g in authority.GRANTS
+                    if g.action == r.action
+                }
+            ),
             claimant_only=r.claimant_only,
         )
         for r in rules.RULES
@@ -167,18 +170,6 @@ async def control_sheet(
     return rows
 
 
-def _refusal(exc: rules.ActionRefused) -> Problem:
-    if isinstance(exc, rules.NotAllowedNow):
-        allowed = ", ".join(exc.allowed) or "none"
-        return conflict(
-            f"{exc}; allowed now: {allowed}",
-            f"Không thực hiện được thao tác ở trạng thái hiện tại; được phép: {allowed}",
-        )
-    if isinstance(exc, rules.NotClaimant):
-        return forbidden("the step is being worked by another officer")
-    return forbidden()
-
-
 async def _act(
     action: rules.CaseAction,
     case_id: uuid.UUID,
@@ -192,82 +183,19 @@ async def _act(
     if_match: str | None,
 ) -> CaseDetail:
     expected = expected_version(if_match)
-    book: CalendarBook = request.app.state.calendar_book
-    # Resolving or rejecting issues a signed result. It is drawn and signed before the row lock,
-    # from the case at the version the officer named, so the lock is held only for the writes;
-    # the version check below makes sure the locked case is the one the document describes.
-    prepared = await results.prepare(
+    state = request.app.state
+    case, steps = await actions.perform(
         session,
-        request.app.state.signing_keys,
+        actions.Services(runtime.outbox, state.calendar_book, state.signing_keys, state.settings),
         case_id,
+        action,
+        body,
         principal,
         expected,
-        action,
-        body.result if action is rules.CaseAction.resolve else body.reason,
         now,
     )
-    async with session.begin():
-        case = await session.scalar(
-            select(Case)
-            .where(Case.id == case_id, unit_scope(Case.unit_path, principal))
-            .with_for_update()
-        )
-        if case is None:
-            raise not_found("case", "hồ sơ xử lý")
-        if case.version != expected:
-            raise precondition_failed()
-        step = await session.get(Step, case.current_step_id) if case.current_step_id else None
-        if step is None:
-            raise conflict("the case has no current step", "hồ sơ xử lý không có bước hiện tại")
-        try:
-            rules.decide(
-                rules.CaseStatus(case.status),
-                rules.StepStatus(step.status),
-                action,
-                officer=principal.sub,
-                officer_roles=principal.roles,
-                step_role=step.role,
-                claimed_by=step.claimed_by,
-            )
-        except rules.ActionRefused as exc:
-            raise _refusal(exc) from exc
-        named_for_another = step.assignee is not None and step.assignee != principal.sub
-        if (
-            action is rules.CaseAction.claim
-            and named_for_another
-            and rules.LEADER not in principal.roles
-        ):
-            raise forbidden("the step is assigned to another officer")
-        body.require_for(action)
-        calendar = await book.calendar(session, now)
-        try:
-            await progress.act(
-                session,
-                runtime.outbox,
-                calendar,
-                case,
-                step,
-                action,
-                principal,
-                body.as_input(),
-                now,
-                result_digitised=prepared is not None,
-            )
-        except progress.InvalidTarget as exc:
-            raise Problem(
-                422,
-                "invalid-target",
-                "The route does not allow this target",
-                "Quy trình không cho phép chuyển đến bước hoặc cơ quan này",
-                detail=str(exc),
-            ) from exc
-        if prepared is not None:
-            results.keep(session, case, prepared)
-        steps = (
-            await session.scalars(select(Step).where(Step.case_id == case.id).order_by(Step.seq))
-        ).all()
-        detail = CaseDetail.model_validate(case)
-        detail.steps = [step_out(s) for s in steps]
+    detail = CaseDetail.model_validate(case)
+    detail.steps = [step_out(s) for s in steps]
     response.headers["ETag"] = f'"{case.version}"'
     return detail
 
@@ -304,8 +232,14 @@ def _route(action: rules.CaseAction, path: str, summary: str) -> None:
         methods=["POST"],
         response_model=CaseDetail,
         summary=summary,
-        description=f"{rules.ACTION_LABELS_VI[action]}. Cần `If-Match` với ETag của hồ sơ xử lý.",
-        responses=IF_MATCH_RESPONSES,
+        description=(
+            f"{rules.ACTION_LABELS_VI[action]}. Cần `If-Match` với ETag của hồ sơ xử lý. Chỉ cán "
+            "bộ thuộc cơ quan được giao bước, đúng vai trò (bảng thẩm quyền), được thao tác."
+        ),
+        responses={
+            **IF_MATCH_RESPONSES,
+            **(UNAVAILABLE_RESPONSES if action is rules.CaseAction.transfer else {}),
+        },
     )
 
 

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.auth import Principal, current_principal, unit_scope
+from shared.auth import Principal, Role, current_principal, unit_scope
 from shared.calendar import VN_TZ
 from shared.clock import Now
 from shared.errors import PROBLEM_RESPONSES
@@ -18,6 +18,7 @@ from shared.pagination import decode_cursor, encode_cursor
 from shared.runtime import db_session
 from workflow_service.api.cases import step_out
 from workflow_service.api.schemas import StepPage, StepQueueItem
+from workflow_service.db import members
 from workflow_service.db.models import Case, Step
 from workflow_service.domain.cases import CaseStatus, StepStatus
 
@@ -35,7 +36,8 @@ class QueueFilter(StrEnum):
     response_model=StepPage,
     summary="Work queue",
     description=(
-        "Danh sách bước đang chờ hoặc đang xử lý trong phạm vi đơn vị của người xem, sắp theo hạn "
+        "Danh sách bước đang chờ hoặc đang xử lý của các cơ quan người xem thuộc về (claim `agency` "
+        "và danh sách thành viên cơ quan), trong phạm vi đơn vị, sắp theo hạn "
         "(sớm nhất trước): của một cán bộ (`assignee`, `mine=true`), một vai trò, một cơ quan; lọc "
         "`overdue` (quá hạn), `due_today` (đến hạn hôm nay), `paused` (đang tạm dừng). Giám sát "
         "viên dùng `filter=overdue` để theo dõi các bước quá hạn."
@@ -61,6 +63,11 @@ async def work_queue(
             unit_scope(Step.unit_path, principal),
         )
     )
+    if not principal.has_role(Role.ops, Role.supervisor):
+        # An officer's queue holds the steps of their agencies only; supervisors and ops
+        # watch every agency of their scope (overdue steps above all).
+        mine_agencies = await members.agencies_of(session, principal)
+        query = query.where(Step.agency_code.in_(sorted(mine_agencies)))
     if agency_code:
         query = query.where(Step.agency_code == agency_code)
     if role:

@@ -50,8 +50,9 @@ PDF_RESPONSE = {
     description=(
         "Kết quả giải quyết hồ sơ dạng điện tử: tệp PDF có chữ ký số của cơ quan giải quyết, "
         "phát hành khi hồ sơ được giải quyết hoặc từ chối có lý do. `ETag` là mã SHA-256 của "
-        "tệp; gửi `If-None-Match` để nhận 304 khi tệp không đổi. Hồ sơ ngoài phạm vi đơn vị "
-        "hoặc chưa có kết quả điện tử trả 404."
+        "tệp; gửi `If-None-Match` để nhận 304 khi tệp không đổi. Người nộp (vai trò applicant) "
+        "tải kết quả của chính mình; hồ sơ của người khác, ngoài phạm vi đơn vị của cán bộ, hoặc "
+        "chưa có kết quả điện tử trả 404."
     ),
     response_class=Response,
     responses={200: PDF_RESPONSE, 304: {"description": "Không thay đổi"}},

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.errors import Problem
+from shared.errors import PROBLEM_RESPONSES, Problem
 from workflow_service.db.progress import ActionInput
 from workflow_service.domain.cases import CaseAction
 
@@ -133,7 +133,12 @@ class ActionBody(BaseModel):
 
     next_step: str | None = Field(None, max_length=64, description="bước tiếp theo (khi rẽ nhánh)")
     to_step: str | None = Field(None, max_length=64, description="bước trả lại")
-    agency_code: str | None = Field(None, max_length=64, description="cơ quan nhận chuyển")
+    agency_code: str | None = Field(
+        None,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
+        description="mã cơ quan nhận chuyển (trong danh mục cơ quan)",
+    )
     assignee: str | None = Field(
         None, max_length=200, description="cán bộ được giao bước tiếp theo"
     )
@@ -187,3 +192,12 @@ class StepQueueItem(StepOut):
 class StepPage(BaseModel):
     items: list[StepQueueItem]
     next_cursor: str | None = Field(description="con trỏ trang sau")
+
+
+# Routes that read intake's catalogue of agencies before acting.
+UNAVAILABLE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    503: {
+        **PROBLEM_RESPONSES[500],
+        "description": "Service unavailable — chưa đọc được danh mục cơ quan, thử lại sau",
+    }
+}

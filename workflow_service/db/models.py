@@ -63,6 +63,20 @@ class Case(Base):
     current_step_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     timeliness: Mapped[str | None] = mapped_column(String(16))
+    # The applicant's pseudonym (HMAC of the ID number) from the received dossier: how an
+    # applicant's token finds their own results without workflow holding the number.
+    applicant_ref: Mapped[str | None] = mapped_column(String(64), index=True)
+
+
+class AgencyMember(Base):
+    """An officer's membership of an agency, kept by ops, beside the one agency the identity
+    provider may name in the token (``agency`` claim)."""
+
+    __tablename__ = "agency_members"
+    agency_code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    officer_sub: Mapped[str] = mapped_column(String(200), primary_key=True, index=True)
+    added_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    added_by: Mapped[str] = mapped_column(Text)
 
 
 class CaseAction(Base):

@@ -32,6 +32,7 @@ from shared.routes import RouteTemplate, StepTemplate
 from workflow_service.db import timers
 from workflow_service.db.models import Case, CaseAction, RouteTemplateRow, Step
 from workflow_service.domain.assignment import agency_for
+from workflow_service.domain.authority import StepView
 from workflow_service.domain.cases import (
     CaseAction as Act,
 )
@@ -82,6 +83,35 @@ async def route_of_case(session: AsyncSession, case: Case) -> RouteTemplate:
         if row is not None:
             return RouteTemplate.from_dicts(case.procedure_key, row.version, row.steps)
     return RouteTemplate.single_agency(case.procedure_key or "unknown", 0)
+
+
+async def step_view(session: AsyncSession, case: Case, step: Step) -> StepView:
+    """What the authority table needs of the case's current step."""
+    route = await route_of_case(session, case)
+    try:
+        deciding = route.is_deciding(step.name)
+    except (KeyError, ValueError):
+        # A step of a route version that no longer names it (never expected): not deciding.
+        deciding = False
+    return StepView(
+        role=step.role,
+        agency_code=step.agency_code,
+        deciding=deciding,
+        claimed_by=step.claimed_by,
+        assignee=step.assignee,
+    )
+
+
+async def route_transfer_targets(session: AsyncSession, case: Case, step: Step) -> frozenset[str]:
+    """The agency codes the route lets this step be transferred to (its ``transfer_to`` kinds,
+    for the case's unit), never the step's own agency."""
+    route = await route_of_case(session, case)
+    try:
+        kinds = route.step(step.name).transfer_to
+    except KeyError:
+        return frozenset()
+    codes = {agency_for(kind, case.unit_path) for kind in kinds}
+    return frozenset(c for c in codes if c and c != step.agency_code)
 
 
 async def store_route(
@@ -248,6 +278,7 @@ async def open_case(
             procedure_key=event.procedure_key,
             procedure_name=event.procedure_name,
             applicant_name=event.applicant_name,
+            applicant_ref=event.applicant_ref,
             route_version=route.version or None,
             processing_working_days=window,
             unit_code=event.unit_code,
@@ -321,7 +352,7 @@ async def act(
     *,
     result_digitised: bool = False,
 ) -> None:
-    """Apply an action the rules allowed (see ``domain.cases.decide``). ``result_digitised``:
+    """Apply an action the rules allowed (see ``domain.authority.authorise``). ``result_digitised``:
     resolving or rejecting stores a signed electronic result in this same transaction."""
     previous = case.status
     route = await route_of_case(session, case)

@@ -34,8 +34,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from vietnam_provinces import Province, Ward
 
-from shared.auth import Principal, unit_scope
+from shared.auth import Principal
+from workflow_service.db import progress
 from workflow_service.db.models import Case, SignedResult, Step
+from workflow_service.db.scope import case_scope
+from workflow_service.domain import authority
 from workflow_service.domain import cases as rules
 from workflow_service.domain.assignment import PROVINCE_AGENCY_PREFIXES, WARD_AGENCY_PREFIXES
 from workflow_service.signing import (
@@ -55,6 +58,7 @@ SIGNING_ACTIONS = (rules.CaseAction.resolve, rules.CaseAction.reject)
 _KIND_NAMES_VI = {
     "one_stop_desk": "Bộ phận Một cửa",
     "commune_justice": "Tư pháp - Hộ tịch",
+    "specialist_office": "Phòng chuyên môn",
     "public_service_centre": "Trung tâm Phục vụ hành chính công",
     "land_registration_office": "Văn phòng Đăng ký đất đai",
     "tax_authority": "Thuế",
@@ -212,6 +216,7 @@ async def prepare(
     keys: SigningKeys,
     case_id: uuid.UUID,
     principal: Principal,
+    officer: authority.Officer,
     expected_version: int,
     action: rules.CaseAction,
     content: str | None,
@@ -224,9 +229,7 @@ async def prepare(
     if action not in SIGNING_ACTIONS or not content:
         return None
     async with session.begin():
-        case = await session.scalar(
-            select(Case).where(Case.id == case_id, unit_scope(Case.unit_path, principal))
-        )
+        case = await session.scalar(select(Case).where(Case.id == case_id, case_scope(principal)))
         if case is None or case.version != expected_version or case.current_step_id is None:
             return None
         step = await session.get(Step, case.current_step_id)
@@ -234,14 +237,15 @@ async def prepare(
             return None
         try:
             # Only so a refused action costs no signature; the locked transaction decides.
-            rules.decide(
+            # Allowed means: at the route's deciding step, by an approver of its agency, so
+            # the key used (and, in development, minted) is that of the deciding agency, an
+            # agency the route or intake's catalogue vouched for when the step reached it.
+            authority.authorise(
                 rules.CaseStatus(case.status),
                 rules.StepStatus(step.status),
                 action,
-                officer=principal.sub,
-                officer_roles=principal.roles,
-                step_role=step.role,
-                claimed_by=step.claimed_by,
+                officer,
+                await progress.step_view(session, case, step),
             )
         except rules.ActionRefused:
             return None
@@ -336,7 +340,7 @@ async def visible_result(
         await session.execute(
             select(SignedResult, Case.dossier_code)
             .join(Case, Case.id == SignedResult.case_id)
-            .where(SignedResult.case_id == case_id, unit_scope(Case.unit_path, principal))
+            .where(SignedResult.case_id == case_id, case_scope(principal))
         )
     ).first()
     return (row[0], row[1]) if row else None

@@ -1,5 +1,6 @@
-"""What officers may do to a case, as data: (case status, step status, action) → outcome, with
-the roles allowed. Checked in one place (:func:`decide`) and rendered into the API docs."""
+"""What may be done to a case in each state, as data: (case status, step status, action) →
+allowed, and whether only the step's claimant may do it. Who may do it, at which agency and
+step, is the authority table (:mod:`.authority`), which checks this one."""
 
 from __future__ import annotations
 
@@ -66,45 +67,41 @@ STEP_ROLE = "step"
 LEADER = "approver"
 
 
+def holds(rule_roles: frozenset[str], officer_roles: frozenset[str], step_role: str) -> bool:
+    effective = {step_role if r == STEP_ROLE else r for r in rule_roles}
+    return not effective.isdisjoint(officer_roles)
+
+
 @dataclass(frozen=True)
 class Rule:
     case_status: CaseStatus
     step_status: StepStatus | None
     action: CaseAction
-    roles: frozenset[str]
-    # A claimed step is worked only by the officer who claimed it.
+    # A claimed step is worked only by the officer who claimed it (approvers excepted where
+    # the authority table lets them act: that is what approvers are for).
     claimant_only: bool = False
 
 
 C, St, A = CaseStatus, StepStatus, CaseAction
-_STEP = frozenset({STEP_ROLE})
-_STEP_OR_LEADER = frozenset({STEP_ROLE, LEADER})
 
+# Who may do each action, and at which agency, is the authority table (domain.authority).
 RULES: tuple[Rule, ...] = (
-    Rule(C.open, St.waiting, A.claim, _STEP),
-    Rule(C.open, St.waiting, A.transfer, _STEP_OR_LEADER),
-    Rule(C.open, St.in_progress, A.complete, _STEP, claimant_only=True),
-    Rule(C.open, St.in_progress, A.send_back, _STEP, claimant_only=True),
-    Rule(C.open, St.in_progress, A.transfer, _STEP_OR_LEADER),
-    Rule(C.open, St.in_progress, A.request_supplement, _STEP, claimant_only=True),
-    Rule(C.open, St.in_progress, A.request_financial_obligation, _STEP, claimant_only=True),
-    Rule(C.paused, St.in_progress, A.resume, _STEP_OR_LEADER),
-    Rule(C.open, St.in_progress, A.resolve, _STEP_OR_LEADER, claimant_only=True),
-    Rule(C.open, St.in_progress, A.reject, _STEP_OR_LEADER, claimant_only=True),
+    Rule(C.open, St.waiting, A.claim),
+    Rule(C.open, St.waiting, A.transfer),
+    Rule(C.open, St.in_progress, A.complete, claimant_only=True),
+    Rule(C.open, St.in_progress, A.send_back, claimant_only=True),
+    Rule(C.open, St.in_progress, A.transfer),
+    Rule(C.open, St.in_progress, A.request_supplement, claimant_only=True),
+    Rule(C.open, St.in_progress, A.request_financial_obligation, claimant_only=True),
+    Rule(C.paused, St.in_progress, A.resume),
+    Rule(C.open, St.in_progress, A.resolve, claimant_only=True),
+    Rule(C.open, St.in_progress, A.reject, claimant_only=True),
 )
 _TABLE = {(r.case_status, r.step_status, r.action): r for r in RULES}
 
 
 class ActionRefused(Exception):
     """Base of the reasons an action is refused."""
-
-
-class RoleNotAllowed(ActionRefused):
-    pass
-
-
-class NotClaimant(ActionRefused):
-    pass
 
 
 class NotAllowedNow(ActionRefused):
@@ -117,42 +114,22 @@ class NotAllowedNow(ActionRefused):
         ]
 
 
-def holds(rule_roles: frozenset[str], officer_roles: frozenset[str], step_role: str) -> bool:
-    effective = {step_role if r == STEP_ROLE else r for r in rule_roles}
-    return not effective.isdisjoint(officer_roles)
-
-
-def decide(
-    case_status: CaseStatus,
-    step_status: StepStatus,
-    action: CaseAction,
-    *,
-    officer: str,
-    officer_roles: frozenset[str],
-    step_role: str,
-    claimed_by: str | None,
-) -> Rule:
-    """The rule that allows ``action``, or why not: a role problem (403) before a state
-    problem (409)."""
-    possible = [r for r in RULES if r.action == action]
-    if not any(holds(r.roles, officer_roles, step_role) for r in possible):
-        raise RoleNotAllowed(action)
+def rule_for(case_status: CaseStatus, step_status: StepStatus, action: CaseAction) -> Rule:
+    """The state rule allowing ``action`` now, or :class:`NotAllowedNow` (409)."""
     rule = _TABLE.get((case_status, step_status, action))
     if rule is None:
         raise NotAllowedNow(case_status, step_status, action)
-    if not holds(rule.roles, officer_roles, step_role):
-        raise RoleNotAllowed(action)
-    # An approver (lãnh đạo) may act on a step someone else claimed: that is what approvers are for.
-    if rule.claimant_only and claimed_by != officer and LEADER not in officer_roles:
-        raise NotClaimant(action)
     return rule
+
+
+def check_state(case_status: CaseStatus, step_status: StepStatus, action: CaseAction) -> None:
+    rule_for(case_status, step_status, action)
 
 
 def markdown_table() -> str:
     rows = [
         f"| {r.case_status} | {r.step_status} | `{r.action}` ({ACTION_LABELS_VI[r.action]}) | "
-        f"{', '.join(sorted(r.roles)).replace(STEP_ROLE, 'the step role')}"
-        f"{' (claimant)' if r.claimant_only else ''} |"
+        f"{'the claimant (or an approver)' if r.claimant_only else 'anyone allowed'} |"
         for r in RULES
     ]
-    return "\n".join(["| case | step | action | roles |", "|---|---|---|---|", *rows])
+    return "\n".join(["| case | step | action | who |", "|---|---|---|---|", *rows])
