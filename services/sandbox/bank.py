@@ -19,7 +19,7 @@ from fastapi import APIRouter, HTTPException, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from services.sandbox.clock import VN_TZ, now_vn, parse_day, vn_day
-from services.sandbox.delivery import Attempt, Background, deliver, stamp
+from services.sandbox.delivery import SEND_FAILURES, Attempt, Background, deliver, stamp
 from services.sandbox.settings import SandboxSettings
 from services.sandbox.signing import bank_signature
 
@@ -154,7 +154,7 @@ class Bank:
                 response = await self.client.post(
                     url, content=body, headers=headers, timeout=self.settings.bank_notice_timeout_s
                 )
-            except httpx.HTTPError as exc:
+            except SEND_FAILURES as exc:
                 record.error = f"{type(exc).__name__}: {exc}"
                 return record
             record.status_code = response.status_code

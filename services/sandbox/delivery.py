@@ -11,9 +11,17 @@ from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+import httpx
+
 from services.sandbox.clock import now_vn
 
 log = logging.getLogger("sandbox.delivery")
+
+# What a send to a receiver that is going away can raise: httpx's own errors, and, when the
+# receiver is killed while the connection is being opened, an OSError or the AttributeError
+# httpcore's anyio backend raises reading the peer of a socket already closed. A real gateway
+# records any of these as an undelivered notification and sends again.
+SEND_FAILURES: tuple[type[BaseException], ...] = (httpx.HTTPError, OSError, AttributeError)
 
 
 @dataclass

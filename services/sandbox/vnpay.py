@@ -24,7 +24,7 @@ from pydantic import BaseModel, Field
 
 from services.sandbox import pages
 from services.sandbox.clock import now_vn, parse_vnp_time, vn_day, vnp_time
-from services.sandbox.delivery import Attempt, Background, deliver, stamp
+from services.sandbox.delivery import SEND_FAILURES, Attempt, Background, deliver, stamp
 from services.sandbox.settings import SandboxSettings
 from services.sandbox.signing import (
     hmac_sha512,
@@ -402,7 +402,7 @@ class Gateway:
                 return record
             try:
                 response = await self.client.get(location, timeout=self.settings.ipn_timeout_s)
-            except httpx.HTTPError as exc:
+            except SEND_FAILURES as exc:
                 record.error = f"{type(exc).__name__}: {exc}"
                 return record
             record.status_code = response.status_code
