@@ -51,10 +51,17 @@ class ServiceProcess:
             "127.0.0.1",
             "--port",
             str(self.port),
-            "--no-access-log",
+            # X-Forwarded-For only from the proxies named (a local one by default).
+            "--proxy-headers",
+            "--forwarded-allow-ips",
+            self.env.get("FORWARDED_ALLOW_IPS", os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")),
             "--timeout-graceful-shutdown",
             "5",
         ]
+        # The access log is off unless asked for (the test suite asks, to check that no line
+        # of it carries a credential or an ID number).
+        if self.env.get("HTTP_ACCESS_LOG", "").lower() not in ("1", "true", "yes"):
+            cmd.insert(cmd.index("--proxy-headers"), "--no-access-log")
         out: IO[bytes] | int
         if self.log_file is not None:
             self.log_file.parent.mkdir(parents=True, exist_ok=True)

@@ -18,6 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.observability import request_id_var
@@ -186,6 +187,15 @@ IF_MATCH_RESPONSES: dict[int | str, dict[str, Any]] = {
     }
 }
 
+# Every route with a JSON body: too large a body (413), a body that is not JSON (415).
+BODY_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ProblemModel, "description": description, "content": _PROBLEM_CONTENT}
+    for status, description in {
+        413: "Payload too large — thân yêu cầu vượt quá giới hạn",
+        415: "Unsupported media type — kiểu dữ liệu không được hỗ trợ",
+    }.items()
+}
+
 # Only for routes that limit how often they may be called (public lookup, QR ratings).
 RATE_LIMITED_RESPONSES: dict[int | str, dict[str, Any]] = {
     429: {
@@ -271,7 +281,7 @@ def _request_id(request: Request) -> str | None:
     return state.get("request_id") or request_id_var.get()
 
 
-def _response(problem: Problem, request: Request) -> JSONResponse:
+def problem_response(problem: Problem, request: Request) -> JSONResponse:
     request_id = _request_id(request)
     headers = dict(problem.headers or {})
     if request_id:
@@ -331,6 +341,62 @@ def internal_error(request_id: str | None) -> Problem:
     )
 
 
+def _is_data_error(exc: BaseException) -> bool:
+    """An error the database (or its driver) raised because a value cannot be stored: a number
+    out of its column's range, a NUL in text, an impossible date (SQLSTATE class 22).
+
+    Input validation refuses these first; this is the net under it, so a bound someone forgot
+    answers 422 and rolls back rather than 500."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if str(getattr(current, "sqlstate", "") or "").startswith("22"):
+            return True
+        if type(current).__name__ == "DataError" and type(current).__module__.startswith("asyncpg"):
+            return True
+        orig = getattr(current, "orig", None)
+        current = (
+            orig
+            if isinstance(orig, BaseException) and id(orig) not in seen
+            else (current.__cause__ or current.__context__)
+        )
+    return False
+
+
+def invalid_value() -> Problem:
+    return Problem(
+        422,
+        "invalid-value",
+        "A value is out of range",
+        "Giá trị nằm ngoài phạm vi cho phép",
+        detail="A number, date or text in the request cannot be stored; nothing was changed",
+        detail_vi="Có số, ngày hoặc chuỗi không thể lưu trữ; chưa có thay đổi nào được ghi",
+    )
+
+
+def _answer_unexpected(exc: BaseException, request: Request, method: str | None) -> JSONResponse:
+    request_id = _request_id(request)
+    if _is_data_error(exc):
+        # Only the kind: the message would quote the offending value.
+        log.warning(
+            "value refused by the database",
+            method=method,
+            path=request.url.path,
+            request_id=request_id,
+            error=type(exc).__name__,
+        )
+        return problem_response(invalid_value(), request)
+    log.error(
+        "unhandled error",
+        method=method,
+        path=request.url.path,
+        request_id=request_id,
+        exc_info=(type(exc), exc, exc.__traceback__),
+    )
+    return problem_response(internal_error(request_id), request)
+
+
 class _UnexpectedErrorMiddleware:
     """Answers an unhandled exception with a 500 problem while the request's context still holds.
 
@@ -357,20 +423,52 @@ class _UnexpectedErrorMiddleware:
 
         try:
             await self.app(scope, receive, tracking_send)
-        except Exception:
+        except Exception as exc:
             if started:
                 # Part of the answer is on the wire; only the server can close the connection.
                 raise
-            request = Request(scope)
-            request_id = _request_id(request)
-            log.exception(
-                "unhandled error",
-                method=scope.get("method"),
-                path=request.url.path,
-                request_id=request_id,
-            )
-            response = _response(internal_error(request_id), request)
+            response = _answer_unexpected(exc, Request(scope), scope.get("method"))
             await response(scope, receive, send)
+
+
+def unsupported_media_type() -> Problem:
+    return Problem(
+        415,
+        "unsupported-media-type",
+        "Unsupported media type",
+        "Kiểu dữ liệu không được hỗ trợ",
+        detail="Send the body as application/json",
+        detail_vi="Gửi thân yêu cầu dạng application/json",
+    )
+
+
+def _body_not_json(request: Request, exc: RequestValidationError) -> bool:
+    """FastAPI leaves a JSON body sent under another content type unparsed and reports the
+    whole body as the wrong type; that is the client's media type, not its data."""
+    content_type = request.headers.get("content-type")
+    if not content_type:
+        return False
+    media = content_type.split(";", 1)[0].strip().lower()
+    if media == "application/json" or media.endswith("+json"):
+        return False
+    if media in ("multipart/form-data", "application/x-www-form-urlencoded"):
+        return False
+    return any(
+        tuple(error.get("loc", ())) == ("body",)
+        and error.get("type") in ("model_attributes_type", "dict_type", "list_type", "missing")
+        for error in exc.errors()
+    )
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    methods: set[str] = set()
+    app = request.scope.get("app")
+    scope = {**request.scope, "method": "NO-SUCH-METHOD"}  # no route accepts it: paths only
+    for route in getattr(getattr(app, "router", None), "routes", ()):
+        match, _ = route.matches(scope)
+        if match is not Match.NONE:
+            methods |= set(getattr(route, "methods", None) or ())
+    return sorted(methods)
 
 
 def install_problem_handlers(app: FastAPI) -> None:
@@ -382,10 +480,12 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Problem)
     async def on_problem(request: Request, exc: Problem) -> JSONResponse:
-        return _response(exc, request)
+        return problem_response(exc, request)
 
     @app.exception_handler(RequestValidationError)
     async def on_validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        if _body_not_json(request, exc):
+            return problem_response(unsupported_media_type(), request)
         problem = Problem(
             422,
             "validation-error",
@@ -395,7 +495,7 @@ def install_problem_handlers(app: FastAPI) -> None:
             detail_vi="Xem danh sách lỗi của từng trường",
             errors=field_errors(exc),
         )
-        return _response(problem, request)
+        return problem_response(problem, request)
 
     @app.exception_handler(StarletteHTTPException)
     async def on_http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -411,57 +511,91 @@ def install_problem_handlers(app: FastAPI) -> None:
         detail = exc.detail if isinstance(exc.detail, str) else None
         if detail and detail.lower() in (title.lower(), phrase.lower()):
             detail = None
-        problem = Problem(
-            status,
-            code,
-            title,
-            title_vi,
-            detail=detail,
-            headers=dict(exc.headers) if exc.headers else None,
-        )
-        return _response(problem, request)
+        headers = dict(exc.headers) if exc.headers else {}
+        if status == 405:
+            # Starlette names the methods of the first route whose path matched; a path served
+            # by several routes (GET and POST apart) allows all of theirs.
+            headers["Allow"] = ", ".join(_allowed_methods(request))
+        problem = Problem(status, code, title, title_vi, detail=detail, headers=headers or None)
+        return problem_response(problem, request)
 
     # Last resort for errors raised by middleware outside the catch-all below.
     @app.exception_handler(Exception)
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
-        request_id = _request_id(request)
-        log.error(
-            "unhandled error",
-            path=request.url.path,
-            request_id=request_id,
-            exc_info=(type(exc), exc, exc.__traceback__),
-        )
-        return _response(internal_error(request_id), request)
+        return _answer_unexpected(exc, request, request.method)
 
     app.add_middleware(_UnexpectedErrorMiddleware)
     _document_problems_only_as_problem_json(app)
 
 
-def _document_problems_only_as_problem_json(app: FastAPI) -> None:
-    """Drop the ``application/json`` twin FastAPI adds beside each declared problem response.
+def _problem(description: str) -> dict[str, Any]:
+    return {"description": description, "content": dict(_PROBLEM_CONTENT)}
 
-    A ``model`` in ``responses=`` is what registers ProblemModel among the schemas, but FastAPI
-    also files it under the route's own media type, which would promise clients JSON that
-    never comes.
+
+def _takes_json(operation: dict[str, Any]) -> bool:
+    content = (operation.get("requestBody") or {}).get("content") or {}
+    return any(m == "application/json" or m.endswith("+json") for m in content)
+
+
+def _truthful(schema: dict[str, Any]) -> dict[str, Any]:
+    """What the shared layers answer on every route, written into each operation.
+
+    The request guard refuses control characters in any parameter or JSON field (422) and
+    JSON bodies over the cap (413); a body under another media type is a 415; a route that
+    answers 428 without If-Match requires the header; a PDF is a binary string.
+    """
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    if "ProblemModel" not in components:
+        model_schema = ProblemModel.model_json_schema(ref_template="#/components/schemas/{model}")
+        components.update(model_schema.pop("$defs", {}))
+        components["ProblemModel"] = model_schema
+    for path_item in schema.get("paths", {}).values():
+        for operation in path_item.values():
+            if not isinstance(operation, dict):
+                continue
+            responses = operation.setdefault("responses", {})
+            for status, response in responses.items():
+                content = response.get("content") or {}
+                if (
+                    not str(status).startswith("2")
+                    and PROBLEM_JSON in content
+                    and content.get("application/json") == content[PROBLEM_JSON]
+                ):
+                    del content["application/json"]
+                pdf = content.get("application/pdf")
+                if pdf is not None and not pdf.get("schema"):
+                    pdf["schema"] = {"type": "string", "format": "binary"}
+            if operation.get("parameters") or operation.get("requestBody"):
+                responses.setdefault("422", _problem(PROBLEM_RESPONSES[422]["description"]))
+            if _takes_json(operation):
+                for status in (413, 415):
+                    responses.setdefault(
+                        str(status), _problem(BODY_RESPONSES[status]["description"])
+                    )
+            if "428" in responses:
+                for parameter in operation.get("parameters", []):
+                    if (
+                        parameter.get("in") == "header"
+                        and parameter.get("name", "").lower() == "if-match"
+                    ):
+                        parameter["required"] = True
+    return schema
+
+
+def _document_problems_only_as_problem_json(app: FastAPI) -> None:
+    """Make the published OpenAPI say what the service answers (see :func:`_truthful`).
+
+    Among others it drops the ``application/json`` twin FastAPI adds beside each declared
+    problem response: a ``model`` in ``responses=`` is what registers ProblemModel among the
+    schemas, but FastAPI also files it under the route's own media type, which would promise
+    clients JSON that never comes.
     """
     build: Callable[[], dict[str, Any]] = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is not None:
             return app.openapi_schema
-        schema = build()
-        for path_item in schema.get("paths", {}).values():
-            for operation in path_item.values():
-                if not isinstance(operation, dict):
-                    continue
-                for status, response in operation.get("responses", {}).items():
-                    content = response.get("content") or {}
-                    if (
-                        not str(status).startswith("2")
-                        and PROBLEM_JSON in content
-                        and content.get("application/json") == content[PROBLEM_JSON]
-                    ):
-                        del content["application/json"]
-        return schema
+        app.openapi_schema = _truthful(build())
+        return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
