@@ -8,6 +8,7 @@ complaint or an officer's screenshot leads straight to the log line.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
@@ -18,7 +19,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.observability import request_id_var
@@ -460,14 +460,33 @@ def _body_not_json(request: Request, exc: RequestValidationError) -> bool:
     )
 
 
+_HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+
+
+def _path_methods(app: FastAPI) -> list[tuple[re.Pattern[str], frozenset[str]]]:
+    """Every published path as a pattern with the methods served on it, read from the OpenAPI
+    document (the one list of routes that included routers do not nest)."""
+    cached = getattr(app.state, "path_methods", None)
+    if cached is None:
+        cached = []
+        for template, item in app.openapi().get("paths", {}).items():
+            methods = {m.upper() for m in item if m in _HTTP_METHODS}
+            if "GET" in methods:
+                methods.add("HEAD")  # Starlette answers HEAD wherever it answers GET
+            pattern = re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(template))
+            cached.append((re.compile(f"^{pattern}$"), frozenset(methods)))
+        app.state.path_methods = cached
+    return cached
+
+
 def _allowed_methods(request: Request) -> list[str]:
-    methods: set[str] = set()
     app = request.scope.get("app")
-    scope = {**request.scope, "method": "NO-SUCH-METHOD"}  # no route accepts it: paths only
-    for route in getattr(getattr(app, "router", None), "routes", ()):
-        match, _ = route.matches(scope)
-        if match is not Match.NONE:
-            methods |= set(getattr(route, "methods", None) or ())
+    if not isinstance(app, FastAPI):
+        return []
+    methods: set[str] = set()
+    for pattern, served in _path_methods(app):
+        if pattern.match(request.url.path):
+            methods |= served
     return sorted(methods)
 
 

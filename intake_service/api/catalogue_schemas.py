@@ -33,12 +33,18 @@ class Processing(BaseModel):
     same_day_cutoff: str | None = Field(None, pattern=r"^\d{2}:\d{2}$")
 
 
+# The largest single fee the catalogue accepts: far above any phí or lệ phí in force, while 50
+# of them still add up well inside the BIGINT a dossier's fee and a payment's amount are kept in
+# (a fee of 10^30 once made every later submission of its procedure fail).
+MAX_FEE_VND = 1_000_000_000_000
+
+
 class Fee(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     name: str = Field(min_length=1, max_length=300)
-    amount_vnd: int | None = Field(None, ge=0)
-    online_amount_vnd: int | None = Field(None, ge=0)
+    amount_vnd: int | None = Field(None, ge=0, le=MAX_FEE_VND)
+    online_amount_vnd: int | None = Field(None, ge=0, le=MAX_FEE_VND)
 
 
 class ProcedureIn(BaseModel):
