@@ -36,6 +36,9 @@ class ServiceProcess:
         self.log_file = log_file
         self.proc: subprocess.Popen[bytes] | None = None
         self._pump: threading.Thread | None = None
+        # Where this process's lines begin in a log file earlier runs appended to; restarts
+        # keep the first start's offset, so a reader sees every line of this stack.
+        self.log_offset: int | None = None
 
     @property
     def url(self) -> str:
@@ -66,6 +69,8 @@ class ServiceProcess:
         if self.log_file is not None:
             self.log_file.parent.mkdir(parents=True, exist_ok=True)
             out = self.log_file.open("ab")
+            if self.log_offset is None:
+                self.log_offset = out.tell()
         else:
             out = subprocess.PIPE
         self.proc = subprocess.Popen(

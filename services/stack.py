@@ -171,6 +171,14 @@ class Stack:
     def url(self, name: str) -> str:
         return self.processes[name].url
 
+    def log_files(self) -> dict[Path, int]:
+        """Each log file this stack writes, with the offset where its own lines begin."""
+        return {
+            proc.log_file: proc.log_offset or 0
+            for proc in self.processes.values()
+            if proc.log_file is not None
+        }
+
     def start(self, names: list[str] | None = None, timeout: float = 60.0) -> None:
         chosen = [self.processes[n] for n in (names or list(self.processes))]
         for proc in chosen:
