@@ -281,13 +281,19 @@ def _request_id(request: Request) -> str | None:
     return state.get("request_id") or request_id_var.get()
 
 
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def problem_response(problem: Problem, request: Request) -> JSONResponse:
     request_id = _request_id(request)
     headers = dict(problem.headers or {})
     if request_id:
         headers["X-Request-ID"] = request_id
+    # The path is echoed as the instance; a hostile one must not carry its control characters
+    # back out (into a client's logs, or past the schema's own clean-text pattern).
+    instance = _CONTROL_CHARACTERS.sub("\ufffd", request.url.path)
     return JSONResponse(
-        problem.body(request.url.path, request_id),
+        problem.body(instance, request_id),
         status_code=problem.status,
         media_type=PROBLEM_JSON,
         headers=headers,
@@ -551,6 +557,29 @@ def _problem(description: str) -> dict[str, Any]:
     return {"description": description, "content": dict(_PROBLEM_CONTENT)}
 
 
+# What shared.text and the request guard accept in free text, as a JSON Schema pattern, so the
+# published schema says what the service refuses (tab, line feed and carriage return pass).
+CLEAN_TEXT_PATTERN = "^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f]*$"
+
+
+def _forbid_controls(node: Any) -> None:
+    """Give every plain string schema (no pattern, format, enum or const of its own) the
+    clean-text pattern, wherever it is nested."""
+    if isinstance(node, list):
+        for item in node:
+            _forbid_controls(item)
+        return
+    if not isinstance(node, dict):
+        return
+    if node.get("type") == "string" and not any(
+        k in node for k in ("pattern", "format", "enum", "const", "contentMediaType")
+    ):
+        node["pattern"] = CLEAN_TEXT_PATTERN
+    for key, value in node.items():
+        if key not in ("examples", "example", "default", "description"):
+            _forbid_controls(value)
+
+
 def _takes_json(operation: dict[str, Any]) -> bool:
     content = (operation.get("requestBody") or {}).get("content") or {}
     return any(m == "application/json" or m.endswith("+json") for m in content)
@@ -568,10 +597,13 @@ def _truthful(schema: dict[str, Any]) -> dict[str, Any]:
         model_schema = ProblemModel.model_json_schema(ref_template="#/components/schemas/{model}")
         components.update(model_schema.pop("$defs", {}))
         components["ProblemModel"] = model_schema
+    _forbid_controls(components)
     for path_item in schema.get("paths", {}).values():
         for operation in path_item.values():
             if not isinstance(operation, dict):
                 continue
+            _forbid_controls(operation.get("parameters", []))
+            _forbid_controls(operation.get("requestBody", {}))
             responses = operation.setdefault("responses", {})
             for status, response in responses.items():
                 content = response.get("content") or {}

@@ -1,11 +1,15 @@
-"""Random requests generated from intake's and payment's own OpenAPI documents (schemathesis): valid and
-invalid bodies, parameters and headers must never produce a 5xx, and every answer must match
-the schema the service publishes (status code, content type, body).
+"""Random requests generated from each of the four services' own OpenAPI documents
+(schemathesis, every check it has): valid and invalid bodies, parameters and headers must never
+produce a 5xx, every answer must match the schema the service publishes (status code, content
+type, headers, body), required headers must be required, methods a path does not serve must
+answer 405 with a true ``Allow``.
 
 The schema is read from the running service, so the operations are walked here rather than
 collected by schemathesis' pytest plugin (which needs the schema at collection time)."""
 
 from __future__ import annotations
+
+import os
 
 import pytest
 import requests
@@ -13,22 +17,13 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis.generation import GenerationMode
-from schemathesis.specs.openapi.checks import (
-    content_type_conformance,
-    response_schema_conformance,
-    status_code_conformance,
-)
 
 from services.stack import Stack
 from tests.support import HANOI, Tokens
 
-CHECKS = [
-    schemathesis.checks.not_a_server_error,
-    status_code_conformance,
-    content_type_conformance,
-    response_schema_conformance,
-]
-EXAMPLES_PER_OPERATION = 40
+# Small: the suite runs on a loaded two-core machine, and the negative and positive modes each
+# draw their own examples; a failure found once is found again by every later run (derandomised).
+EXAMPLES_PER_OPERATION = int(os.environ.get("FUZZ_EXAMPLES", "12"))
 
 
 def everyone(tokens: Tokens) -> dict[str, str]:
@@ -43,10 +38,17 @@ def everyone(tokens: Tokens) -> dict[str, str]:
 
 
 # The operations each service has at least: a schema that lost its routes must fail here.
-MIN_OPERATIONS = {"intake": 20, "payment": 20}
+MIN_OPERATIONS = {"intake": 20, "payment": 20, "workflow": 15, "metrics": 5}
 
 
-@pytest.mark.parametrize("service", sorted(MIN_OPERATIONS))
+@pytest.mark.parametrize(
+    "service",
+    sorted(
+        os.environ.get("FUZZ_SERVICES", "").split(",")
+        if os.environ.get("FUZZ_SERVICES")
+        else MIN_OPERATIONS
+    ),
+)
 def test_random_requests_get_no_5xx_and_answers_match_the_schema(
     service: str, stack: Stack, tokens: Tokens
 ) -> None:
@@ -74,9 +76,7 @@ def test_random_requests_get_no_5xx_and_answers_match_the_schema(
             )
             def fuzz(case: schemathesis.Case) -> None:
                 headers = {**auth, **(case.headers or {})}
-                case.call_and_validate(
-                    base_url=base_url, session=http, headers=headers, checks=CHECKS, timeout=30
-                )
+                case.call_and_validate(base_url=base_url, session=http, headers=headers, timeout=30)
 
             try:
                 fuzz()
