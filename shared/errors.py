@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
@@ -469,20 +470,58 @@ def _body_not_json(request: Request, exc: RequestValidationError) -> bool:
 _HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 
-def _path_methods(app: FastAPI) -> list[tuple[re.Pattern[str], frozenset[str]]]:
-    """Every published path as a pattern with the methods served on it, read from the OpenAPI
+@dataclass(frozen=True)
+class _PublishedPath:
+    pattern: re.Pattern[str]
+    methods: frozenset[str]
+    # Per method, the query parameters that may repeat (declared as arrays).
+    repeatable: dict[str, frozenset[str]]
+
+
+def _published_paths(app: FastAPI) -> list[_PublishedPath]:
+    """Every published path as a pattern with what is served on it, read from the OpenAPI
     document (the one list of routes that included routers do not nest)."""
-    cached = getattr(app.state, "path_methods", None)
+    cached = getattr(app.state, "published_paths", None)
     if cached is None:
         cached = []
         for template, item in app.openapi().get("paths", {}).items():
             methods = {m.upper() for m in item if m in _HTTP_METHODS}
             if "GET" in methods:
                 methods.add("HEAD")  # Starlette answers HEAD wherever it answers GET
+            repeatable = {
+                method.upper(): frozenset(
+                    p["name"]
+                    for p in operation.get("parameters", [])
+                    if p.get("in") == "query" and _is_array(p.get("schema") or {})
+                )
+                for method, operation in item.items()
+                if method in _HTTP_METHODS and isinstance(operation, dict)
+            }
+            if "GET" in repeatable:
+                repeatable["HEAD"] = repeatable["GET"]
             pattern = re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(template))
-            cached.append((re.compile(f"^{pattern}$"), frozenset(methods)))
-        app.state.path_methods = cached
+            cached.append(
+                _PublishedPath(re.compile(f"^{pattern}$"), frozenset(methods), repeatable)
+            )
+        app.state.published_paths = cached
     return cached
+
+
+def _is_array(schema: dict[str, Any]) -> bool:
+    if schema.get("type") == "array":
+        return True
+    return any(_is_array(s) for s in schema.get("anyOf", []) + schema.get("oneOf", []))
+
+
+def repeatable_query_parameters(app: Any, path: str, method: str) -> frozenset[str] | None:
+    """The query parameters the operation at ``path`` takes as lists, or None when no published
+    operation serves it (routing will answer that request)."""
+    if not isinstance(app, FastAPI):
+        return None
+    for published in _published_paths(app):
+        if published.pattern.match(path) and method in published.repeatable:
+            return published.repeatable[method]
+    return None
 
 
 def _allowed_methods(request: Request) -> list[str]:
@@ -490,9 +529,9 @@ def _allowed_methods(request: Request) -> list[str]:
     if not isinstance(app, FastAPI):
         return []
     methods: set[str] = set()
-    for pattern, served in _path_methods(app):
-        if pattern.match(request.url.path):
-            methods |= served
+    for published in _published_paths(app):
+        if published.pattern.match(request.url.path):
+            methods |= published.methods
     return sorted(methods)
 
 

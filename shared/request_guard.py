@@ -21,12 +21,14 @@ import orjson
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared.errors import Problem, problem_response
+from shared.errors import Problem, problem_response, repeatable_query_parameters
 from shared.text import has_control_characters
 
 DEFAULT_MAX_JSON_BYTES = 1024 * 1024
 _CONTROL_MESSAGE = "must not contain control characters"
 _CONTROL_MESSAGE_VI = "Không được chứa ký tự điều khiển (NUL, ký tự không in được)"
+_REPEATED_MESSAGE = "must be given once"
+_REPEATED_MESSAGE_VI = "Chỉ được gửi một lần"
 _MAX_REPORTED = 20
 
 
@@ -60,7 +62,7 @@ def _control_fields(value: Any, path: str, found: list[str]) -> None:
             _control_fields(item, f"{path}.{i}", found)
 
 
-def _invalid(fields: list[str]) -> Problem:
+def _invalid(errors: list[dict[str, str]]) -> Problem:
     return Problem(
         422,
         "validation-error",
@@ -68,11 +70,12 @@ def _invalid(fields: list[str]) -> Problem:
         "Dữ liệu gửi lên không hợp lệ",
         detail="See errors for every field that is wrong",
         detail_vi="Xem danh sách lỗi của từng trường",
-        errors=[
-            {"field": f, "message": _CONTROL_MESSAGE, "message_vi": _CONTROL_MESSAGE_VI}
-            for f in fields
-        ],
+        errors=errors,
     )
+
+
+def _control_errors(fields: list[str]) -> list[dict[str, str]]:
+    return [_error(f, _CONTROL_MESSAGE, _CONTROL_MESSAGE_VI) for f in fields]
 
 
 def too_large(limit: int) -> Problem:
@@ -86,15 +89,34 @@ def too_large(limit: int) -> Problem:
     )
 
 
-def _query_fields(scope: Scope) -> list[str]:
+def _query_problems(scope: Scope) -> list[dict[str, str]]:
+    """Control characters in any name or value, and a single-valued parameter given twice
+    (FastAPI would silently keep the last one, so ``?assignee=a&assignee=b`` reads as b)."""
     raw = scope.get("query_string", b"").decode("latin-1")
     if not raw:
         return []
-    found = []
-    for name, value in parse_qsl(raw, keep_blank_values=True, errors="replace"):
+    pairs = parse_qsl(raw, keep_blank_values=True, errors="replace")
+    errors = []
+    seen: set[str] = set()
+    repeated: set[str] = set()
+    for name, value in pairs:
         if has_control_characters(name) or has_control_characters(value):
-            found.append(f"query.{name if not has_control_characters(name) else '<name>'}")
-    return found[:_MAX_REPORTED]
+            label = name if not has_control_characters(name) else "<name>"
+            errors.append(_error(f"query.{label}", _CONTROL_MESSAGE, _CONTROL_MESSAGE_VI))
+        elif name in seen:
+            repeated.add(name)
+        seen.add(name)
+    if repeated:
+        lists = repeatable_query_parameters(
+            scope.get("app"), scope.get("path", ""), scope["method"]
+        )
+        for name in sorted(repeated - lists) if lists is not None else ():
+            errors.append(_error(f"query.{name}", _REPEATED_MESSAGE, _REPEATED_MESSAGE_VI))
+    return errors[:_MAX_REPORTED]
+
+
+def _error(field: str, message: str, message_vi: str) -> dict[str, str]:
+    return {"field": field, "message": message, "message_vi": message_vi}
 
 
 class RequestGuardMiddleware:
@@ -112,14 +134,14 @@ class RequestGuardMiddleware:
         # The raw path too: Starlette has decoded %00 into the path already, but a route
         # parameter decoded again by a client library must not slip through either.
         path = scope.get("path", "")
-        fields = (
-            ["path"]
+        errors = (
+            _control_errors(["path"])
             if has_control_characters(path) or has_control_characters(unquote(path))
             else []
         )
-        fields += _query_fields(scope)
-        if fields:
-            await self._answer(_invalid(fields), scope, receive, send)
+        errors += _query_problems(scope)
+        if errors:
+            await self._answer(_invalid(errors), scope, receive, send)
             return
         content_type = _header(scope, b"content-type") or ""
         if not _is_json(content_type):
@@ -151,7 +173,7 @@ class RequestGuardMiddleware:
         found: list[str] = []
         _control_fields(document, "body", found)
         if found:
-            await self._answer(_invalid(found), scope, receive, send)
+            await self._answer(_invalid(_control_errors(found)), scope, receive, send)
             return
         sent = False
 
