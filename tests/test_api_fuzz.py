@@ -16,6 +16,7 @@ import requests
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from schemathesis.config._checks import PositiveDataAcceptanceConfig
 from schemathesis.core.parameters import ParameterLocation
 from schemathesis.generation import GenerationMode
 
@@ -55,6 +56,12 @@ def test_random_requests_get_no_5xx_and_answers_match_the_schema(
 ) -> None:
     base_url = stack.url(service)
     schema = schemathesis.openapi.from_url(f"{base_url}/openapi.json")
+    # Schema-valid data may still break a rule across fields that OpenAPI cannot state for
+    # parameters (exactly one of working_days and procedure_key; a QR rating carries the
+    # verifier): that answer is a documented 422, not a rejection of valid data.
+    schema.config.checks.positive_data_acceptance = PositiveDataAcceptanceConfig(
+        expected_statuses=["2xx", "3xx", "401", "403", "404", "409", "422", "429"]
+    )
     auth = everyone(tokens)
     failures: dict[str, str] = {}
     operations = [result.ok() for result in schema.get_all_operations()]
@@ -86,6 +93,8 @@ def test_random_requests_get_no_5xx_and_answers_match_the_schema(
 
             try:
                 fuzz()
-            except Exception as exc:  # collect every operation's failure, report them together
+            # Schemathesis reports a group of failures (a BaseExceptionGroup): collect every
+            # operation's, report them together.
+            except (Exception, BaseExceptionGroup) as exc:
                 failures[operation.label] = str(exc)[:2000]
     assert not failures, "\n\n".join(f"{label}:\n{text}" for label, text in failures.items())

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Path, Request, Response
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -44,20 +44,12 @@ _OTHER_ACTION_LABELS_VI = {
 DossierCode = Annotated[CleanText, Path(min_length=1, max_length=40, description="mã hồ sơ")]
 _VERIFIER_DESCRIPTION = "4 số cuối số định danh (CCCD) / mã số thuế hoặc số điện thoại người nộp"
 HeaderVerifier = Annotated[
-    str | None,
+    str,
     Header(
         alias="X-Lookup-Verifier",
         pattern=VERIFIER_PATTERN,
         description=_VERIFIER_DESCRIPTION,
         examples=["2345"],
-    ),
-]
-QueryVerifier = Annotated[
-    str | None,
-    Query(
-        pattern=VERIFIER_PATTERN,
-        deprecated=True,
-        description=_VERIFIER_DESCRIPTION + " (cũ; dùng tiêu đề X-Lookup-Verifier)",
     ),
 ]
 
@@ -195,9 +187,8 @@ async def lookup_by_body(
     response_model=LookupOut,
     summary="Look up a dossier (the slip's QR code)",
     description=_DESCRIPTION
-    + " Dạng GET cho trang mở từ mã QR trên phiếu: 4 số cuối gửi trong tiêu đề "
-    "`X-Lookup-Verifier`. Tham số `verifier` trên đường dẫn vẫn được nhận cho các liên kết cũ "
-    "nhưng không được ghi vào nhật ký; nên dùng tiêu đề hoặc `POST /v1/lookup`.",
+    + " Dạng GET cho trang mở từ mã QR trên phiếu (mã QR chỉ chứa mã hồ sơ): 4 số cuối gửi "
+    "trong tiêu đề `X-Lookup-Verifier`, không bao giờ trên đường dẫn.",
 )
 async def lookup(
     code: DossierCode,
@@ -205,27 +196,9 @@ async def lookup(
     response: Response,
     guard: GuardDep,
     session: Annotated[AsyncSession, Depends(db_session)],
-    header_verifier: HeaderVerifier = None,
-    verifier: QueryVerifier = None,
+    verifier: HeaderVerifier,
 ) -> LookupOut:
-    given = header_verifier or verifier
-    if given is None:
-        raise Problem(
-            422,
-            "validation-error",
-            "The request is not valid",
-            "Dữ liệu gửi lên không hợp lệ",
-            detail="Send the last four digits in the X-Lookup-Verifier header",
-            detail_vi="Gửi 4 số cuối trong tiêu đề X-Lookup-Verifier",
-            errors=[
-                {
-                    "field": "header.x-lookup-verifier",
-                    "message": "Field required",
-                    "message_vi": "Thiếu trường bắt buộc",
-                }
-            ],
-        )
-    return await _lookup(session, guard, request, response, code, given)
+    return await _lookup(session, guard, request, response, code, verifier)
 
 
 async def _lookup(
