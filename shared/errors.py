@@ -619,11 +619,6 @@ def _forbid_controls(node: Any) -> None:
             _forbid_controls(value)
 
 
-def _takes_json(operation: dict[str, Any]) -> bool:
-    content = (operation.get("requestBody") or {}).get("content") or {}
-    return any(m == "application/json" or m.endswith("+json") for m in content)
-
-
 def _truthful(schema: dict[str, Any]) -> dict[str, Any]:
     """What the shared layers answer on every route, written into each operation.
 
@@ -657,7 +652,9 @@ def _truthful(schema: dict[str, Any]) -> dict[str, Any]:
                     pdf["schema"] = {"type": "string", "format": "binary"}
             if operation.get("parameters") or operation.get("requestBody"):
                 responses.setdefault("422", _problem(PROBLEM_RESPONSES[422]["description"]))
-            if _takes_json(operation):
+            # Every body has a size limit (the guard's for JSON, the route's for uploads) and a
+            # media type the route insists on.
+            if operation.get("requestBody"):
                 for status in (413, 415):
                     responses.setdefault(
                         str(status), _problem(BODY_RESPONSES[status]["description"])

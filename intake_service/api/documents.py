@@ -637,7 +637,16 @@ async def list_documents(
     response_class=StreamingResponse,
     responses={
         200: {
-            "content": {"application/octet-stream": {"schema": {"type": "string"}}},
+            # The type the file was stored under: a PDF or a scan.
+            "content": {
+                media: {"schema": {"type": "string", "format": "binary"}}
+                for media in (
+                    "application/pdf",
+                    "image/jpeg",
+                    "image/png",
+                    "application/octet-stream",
+                )
+            },
             "description": "nội dung tệp",
         },
         304: {"description": "Not modified — tệp không đổi"},
@@ -742,19 +751,22 @@ async def digitise_document(
 
 
 @router.get(
-    "/v1/applicants/{id_number}/documents",
+    "/v1/applicants/documents",
     response_model=DocumentPage,
     summary="Reusable documents of an applicant",
     description=(
         "Giấy tờ đã số hóa, còn hiệu lực của một người nộp, có thể tái sử dụng cho hồ sơ mới. "
         "Người nộp xem giấy tờ của chính mình; cán bộ xem khi đang giải quyết một hồ sơ của "
-        "người đó trong phạm vi đơn vị mình. Lọc theo `kind` (loại giấy tờ)."
+        "người đó trong phạm vi đơn vị mình. Lọc theo `kind` (loại giấy tờ). Số định danh gửi "
+        "trong tiêu đề `X-Applicant-Id-Number`, không nằm trên đường dẫn (không vào nhật ký)."
     ),
 )
 async def applicant_documents(
+    # A header, not the path: access logs and proxies keep URLs, and this is a citizen's number.
     id_number: Annotated[
         str,
-        Path(
+        Header(
+            alias="X-Applicant-Id-Number",
             pattern=r"^\d{10,12}(-\d{3})?$",
             description="số định danh cá nhân hoặc mã số thuế",
             examples=["001090012345"],

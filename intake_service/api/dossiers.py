@@ -132,6 +132,13 @@ def _request_hash(body: DossierCreate) -> str:
         "bưu chính, tích hợp chờ cán bộ kiểm tra (`receive_now` để đổi mặc định). `Idempotency-Key`: gửi lại cùng khóa, cùng nội dung nhận "
         "lại đúng câu trả lời đầu; cùng khóa, khác nội dung nhận 422."
     ),
+    responses={
+        200: {
+            "model": DossierOut,
+            "description": "nộp lại (cùng Idempotency-Key hoặc cùng mã hồ sơ của hệ thống "
+            "nguồn): hồ sơ đã nộp trước đó, không tạo hồ sơ mới",
+        }
+    },
 )
 async def submit_dossier(
     body: DossierCreate,
