@@ -232,8 +232,8 @@ async def test_the_openapi_documents_what_the_services_answer(
 async def test_a_repeated_submission_answers_200_as_documented(
     http: httpx.AsyncClient, stack: Stack, tokens: Tokens
 ) -> None:
-    headers = {**tokens.receptionist(), "Idempotency-Key": f"contract-{uuid.uuid4().hex}"}
-    body = dossier_body()
+    headers = tokens.bearer("lgsp-hanoi", ["integration"], "00070", f"{HANOI}.00070")
+    body = dossier_body(channel="integration", external_id=f"HN-{uuid.uuid4().hex[:12]}")
     first = await http.post(f"{stack.url('intake')}/v1/dossiers", json=body, headers=headers)
     again = await http.post(f"{stack.url('intake')}/v1/dossiers", json=body, headers=headers)
     assert (first.status_code, again.status_code) == (201, 200), again.text

@@ -135,8 +135,8 @@ def _request_hash(body: DossierCreate) -> str:
     responses={
         200: {
             "model": DossierOut,
-            "description": "nộp lại (cùng Idempotency-Key hoặc cùng mã hồ sơ của hệ thống "
-            "nguồn): hồ sơ đã nộp trước đó, không tạo hồ sơ mới",
+            "description": "nộp lại cùng mã hồ sơ của hệ thống nguồn (source_system, "
+            "external_id): hồ sơ đã nộp trước đó, không tạo hồ sơ mới",
         }
     },
 )
