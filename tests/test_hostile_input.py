@@ -3,13 +3,18 @@ the English), never a 500, and writes nothing; the legitimate request after it s
 
 from __future__ import annotations
 
+import base64
+import json
 import uuid
 from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from services.stack import Stack
+from shared.errors import _is_data_error, invalid_value
 from tests.support import Tokens, dossier_body
 
 PROBLEM = "application/problem+json"
@@ -213,3 +218,42 @@ async def test_405_names_every_method_of_the_path(http: httpx.AsyncClient, stack
 async def test_an_empty_verify_is_422(http: httpx.AsyncClient, stack: Stack) -> None:
     r = await http.post(f"{stack.url('workflow')}/v1/results/verify", content=b"")
     assert_problem(r, 422)
+
+
+async def test_a_feed_cursor_naming_a_position_beyond_bigint_is_a_bad_cursor(
+    http: httpx.AsyncClient, stack: Stack, tokens: Tokens
+) -> None:
+    lgsp = tokens.bearer("lgsp-hanoi", ["integration"], "00070", "01.00070")
+    forged = (
+        base64.urlsafe_b64encode(json.dumps({"v": 1, "a": 2**63}).encode()).decode().rstrip("=")
+    )
+    r = await http.get(
+        f"{stack.url('intake')}/v1/integration/changes", params={"after": forged}, headers=lgsp
+    )
+    assert r.status_code == 400, r.text
+    assert r.json()["type"].endswith("bad-cursor")
+
+
+async def test_a_value_the_database_refuses_answers_422_and_rolls_back(database_url: str) -> None:
+    """The net under every bound: an out-of-range number or a NUL that reaches PostgreSQL is
+    classed as the client's data (SQLSTATE class 22, or the driver's refusal to send it)."""
+    engine = create_async_engine(database_url)
+    caught: list[BaseException] = []
+    try:
+        for statement, value in (
+            ("select cast(:v as bigint)", 10**30),  # refused by the driver
+            ("select cast(:v as text)", "a\x00b"),  # refused by the server
+            ("select cast(:v as date)", "9999-99-99"),
+        ):
+            async with engine.connect() as conn:
+                try:
+                    await conn.execute(text(statement), {"v": value})
+                except Exception as exc:  # the error itself is the subject here
+                    caught.append(exc)
+    finally:
+        await engine.dispose()
+    assert len(caught) == 3
+    assert all(_is_data_error(exc) for exc in caught), [type(e) for e in caught]
+    assert not _is_data_error(RuntimeError("a bug is still a bug"))
+    problem = invalid_value()
+    assert problem.status == 422 and problem.title_vi and problem.detail_vi
