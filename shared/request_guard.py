@@ -7,9 +7,9 @@ the other C0 controls only ever arrive in broken or hostile input; caught here t
 same 422 problem as any other invalid field (with the field's location), never a 500 from the
 database and never a half-written change.
 
-The JSON size cap answers 413 before the body is parsed, so a client cannot make a service hold
-or parse megabytes to find out it was wrong. Uploads (multipart, PDF) are not JSON and keep the
-limits of the routes that take them.
+The size cap answers 413 before the body is parsed, so a client cannot make a service hold or
+parse megabytes to find out it was wrong. It holds for JSON and for any body under another
+type; uploads (multipart, PDF, images) keep the limits of the routes that take them.
 """
 
 from __future__ import annotations
@@ -35,6 +35,17 @@ _MAX_REPORTED = 20
 def _is_json(content_type: str) -> bool:
     media = content_type.split(";", 1)[0].strip().lower()
     return media == "application/json" or media.endswith("+json")
+
+
+# Files travel under these and keep the limits of the routes that take them (documents, the
+# result verifier); every other body, JSON or not, is held to the JSON cap, so a body sent
+# under a wrong type is refused before anything reads it whole.
+_UPLOAD_TYPES = ("multipart/form-data", "application/pdf", "application/octet-stream")
+
+
+def _is_upload(content_type: str) -> bool:
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media in _UPLOAD_TYPES or media.startswith("image/")
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -144,7 +155,7 @@ class RequestGuardMiddleware:
             await self._answer(_invalid(errors), scope, receive, send)
             return
         content_type = _header(scope, b"content-type") or ""
-        if not _is_json(content_type):
+        if _is_upload(content_type) or scope.get("method") in ("GET", "HEAD", "OPTIONS"):
             await self.app(scope, receive, send)
             return
         declared = _header(scope, b"content-length")
@@ -166,12 +177,13 @@ class RequestGuardMiddleware:
             if not message.get("more_body", False):
                 break
         body = b"".join(chunks)
-        try:
-            document = orjson.loads(body) if body else None
-        except orjson.JSONDecodeError:
-            document = None  # FastAPI answers malformed JSON with its own 422
         found: list[str] = []
-        _control_fields(document, "body", found)
+        if _is_json(content_type):
+            try:
+                document = orjson.loads(body) if body else None
+            except orjson.JSONDecodeError:
+                document = None  # FastAPI answers malformed JSON with its own 422
+            _control_fields(document, "body", found)
         if found:
             await self._answer(_invalid(_control_errors(found)), scope, receive, send)
             return

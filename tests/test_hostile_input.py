@@ -190,6 +190,13 @@ async def test_a_json_body_over_the_cap_is_413(
     )
     body = assert_problem(r, 413)
     assert body["detail_vi"]
+    # Under another media type the body is not read whole first either.
+    r = await http.post(
+        f"{stack.url(service)}/v1/ops/dead-letters/1/replay",
+        content=big,
+        headers={**tokens.ops(), "Content-Type": "text/plain"},
+    )
+    assert_problem(r, 413)
 
 
 async def test_a_json_route_given_another_media_type_is_415(
