@@ -16,6 +16,9 @@ from pydantic import AfterValidator, AwareDatetime
 FIRST_YEAR, LAST_YEAR = 2000, 2100
 BIGINT_MAX = 2**63 - 1
 INT_MAX = 2**31 - 1
+# The largest sum of money any route takes (đồng): what VNPay's amount field (in hundredths)
+# and the BIGINT columns hold with room to add.
+MAX_AMOUNT_VND = 9_999_999_999_999
 
 _RANGE = f"must be between {FIRST_YEAR}-01-01 and {LAST_YEAR}-12-31"
 
