@@ -615,7 +615,13 @@ def _forbid_controls(node: Any) -> None:
     ):
         node["pattern"] = CLEAN_TEXT_PATTERN
     for key, value in node.items():
-        if key not in ("examples", "example", "default", "description"):
+        if key in ("properties", "patternProperties", "$defs", "schemas") and isinstance(
+            value, dict
+        ):
+            # Names here are the document's own (a property may well be called "description").
+            for item in value.values():
+                _forbid_controls(item)
+        elif key not in ("examples", "example", "default", "description"):
             _forbid_controls(value)
 
 
