@@ -264,3 +264,14 @@ async def test_a_value_the_database_refuses_answers_422_and_rolls_back(database_
     assert not _is_data_error(RuntimeError("a bug is still a bug"))
     problem = invalid_value()
     assert problem.status == 422 and problem.title_vi and problem.detail_vi
+
+
+async def test_a_single_valued_parameter_given_twice_is_422(
+    http: httpx.AsyncClient, stack: Stack, tokens: Tokens
+) -> None:
+    """Otherwise the last value would silently win (``?limit=5&limit=500``)."""
+    url = f"{stack.url('intake')}/v1/dossiers?limit=5&limit=6"
+    r = await http.get(url, headers=tokens.receptionist())
+    assert assert_problem(r, 422)["errors"][0]["field"] == "query.limit"
+    ok = await http.get(f"{stack.url('intake')}/v1/dossiers?limit=5", headers=tokens.receptionist())
+    assert ok.status_code == 200
