@@ -6,7 +6,8 @@ header (``GET /v1/lookup/{code}`` with ``X-Lookup-Verifier``, for the page the s
 opens), never in the URL that proxies and access logs keep.
 
 An unknown code and a wrong verifier answer with the same 404, so the route cannot be used to
-find out which codes exist; wrong verifiers count against the code whether it exists or not.
+find out which codes exist; wrong verifiers count against the guessing address on that code
+whether it exists or not, and never lock the owner out (see domain/rate_limit.py).
 """
 
 from __future__ import annotations
