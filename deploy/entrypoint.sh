@@ -19,10 +19,16 @@ serve() {
     # $1: package, $2: port
     # Keep-alive longer than a load balancer's idle timeout, so the balancer closes idle
     # connections first and never reuses one the server is closing.
+    # X-Forwarded-For is believed only from the proxies in FORWARDED_ALLOW_IPS (addresses or
+    # CIDRs, comma-separated: the ingress controller's pods). Anyone else's header is ignored,
+    # so a client cannot pick its own address for the lookup's rate limits, and behind the
+    # ingress each citizen keeps an address of their own.
     exec uvicorn "$1.app:app" \
         --host "${HTTP_HOST:-0.0.0.0}" \
         --port "$2" \
         --no-access-log \
+        --proxy-headers \
+        --forwarded-allow-ips "${FORWARDED_ALLOW_IPS:-127.0.0.1}" \
         --timeout-keep-alive "${HTTP_KEEPALIVE_S:-75}" \
         --timeout-graceful-shutdown "${GRACEFUL_SHUTDOWN_S:-20}"
 }

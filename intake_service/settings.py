@@ -25,7 +25,12 @@ class IntakeSettings(ServiceSettings):
     )
     # The public lookup page the QR code on every slip opens (the dossier code is appended).
     public_lookup_url: str = "http://127.0.0.1:8001/v1/lookup"
-    # Public lookup: attempts per client address per minute, and wrong second factors per
-    # dossier code per hour before the code is locked for the hour.
+    # Public lookup: attempts per client address per minute, wrong second factors per (client
+    # address, dossier code) per hour, and per client address per hour over all codes. A lock
+    # binds the guessing address only, never the code for its owner.
     lookup_rate_per_minute: int = 20
     lookup_failures_per_code_per_hour: int = 10
+    lookup_failures_per_client_per_hour: int = 50
+    # Where those windows live (a `limits` storage URI): memory:// per process, or
+    # redis://host:6379 to share them across replicas (needs the `redis` package).
+    rate_limit_storage_uri: str = "memory://"

@@ -36,6 +36,9 @@ class ServiceProcess:
         self.log_file = log_file
         self.proc: subprocess.Popen[bytes] | None = None
         self._pump: threading.Thread | None = None
+        # Where this process's lines begin in a log file earlier runs appended to; restarts
+        # keep the first start's offset, so a reader sees every line of this stack.
+        self.log_offset: int | None = None
 
     @property
     def url(self) -> str:
@@ -51,14 +54,23 @@ class ServiceProcess:
             "127.0.0.1",
             "--port",
             str(self.port),
-            "--no-access-log",
+            # X-Forwarded-For only from the proxies named (a local one by default).
+            "--proxy-headers",
+            "--forwarded-allow-ips",
+            self.env.get("FORWARDED_ALLOW_IPS", os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")),
             "--timeout-graceful-shutdown",
             "5",
         ]
+        # The access log is off unless asked for (the test suite asks, to check that no line
+        # of it carries a credential or an ID number).
+        if self.env.get("HTTP_ACCESS_LOG", "").lower() not in ("1", "true", "yes"):
+            cmd.insert(cmd.index("--proxy-headers"), "--no-access-log")
         out: IO[bytes] | int
         if self.log_file is not None:
             self.log_file.parent.mkdir(parents=True, exist_ok=True)
             out = self.log_file.open("ab")
+            if self.log_offset is None:
+                self.log_offset = out.tell()
         else:
             out = subprocess.PIPE
         self.proc = subprocess.Popen(

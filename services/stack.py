@@ -167,11 +167,21 @@ class Stack:
             "SANDBOX_IPN_URL": f"{payment}/v1/gateways/vnpay/ipn",
             "SANDBOX_BANK_NOTICE_URL": f"{payment}/v1/bank-credits",
             "SANDBOX_BANK_SECRET": s["bank_secret"],
-            **self.extra_env,
+            # The sandbox plays VNPay and the bank, whose access logs are theirs to keep (the
+            # bank's statement API takes the agency's account number in its query).
+            **{k: v for k, v in self.extra_env.items() if k != "HTTP_ACCESS_LOG"},
         }
 
     def url(self, name: str) -> str:
         return self.processes[name].url
+
+    def log_files(self) -> dict[Path, int]:
+        """Each log file this stack writes, with the offset where its own lines begin."""
+        return {
+            proc.log_file: proc.log_offset or 0
+            for proc in self.processes.values()
+            if proc.log_file is not None
+        }
 
     def start(self, names: list[str] | None = None, timeout: float = 60.0) -> None:
         chosen = [self.processes[n] for n in (names or list(self.processes))]

@@ -14,6 +14,7 @@ from shared.errors import install_problem_handlers
 from shared.events.asyncapi import asyncapi_document
 from shared.messaging.dead_letters_api import router as dead_letters_router
 from shared.observability import configure_logging, health_router, install_observability
+from shared.request_guard import RequestGuardMiddleware
 from shared.runtime import Runtime
 from shared.settings import ServiceSettings
 
@@ -53,6 +54,8 @@ def create_service_app(
     app.state.settings = settings
     app.state.authenticator = Authenticator(settings)
     install_problem_handlers(app)
+    # Inside the request-id middleware, so its 413 and 422 carry the request's id.
+    app.add_middleware(RequestGuardMiddleware, max_json_bytes=settings.max_json_body_bytes)
     install_observability(app, settings.service_name)
     if settings.cors_origins:
         app.add_middleware(

@@ -8,7 +8,9 @@ complaint or an officer's screenshot leads straight to the log line.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
@@ -186,6 +188,15 @@ IF_MATCH_RESPONSES: dict[int | str, dict[str, Any]] = {
     }
 }
 
+# Every route with a JSON body: too large a body (413), a body that is not JSON (415).
+BODY_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ProblemModel, "description": description, "content": _PROBLEM_CONTENT}
+    for status, description in {
+        413: "Payload too large — thân yêu cầu vượt quá giới hạn",
+        415: "Unsupported media type — kiểu dữ liệu không được hỗ trợ",
+    }.items()
+}
+
 # Only for routes that limit how often they may be called (public lookup, QR ratings).
 RATE_LIMITED_RESPONSES: dict[int | str, dict[str, Any]] = {
     429: {
@@ -271,13 +282,19 @@ def _request_id(request: Request) -> str | None:
     return state.get("request_id") or request_id_var.get()
 
 
-def _response(problem: Problem, request: Request) -> JSONResponse:
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def problem_response(problem: Problem, request: Request) -> JSONResponse:
     request_id = _request_id(request)
     headers = dict(problem.headers or {})
     if request_id:
         headers["X-Request-ID"] = request_id
+    # The path is echoed as the instance; a hostile one must not carry its control characters
+    # back out (into a client's logs, or past the schema's own clean-text pattern).
+    instance = _CONTROL_CHARACTERS.sub("\ufffd", request.url.path)
     return JSONResponse(
-        problem.body(request.url.path, request_id),
+        problem.body(instance, request_id),
         status_code=problem.status,
         media_type=PROBLEM_JSON,
         headers=headers,
@@ -331,6 +348,62 @@ def internal_error(request_id: str | None) -> Problem:
     )
 
 
+def _is_data_error(exc: BaseException) -> bool:
+    """An error the database (or its driver) raised because a value cannot be stored: a number
+    out of its column's range, a NUL in text, an impossible date (SQLSTATE class 22).
+
+    Input validation refuses these first; this is the net under it, so a bound someone forgot
+    answers 422 and rolls back rather than 500."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if str(getattr(current, "sqlstate", "") or "").startswith("22"):
+            return True
+        if type(current).__name__ == "DataError" and type(current).__module__.startswith("asyncpg"):
+            return True
+        orig = getattr(current, "orig", None)
+        current = (
+            orig
+            if isinstance(orig, BaseException) and id(orig) not in seen
+            else (current.__cause__ or current.__context__)
+        )
+    return False
+
+
+def invalid_value() -> Problem:
+    return Problem(
+        422,
+        "invalid-value",
+        "A value is out of range",
+        "Giá trị nằm ngoài phạm vi cho phép",
+        detail="A number, date or text in the request cannot be stored; nothing was changed",
+        detail_vi="Có số, ngày hoặc chuỗi không thể lưu trữ; chưa có thay đổi nào được ghi",
+    )
+
+
+def _answer_unexpected(exc: BaseException, request: Request, method: str | None) -> JSONResponse:
+    request_id = _request_id(request)
+    if _is_data_error(exc):
+        # Only the kind: the message would quote the offending value.
+        log.warning(
+            "value refused by the database",
+            method=method,
+            path=request.url.path,
+            request_id=request_id,
+            error=type(exc).__name__,
+        )
+        return problem_response(invalid_value(), request)
+    log.error(
+        "unhandled error",
+        method=method,
+        path=request.url.path,
+        request_id=request_id,
+        exc_info=(type(exc), exc, exc.__traceback__),
+    )
+    return problem_response(internal_error(request_id), request)
+
+
 class _UnexpectedErrorMiddleware:
     """Answers an unhandled exception with a 500 problem while the request's context still holds.
 
@@ -357,20 +430,109 @@ class _UnexpectedErrorMiddleware:
 
         try:
             await self.app(scope, receive, tracking_send)
-        except Exception:
+        except Exception as exc:
             if started:
                 # Part of the answer is on the wire; only the server can close the connection.
                 raise
-            request = Request(scope)
-            request_id = _request_id(request)
-            log.exception(
-                "unhandled error",
-                method=scope.get("method"),
-                path=request.url.path,
-                request_id=request_id,
-            )
-            response = _response(internal_error(request_id), request)
+            response = _answer_unexpected(exc, Request(scope), scope.get("method"))
             await response(scope, receive, send)
+
+
+def unsupported_media_type() -> Problem:
+    return Problem(
+        415,
+        "unsupported-media-type",
+        "Unsupported media type",
+        "Kiểu dữ liệu không được hỗ trợ",
+        detail="Send the body as application/json",
+        detail_vi="Gửi thân yêu cầu dạng application/json",
+    )
+
+
+def _body_not_json(request: Request, exc: RequestValidationError) -> bool:
+    """FastAPI leaves a JSON body sent under another content type unparsed and reports the
+    whole body as the wrong type; that is the client's media type, not its data."""
+    content_type = request.headers.get("content-type")
+    if not content_type:
+        return False
+    media = content_type.split(";", 1)[0].strip().lower()
+    if media == "application/json" or media.endswith("+json"):
+        return False
+    if media in ("multipart/form-data", "application/x-www-form-urlencoded"):
+        return False
+    return any(
+        tuple(error.get("loc", ())) == ("body",)
+        and error.get("type") in ("model_attributes_type", "dict_type", "list_type", "missing")
+        for error in exc.errors()
+    )
+
+
+_HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+
+
+@dataclass(frozen=True)
+class _PublishedPath:
+    pattern: re.Pattern[str]
+    methods: frozenset[str]
+    # Per method, the query parameters that may repeat (declared as arrays).
+    repeatable: dict[str, frozenset[str]]
+
+
+def _published_paths(app: FastAPI) -> list[_PublishedPath]:
+    """Every published path as a pattern with what is served on it, read from the OpenAPI
+    document (the one list of routes that included routers do not nest)."""
+    cached = getattr(app.state, "published_paths", None)
+    if cached is None:
+        cached = []
+        for template, item in app.openapi().get("paths", {}).items():
+            methods = {m.upper() for m in item if m in _HTTP_METHODS}
+            if "GET" in methods:
+                methods.add("HEAD")  # Starlette answers HEAD wherever it answers GET
+            repeatable = {
+                method.upper(): frozenset(
+                    p["name"]
+                    for p in operation.get("parameters", [])
+                    if p.get("in") == "query" and _is_array(p.get("schema") or {})
+                )
+                for method, operation in item.items()
+                if method in _HTTP_METHODS and isinstance(operation, dict)
+            }
+            if "GET" in repeatable:
+                repeatable["HEAD"] = repeatable["GET"]
+            pattern = re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(template))
+            cached.append(
+                _PublishedPath(re.compile(f"^{pattern}$"), frozenset(methods), repeatable)
+            )
+        app.state.published_paths = cached
+    return cached
+
+
+def _is_array(schema: dict[str, Any]) -> bool:
+    if schema.get("type") == "array":
+        return True
+    return any(_is_array(s) for s in schema.get("anyOf", []) + schema.get("oneOf", []))
+
+
+def repeatable_query_parameters(app: Any, path: str, method: str) -> frozenset[str] | None:
+    """The query parameters the operation at ``path`` takes as lists, or None when no published
+    operation serves it (routing will answer that request)."""
+    if not isinstance(app, FastAPI):
+        return None
+    for published in _published_paths(app):
+        if published.pattern.match(path) and method in published.repeatable:
+            return published.repeatable[method]
+    return None
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    app = request.scope.get("app")
+    if not isinstance(app, FastAPI):
+        return []
+    methods: set[str] = set()
+    for published in _published_paths(app):
+        if published.pattern.match(request.url.path):
+            methods |= published.methods
+    return sorted(methods)
 
 
 def install_problem_handlers(app: FastAPI) -> None:
@@ -382,10 +544,12 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Problem)
     async def on_problem(request: Request, exc: Problem) -> JSONResponse:
-        return _response(exc, request)
+        return problem_response(exc, request)
 
     @app.exception_handler(RequestValidationError)
     async def on_validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        if _body_not_json(request, exc):
+            return problem_response(unsupported_media_type(), request)
         problem = Problem(
             422,
             "validation-error",
@@ -395,7 +559,7 @@ def install_problem_handlers(app: FastAPI) -> None:
             detail_vi="Xem danh sách lỗi của từng trường",
             errors=field_errors(exc),
         )
-        return _response(problem, request)
+        return problem_response(problem, request)
 
     @app.exception_handler(StarletteHTTPException)
     async def on_http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -411,57 +575,120 @@ def install_problem_handlers(app: FastAPI) -> None:
         detail = exc.detail if isinstance(exc.detail, str) else None
         if detail and detail.lower() in (title.lower(), phrase.lower()):
             detail = None
-        problem = Problem(
-            status,
-            code,
-            title,
-            title_vi,
-            detail=detail,
-            headers=dict(exc.headers) if exc.headers else None,
-        )
-        return _response(problem, request)
+        headers = dict(exc.headers) if exc.headers else {}
+        if status == 405:
+            # Starlette names the methods of the first route whose path matched; a path served
+            # by several routes (GET and POST apart) allows all of theirs.
+            headers["Allow"] = ", ".join(_allowed_methods(request))
+        problem = Problem(status, code, title, title_vi, detail=detail, headers=headers or None)
+        return problem_response(problem, request)
 
     # Last resort for errors raised by middleware outside the catch-all below.
     @app.exception_handler(Exception)
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
-        request_id = _request_id(request)
-        log.error(
-            "unhandled error",
-            path=request.url.path,
-            request_id=request_id,
-            exc_info=(type(exc), exc, exc.__traceback__),
-        )
-        return _response(internal_error(request_id), request)
+        return _answer_unexpected(exc, request, request.method)
 
     app.add_middleware(_UnexpectedErrorMiddleware)
     _document_problems_only_as_problem_json(app)
 
 
-def _document_problems_only_as_problem_json(app: FastAPI) -> None:
-    """Drop the ``application/json`` twin FastAPI adds beside each declared problem response.
+def _problem(description: str) -> dict[str, Any]:
+    return {"description": description, "content": dict(_PROBLEM_CONTENT)}
 
-    A ``model`` in ``responses=`` is what registers ProblemModel among the schemas, but FastAPI
-    also files it under the route's own media type, which would promise clients JSON that
-    never comes.
+
+# What shared.text and the request guard accept in free text, as a JSON Schema pattern, so the
+# published schema says what the service refuses (tab, line feed and carriage return pass).
+CLEAN_TEXT_PATTERN = "^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f]*$"
+
+
+def _forbid_controls(node: Any) -> None:
+    """Give every plain string schema (no pattern, format, enum or const of its own) the
+    clean-text pattern, wherever it is nested."""
+    if isinstance(node, list):
+        for item in node:
+            _forbid_controls(item)
+        return
+    if not isinstance(node, dict):
+        return
+    if node.get("type") == "string" and not any(
+        k in node for k in ("pattern", "format", "enum", "const", "contentMediaType")
+    ):
+        node["pattern"] = CLEAN_TEXT_PATTERN
+    for key, value in node.items():
+        if key in ("properties", "patternProperties", "$defs", "schemas") and isinstance(
+            value, dict
+        ):
+            # Names here are the document's own (a property may well be called "description").
+            for item in value.values():
+                _forbid_controls(item)
+        elif key not in ("examples", "example", "default", "description"):
+            _forbid_controls(value)
+
+
+def _truthful(schema: dict[str, Any]) -> dict[str, Any]:
+    """What the shared layers answer on every route, written into each operation.
+
+    The request guard refuses control characters in any parameter or JSON field (422) and
+    JSON bodies over the cap (413); a body under another media type is a 415; a route that
+    answers 428 without If-Match requires the header; a PDF is a binary string.
+    """
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    if "ProblemModel" not in components:
+        model_schema = ProblemModel.model_json_schema(ref_template="#/components/schemas/{model}")
+        components.update(model_schema.pop("$defs", {}))
+        components["ProblemModel"] = model_schema
+    _forbid_controls(components)
+    for path_item in schema.get("paths", {}).values():
+        for operation in path_item.values():
+            if not isinstance(operation, dict):
+                continue
+            _forbid_controls(operation.get("parameters", []))
+            _forbid_controls(operation.get("requestBody", {}))
+            responses = operation.setdefault("responses", {})
+            for status, response in responses.items():
+                content = response.get("content") or {}
+                if (
+                    not str(status).startswith("2")
+                    and PROBLEM_JSON in content
+                    and content.get("application/json") == content[PROBLEM_JSON]
+                ):
+                    del content["application/json"]
+                pdf = content.get("application/pdf")
+                if pdf is not None and not pdf.get("schema"):
+                    pdf["schema"] = {"type": "string", "format": "binary"}
+            if operation.get("parameters") or operation.get("requestBody"):
+                responses.setdefault("422", _problem(PROBLEM_RESPONSES[422]["description"]))
+            # Every body has a size limit (the guard's for JSON, the route's for uploads) and a
+            # media type the route insists on.
+            if operation.get("requestBody"):
+                for status in (413, 415):
+                    responses.setdefault(
+                        str(status), _problem(BODY_RESPONSES[status]["description"])
+                    )
+            if "428" in responses:
+                for parameter in operation.get("parameters", []):
+                    if (
+                        parameter.get("in") == "header"
+                        and parameter.get("name", "").lower() == "if-match"
+                    ):
+                        parameter["required"] = True
+    return schema
+
+
+def _document_problems_only_as_problem_json(app: FastAPI) -> None:
+    """Make the published OpenAPI say what the service answers (see :func:`_truthful`).
+
+    Among others it drops the ``application/json`` twin FastAPI adds beside each declared
+    problem response: a ``model`` in ``responses=`` is what registers ProblemModel among the
+    schemas, but FastAPI also files it under the route's own media type, which would promise
+    clients JSON that never comes.
     """
     build: Callable[[], dict[str, Any]] = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is not None:
             return app.openapi_schema
-        schema = build()
-        for path_item in schema.get("paths", {}).values():
-            for operation in path_item.values():
-                if not isinstance(operation, dict):
-                    continue
-                for status, response in operation.get("responses", {}).items():
-                    content = response.get("content") or {}
-                    if (
-                        not str(status).startswith("2")
-                        and PROBLEM_JSON in content
-                        and content.get("application/json") == content[PROBLEM_JSON]
-                    ):
-                        del content["application/json"]
-        return schema
+        app.openapi_schema = _truthful(build())
+        return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -21,7 +21,11 @@ def encode_cursor(at: dt.datetime, ident: uuid.UUID) -> str:
 def decode_cursor(cursor: str) -> tuple[dt.datetime, uuid.UUID]:
     try:
         at, _, ident = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
-        return dt.datetime.fromisoformat(at), uuid.UUID(ident)
+        instant = dt.datetime.fromisoformat(at)
+        if instant.tzinfo is None:
+            # Every sorted column is timestamptz; a naive instant is no cursor of ours.
+            raise ValueError("cursor instant without a time zone")
+        return instant, uuid.UUID(ident)
     except (ValueError, UnicodeDecodeError) as exc:
         raise Problem(
             400, "bad-cursor", "Invalid cursor", "Con trỏ phân trang không hợp lệ"

@@ -49,6 +49,8 @@ class ServiceSettings(BaseSettings):
     applicant_ref_key: SecretStr = SecretStr("")
 
     cors_origins: list[str] = []
+    # Largest JSON request body accepted, in bytes (413 beyond); uploads have their own limits.
+    max_json_body_bytes: int = 1024 * 1024
     log_level: str = "INFO"
     log_json: bool = True
 

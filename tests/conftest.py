@@ -54,6 +54,11 @@ def stack(infra: Infrastructure, database_url: str) -> Iterator[Stack]:
         extra_env={
             "TOPIC_NAMESPACE": f"test{uuid.uuid4().hex[:8]}.",
             "LOG_JSON": "true",
+            # Access lines too, so tests/test_zz_logs_clean.py checks what they would keep.
+            "HTTP_ACCESS_LOG": "true",
+            # The tests call as the proxy in front would (X-Forwarded-For believed from here);
+            # any other peer's header is ignored (tests/test_lookup.py, from 127.0.0.2).
+            "FORWARDED_ALLOW_IPS": "127.0.0.1",
             # The payment tests watch a lost IPN being settled and a payment expiring: the
             # mop-up asks the gateway after seconds, not minutes, and the sandbox retries fast.
             "PAYMENT_MOPUP_AFTER_S": "2",

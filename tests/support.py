@@ -96,7 +96,8 @@ async def eventually(
 def client_address() -> dict[str, str]:
     """A client address no other test uses (an IPv6 documentation address drawn from a uuid),
     so per-address rate limits of one test never spill into another. uvicorn trusts
-    X-Forwarded-For from loopback, which is where the tests call from."""
+    X-Forwarded-For only from the configured proxies (FORWARDED_ALLOW_IPS, 127.0.0.1 in the
+    test stack), which is where the tests call from."""
     groups = uuid.uuid4().hex[:24]
     suffix = ":".join(groups[i : i + 4] for i in range(0, 24, 4))
     return {"X-Forwarded-For": f"2001:db8:{suffix}"}

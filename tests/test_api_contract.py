@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import httpx
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -177,3 +179,62 @@ async def test_request_id_is_echoed(http: httpx.AsyncClient, stack: Stack) -> No
     assert r.status_code == 200
     assert r.headers["x-request-id"] == "abc123"
     assert any(p["key"] == "dang-ky-khai-sinh" for p in r.json())
+
+
+SERVICES = ("intake", "workflow", "payment", "metrics")
+# Names that would put a credential or a personal number into a URL, which proxies and access
+# logs keep.
+SECRET_NAMES = ("verifier", "id_number", "phone", "personal_id", "cccd")
+
+
+async def _openapi(http: httpx.AsyncClient, stack: Stack, service: str) -> dict:
+    r = await http.get(f"{stack.url(service)}/openapi.json")
+    assert r.status_code == 200
+    return r.json()
+
+
+def _operations(doc: dict):
+    for path, item in doc["paths"].items():
+        for method, operation in item.items():
+            if isinstance(operation, dict) and "responses" in operation:
+                yield path, method.upper(), operation
+
+
+async def test_the_openapi_documents_what_the_services_answer(
+    http: httpx.AsyncClient, stack: Stack
+) -> None:
+    for service in SERVICES:
+        doc = await _openapi(http, stack, service)
+        for path, method, operation in _operations(doc):
+            label = f"{service} {method} {path}"
+            responses = operation["responses"]
+            for parameter in operation.get("parameters", []):
+                if parameter["name"].lower() == "if-match" and "428" in responses:
+                    assert parameter.get("required") is True, label
+                if parameter["in"] in ("path", "query"):
+                    assert not any(s in parameter["name"].lower() for s in SECRET_NAMES), label
+            if operation.get("requestBody"):
+                assert {"413", "415", "422"} <= set(responses), label
+            for response in responses.values():
+                pdf = (response.get("content") or {}).get("application/pdf")
+                if pdf is not None:
+                    assert pdf["schema"] == {"type": "string", "format": "binary"}, label
+            assert not any(s in path.lower() for s in SECRET_NAMES), label
+    intake = await _openapi(http, stack, "intake")
+    submit = intake["paths"]["/v1/dossiers"]["post"]["responses"]
+    assert {"200", "201"} <= set(submit)
+    qr_lookup = intake["paths"]["/v1/lookup/{code}"]["get"]
+    (header,) = [p for p in qr_lookup["parameters"] if p["in"] == "header"]
+    assert header["name"] == "X-Lookup-Verifier" and header["required"] is True
+    assert "requestBody" in intake["paths"]["/v1/lookup"]["post"]
+
+
+async def test_a_repeated_submission_answers_200_as_documented(
+    http: httpx.AsyncClient, stack: Stack, tokens: Tokens
+) -> None:
+    headers = tokens.bearer("lgsp-hanoi", ["integration"], "00070", f"{HANOI}.00070")
+    body = dossier_body(channel="integration", external_id=f"HN-{uuid.uuid4().hex[:12]}")
+    first = await http.post(f"{stack.url('intake')}/v1/dossiers", json=body, headers=headers)
+    again = await http.post(f"{stack.url('intake')}/v1/dossiers", json=body, headers=headers)
+    assert (first.status_code, again.status_code) == (201, 200), again.text
+    assert again.json()["code"] == first.json()["code"]

@@ -1,34 +1,31 @@
-"""Random requests generated from intake's and payment's own OpenAPI documents (schemathesis): valid and
-invalid bodies, parameters and headers must never produce a 5xx, and every answer must match
-the schema the service publishes (status code, content type, body).
+"""Random requests generated from each of the four services' own OpenAPI documents
+(schemathesis, every check it has): valid and invalid bodies, parameters and headers must never
+produce a 5xx, every answer must match the schema the service publishes (status code, content
+type, headers, body), required headers must be required, methods a path does not serve must
+answer 405 with a true ``Allow``.
 
 The schema is read from the running service, so the operations are walked here rather than
 collected by schemathesis' pytest plugin (which needs the schema at collection time)."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 import requests
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from schemathesis.config._checks import PositiveDataAcceptanceConfig
+from schemathesis.core.parameters import ParameterLocation
 from schemathesis.generation import GenerationMode
-from schemathesis.specs.openapi.checks import (
-    content_type_conformance,
-    response_schema_conformance,
-    status_code_conformance,
-)
 
 from services.stack import Stack
 from tests.support import HANOI, Tokens
 
-CHECKS = [
-    schemathesis.checks.not_a_server_error,
-    status_code_conformance,
-    content_type_conformance,
-    response_schema_conformance,
-]
-EXAMPLES_PER_OPERATION = 40
+# Small: the suite runs on a loaded two-core machine, and the negative and positive modes each
+# draw their own examples; a failure found once is found again by every later run (derandomised).
+EXAMPLES_PER_OPERATION = int(os.environ.get("FUZZ_EXAMPLES", "20"))
 
 
 def everyone(tokens: Tokens) -> dict[str, str]:
@@ -43,15 +40,27 @@ def everyone(tokens: Tokens) -> dict[str, str]:
 
 
 # The operations each service has at least: a schema that lost its routes must fail here.
-MIN_OPERATIONS = {"intake": 20, "payment": 20}
+MIN_OPERATIONS = {"intake": 20, "payment": 20, "workflow": 15, "metrics": 5}
 
 
-@pytest.mark.parametrize("service", sorted(MIN_OPERATIONS))
+# FUZZ_SERVICES=intake,payment narrows a local run; FUZZ_EXAMPLES deepens one.
+SERVICES = sorted(filter(None, os.environ.get("FUZZ_SERVICES", "").split(","))) or sorted(
+    MIN_OPERATIONS
+)
+
+
+@pytest.mark.parametrize("service", SERVICES)
 def test_random_requests_get_no_5xx_and_answers_match_the_schema(
     service: str, stack: Stack, tokens: Tokens
 ) -> None:
     base_url = stack.url(service)
     schema = schemathesis.openapi.from_url(f"{base_url}/openapi.json")
+    # Schema-valid data may still break a rule across fields that OpenAPI cannot state for
+    # parameters (exactly one of working_days and procedure_key; a QR rating carries the
+    # verifier): that answer is a documented 422, not a rejection of valid data.
+    schema.config.checks.positive_data_acceptance = PositiveDataAcceptanceConfig(
+        expected_statuses=["2xx", "3xx", "401", "403", "404", "409", "422", "429"]
+    )
     auth = everyone(tokens)
     failures: dict[str, str] = {}
     operations = [result.ok() for result in schema.get_all_operations()]
@@ -73,13 +82,18 @@ def test_random_requests_get_no_5xx_and_answers_match_the_schema(
                 print_blob=False,
             )
             def fuzz(case: schemathesis.Case) -> None:
-                headers = {**auth, **(case.headers or {})}
-                case.call_and_validate(
-                    base_url=base_url, session=http, headers=headers, checks=CHECKS, timeout=30
-                )
+                # A negative case may have dropped the bearer header on purpose; adding it back
+                # would turn "rejected for want of auth" into "accepted invalid data".
+                headers = dict(case.headers or {})
+                mutated = case.meta.components.get(ParameterLocation.HEADER) if case.meta else None
+                if mutated is None or mutated.mode is not GenerationMode.NEGATIVE:
+                    headers = {**auth, **headers}
+                case.call_and_validate(base_url=base_url, session=http, headers=headers, timeout=30)
 
             try:
                 fuzz()
-            except Exception as exc:  # collect every operation's failure, report them together
+            # Schemathesis reports a group of failures (a BaseExceptionGroup): collect every
+            # operation's, report them together.
+            except (Exception, BaseExceptionGroup) as exc:
                 failures[operation.label] = str(exc)[:2000]
     assert not failures, "\n\n".join(f"{label}:\n{text}" for label, text in failures.items())

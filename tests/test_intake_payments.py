@@ -145,8 +145,7 @@ async def test_a_paid_fee_shows_in_the_dossier_and_the_lookup_without_a_new_etag
 
     r = await http.get(
         f"{stack.url('intake')}/v1/lookup/{dossier['code']}",
-        params={"verifier": body["applicant"]["id_number"][-4:]},
-        headers=client_address(),
+        headers={**client_address(), "X-Lookup-Verifier": body["applicant"]["id_number"][-4:]},
     )
     assert r.status_code == 200, r.text
     public = r.json()["payments"]

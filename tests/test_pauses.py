@@ -156,8 +156,8 @@ class Chain:
     async def lookup(self, code: str) -> dict[str, Any]:
         r = await self.http.get(
             f"{self.intake}/v1/lookup/{code}",
-            params={"verifier": "5678"},  # the last digits of the applicant's phone
-            headers=client_address(),
+            # The last digits of the applicant's phone, in the header: never in the URL.
+            headers={**client_address(), "X-Lookup-Verifier": "5678"},
         )
         assert r.status_code == 200, r.text
         return r.json()

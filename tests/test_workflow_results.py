@@ -151,8 +151,9 @@ async def test_files_that_are_no_signed_pdf_are_answered_not_refused(
     assert verdict["failure"] == "not_pdf"
     assert verdict["reason_vi"] and verdict["known_result"] is False
 
+    # Nothing sent is no file to judge: a validation problem, not a verdict.
     r = await http.post(verify_url, content=b"", headers={"Content-Type": "application/pdf"})
-    assert r.status_code == 200 and r.json()["valid"] is False
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "body.file"
 
     r = await http.post(verify_url, files={"tep": ("a.pdf", b"%PDF-1.4", "application/pdf")})
     assert r.status_code == 422

@@ -11,13 +11,14 @@ import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from intake_service.db import calendar as stored
 from intake_service.db.models import Procedure
 from intake_service.domain.reception import appointment, same_day_cutoff
 from shared.auth import Principal, require_roles
+from shared.bounds import BoundedAwareDatetime, BoundedDate
 from shared.calendar import VN_TZ, DayKind, WorkingCalendar
 from shared.clock import Now
 from shared.errors import PROBLEM_RESPONSES, Problem, not_found
@@ -193,7 +194,7 @@ def _check_in_year(year: int, day: dt.date) -> None:
 
 
 YearPath = Annotated[int, Path(ge=FIRST_YEAR, le=LAST_YEAR, description="năm", examples=[2026])]
-DatePath = Annotated[dt.date, Path(description="ngày (YYYY-MM-DD)", examples=["2026-02-21"])]
+DatePath = Annotated[BoundedDate, Path(description="ngày (YYYY-MM-DD)", examples=["2026-02-21"])]
 Ops = Annotated[Principal, Depends(require_roles("ops"))]
 Session = Annotated[AsyncSession, Depends(db_session)]
 RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
@@ -218,7 +219,7 @@ async def deadline(
     session: Session,
     now: Now,
     from_: Annotated[
-        AwareDatetime | None,
+        BoundedAwareDatetime | None,
         Query(
             alias="from",
             description="thời điểm tiếp nhận, ISO 8601 có múi giờ",

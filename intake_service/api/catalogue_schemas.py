@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from shared.bounds import MAX_AMOUNT_VND
 from shared.routes import InvalidRoute, RouteTemplate
 
 OnlineKind = Literal["full", "partial", "none"]
@@ -33,12 +34,20 @@ class Processing(BaseModel):
     same_day_cutoff: str | None = Field(None, pattern=r"^\d{2}:\d{2}$")
 
 
+# The largest single fee the catalogue accepts: far above any phí or lệ phí in force (about
+# 200 billion đồng), while all of a procedure's fees together still fit the largest amount a
+# payment takes and the BIGINT a dossier's fee is kept in (a fee of 10^30 once made every later
+# submission of its procedure fail).
+MAX_FEES = 50
+MAX_FEE_VND = MAX_AMOUNT_VND // MAX_FEES
+
+
 class Fee(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     name: str = Field(min_length=1, max_length=300)
-    amount_vnd: int | None = Field(None, ge=0)
-    online_amount_vnd: int | None = Field(None, ge=0)
+    amount_vnd: int | None = Field(None, ge=0, le=MAX_FEE_VND)
+    online_amount_vnd: int | None = Field(None, ge=0, le=MAX_FEE_VND)
 
 
 class ProcedureIn(BaseModel):
@@ -86,7 +95,7 @@ class ProcedureIn(BaseModel):
     level: str = Field(min_length=1, max_length=32, description="cấp giải quyết")
     online: OnlineKind = Field(description="dịch vụ công trực tuyến: toàn trình, một phần, không")
     processing: Processing
-    fees: list[Fee] = Field(default_factory=list, max_length=50)
+    fees: list[Fee] = Field(default_factory=list, max_length=MAX_FEES)
     components: list[str] = Field(
         default_factory=list, max_length=100, description="thành phần hồ sơ"
     )

@@ -168,6 +168,13 @@ def _request_hash(body: DossierCreate) -> str:
         "(người được ủy quyền: chính người đăng nhập, quan hệ, văn bản ủy quyền), nếu không trả "
         "422; cán bộ tiếp nhận cũng có thể ghi người được ủy quyền."
     ),
+    responses={
+        200: {
+            "model": DossierOut,
+            "description": "nộp lại cùng mã hồ sơ của hệ thống nguồn (source_system, "
+            "external_id): hồ sơ đã nộp trước đó, không tạo hồ sơ mới",
+        }
+    },
 )
 async def submit_dossier(
     body: DossierCreate,

@@ -22,6 +22,7 @@ from intake_service.db.models import Dossier
 from intake_service.domain.lifecycle import STATUS_LABELS_VI
 from intake_service.domain.national_status import national_status
 from shared.auth import Principal, Role, require_roles, unit_scope
+from shared.bounds import BIGINT_MAX
 from shared.errors import PROBLEM_RESPONSES, Problem
 from shared.runtime import db_session
 
@@ -67,6 +68,9 @@ def decode_cursor(cursor: str) -> FeedPosition:
     except (ValueError, TypeError, KeyError, binascii.Error, orjson.JSONDecodeError) as exc:
         raise _bad_cursor() from exc
     if position.after < 0 or position.floor < 0 or position.floor > position.after + 1:
+        raise _bad_cursor()
+    # Positions are BIGINT sequence values; a larger one names nothing and cannot be sent.
+    if max(position.after, position.floor, position.horizon or 0, *position.watch, 0) > BIGINT_MAX:
         raise _bad_cursor()
     return position
 

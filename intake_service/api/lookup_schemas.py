@@ -13,6 +13,23 @@ from intake_service.api.schemas import (
     PaymentPurpose,
     PaymentRequestStatus,
 )
+from intake_service.domain.verifier import VERIFIER_PATTERN
+from shared.text import CleanText
+
+
+class LookupIn(BaseModel):
+    """Mã hồ sơ và 4 số cuối, gửi trong thân yêu cầu để không nằm trên đường dẫn."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"code": "00070-261203-K7QD-M2X9", "verifier": "2345"}]},
+    )
+
+    code: CleanText = Field(min_length=1, max_length=40, description="mã hồ sơ (trên phiếu)")
+    verifier: str = Field(
+        pattern=VERIFIER_PATTERN,
+        description="4 số cuối số định danh (CCCD) / mã số thuế hoặc số điện thoại người nộp",
+    )
 
 
 class LookupStep(BaseModel):

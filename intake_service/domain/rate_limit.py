@@ -1,91 +1,82 @@
-"""Sliding-window limits for the public lookup (tra cứu hồ sơ), which needs no login.
+"""Limits of the public lookup (tra cứu hồ sơ), which needs no login, kept by the ``limits``
+library in a store named by a URI: ``memory://`` keeps the windows in this process (development,
+one replica), ``redis://host:6379`` shares them across every intake replica (install the
+``redis`` extra).
 
-Two limits protect it: attempts per client address per minute (against scraping), and wrong
-verifiers per dossier code per hour (against guessing the four digits of one dossier: ten
-thousand possibilities, so ten wrong guesses an hour make a guess practically hopeless).
+Three limits protect it, none of which lets a stranger lock the owner out of their dossier:
 
-The windows live in this process's memory. That is a deliberate trade: a lookup must not cost a
-write to the database, and a shared store (Redis, a PostgreSQL table) would be one more moving
-part for a limit that only has to be coarse. The consequence is that every limit is **per
-replica**: with N intake replicas behind a load balancer a client gets up to N times the budget,
-and a restart forgets the windows. Size the settings with that in mind, or move the store out of
-the process when the deployment grows.
+* attempts per client per minute, against scraping;
+* wrong verifiers per (client, dossier code) per hour, against guessing the four digits of one
+  dossier: the code's owner, at another address, is never affected;
+* wrong verifiers per client per hour across all codes, against one address walking codes.
 
-Time comes from an injected clock, so tests move it instead of sleeping.
+Codes are not sequential (see :mod:`intake_service.domain.dossier_codes`), so targeting one
+dossier needs its slip in the first place; a guesser spread over many addresses gets ten tries
+per address per hour at ten thousand possibilities each.
 """
 
 from __future__ import annotations
 
 import math
 import time
-from collections import OrderedDict, deque
-from collections.abc import Callable
+from dataclasses import dataclass
 
-Clock = Callable[[], float]
+from limits import RateLimitItem, RateLimitItemPerHour, RateLimitItemPerMinute
+from limits.aio.strategies import MovingWindowRateLimiter
+from limits.storage import storage_from_string
 
 
-class SlidingWindowLimiter:
-    """At most ``limit`` events per key in any ``window_s`` seconds.
+def async_storage_uri(uri: str) -> str:
+    """``memory://`` and ``redis://…`` as configured, in the async form ``limits`` wants."""
+    return uri if uri.startswith("async+") else f"async+{uri}"
 
-    Memory is bounded: each key keeps at most ``limit`` timestamps, and beyond ``max_keys`` keys
-    the least recently touched ones are forgotten first (an attacker spraying addresses can
-    evict entries, but never grow the process without bound).
-    """
 
+@dataclass(frozen=True)
+class Refusal:
+    """Why an attempt is refused and for how many whole seconds."""
+
+    reason: str  # "rate" (too many attempts) or "locked" (too many wrong verifiers)
+    retry_after: int
+
+
+class LookupLimits:
     def __init__(
         self,
-        limit: int,
-        window_s: float,
-        clock: Clock = time.monotonic,
-        max_keys: int = 100_000,
+        storage_uri: str = "memory://",
+        *,
+        per_minute: int = 20,
+        failures_per_code_per_hour: int = 10,
+        failures_per_client_per_hour: int = 50,
+        namespace: str = "lookup",
     ) -> None:
-        if limit < 1 or window_s <= 0:
-            raise ValueError("limit must be at least 1 and the window positive")
-        self.limit = limit
-        self.window_s = window_s
-        self._clock = clock
-        self._max_keys = max_keys
-        self._events: OrderedDict[str, deque[float]] = OrderedDict()
+        self._limiter = MovingWindowRateLimiter(storage_from_string(async_storage_uri(storage_uri)))
+        self._attempts: RateLimitItem = RateLimitItemPerMinute(per_minute, namespace=namespace)
+        self._code_failures: RateLimitItem = RateLimitItemPerHour(
+            failures_per_code_per_hour, namespace=namespace
+        )
+        self._client_failures: RateLimitItem = RateLimitItemPerHour(
+            failures_per_client_per_hour, namespace=namespace
+        )
 
-    def _window(self, key: str, now: float) -> deque[float] | None:
-        events = self._events.get(key)
-        if events is None:
-            return None
-        horizon = now - self.window_s
-        while events and events[0] <= horizon:
-            events.popleft()
-        if not events:
-            del self._events[key]
-            return None
-        return events
+    async def _wait(self, item: RateLimitItem, *keys: str) -> int:
+        stats = await self._limiter.get_window_stats(item, *keys)
+        return max(1, math.ceil(stats.reset_time - time.time()))
 
-    def retry_after(self, key: str) -> int | None:
-        """Whole seconds until ``key`` may act again, or None when it may act now."""
-        now = self._clock()
-        events = self._window(key, now)
-        if events is None or len(events) < self.limit:
-            return None
-        # The oldest event leaving the window frees one place.
-        return max(1, math.ceil(events[0] + self.window_s - now))
+    async def admit(self, client: str, code: str) -> Refusal | None:
+        """Count one attempt of ``client`` on ``code``, or say why it may not be made now.
 
-    def record(self, key: str) -> None:
-        """Count one event for ``key``."""
-        now = self._clock()
-        events = self._window(key, now)
-        if events is None:
-            events = deque(maxlen=self.limit)
-            self._events[key] = events
-        events.append(now)
-        self._events.move_to_end(key)
-        while len(self._events) > self._max_keys:
-            self._events.popitem(last=False)
+        The failure budgets are only read here; :meth:`failed` spends them."""
+        for item, keys in (
+            (self._code_failures, ("failures", client, code)),
+            (self._client_failures, ("failures", client)),
+        ):
+            if not await self._limiter.test(item, *keys):
+                return Refusal("locked", await self._wait(item, *keys))
+        if not await self._limiter.hit(self._attempts, "attempts", client):
+            return Refusal("rate", await self._wait(self._attempts, "attempts", client))
+        return None
 
-    def hit(self, key: str) -> int | None:
-        """Count an attempt when allowed; otherwise count nothing and say how long to wait."""
-        wait = self.retry_after(key)
-        if wait is None:
-            self.record(key)
-        return wait
-
-    def __len__(self) -> int:
-        return len(self._events)
+    async def failed(self, client: str, code: str) -> None:
+        """A wrong verifier (or an unknown code: the two must look alike) from ``client``."""
+        await self._limiter.hit(self._code_failures, "failures", client, code)
+        await self._limiter.hit(self._client_failures, "failures", client)

@@ -266,6 +266,9 @@ def desk_name(unit: UnitSnapshot) -> str:
 
 
 def lookup_url(base: str, code: str) -> str:
+    """What the slip's QR code opens: the dossier code only. The four digits that complete the
+    credential are printed nowhere; the page asks for them and sends them in a header
+    (``X-Lookup-Verifier``) or a POST body, so they never sit in a URL a log keeps."""
     return f"{base.rstrip('/')}/{code}"
 
 

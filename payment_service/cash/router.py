@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from typing import Annotated
 
@@ -26,6 +25,7 @@ from payment_service.common.deps import (
     Settings,
 )
 from payment_service.common.idempotency import request_hash, run_once
+from shared.bounds import BoundedDate
 from shared.clock import Now
 from shared.errors import IF_MATCH_RESPONSES, PROBLEM_RESPONSES, expected_version
 from shared.runtime import Runtime, runtime_of
@@ -166,7 +166,7 @@ async def close(
 async def list_closes(
     principal: Caller,
     session: Session,
-    day: dt.date | None = None,
+    day: BoundedDate | None = None,
     officer: Annotated[str | None, Query(max_length=200)] = None,
     cursor: Cursor = None,
     limit: Limit = 50,

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from payment_service.payments.schemas import PaymentOut
 from payment_service.receipts.schemas import ReceiptOut
+from shared.bounds import MAX_AMOUNT_VND
 from shared.text import CleanText
 
 
@@ -40,7 +41,11 @@ class CashPaymentCreate(BaseModel):
     )
     # Strict: money is never parsed from a string or a float.
     amount_vnd: int = Field(
-        gt=0, strict=True, description="số tiền thu, phải bằng số còn phải nộp", examples=[20000]
+        gt=0,
+        le=MAX_AMOUNT_VND,
+        strict=True,
+        description="số tiền thu, phải bằng số còn phải nộp",
+        examples=[20000],
     )
     payer: Payer | None = Field(None, description="bắt buộc khi nộp hộ")
     reason: CleanText | None = Field(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from typing import Annotated
 
@@ -26,6 +25,7 @@ from payment_service.reconciliation.schemas import (
     RunOut,
     RunPage,
 )
+from shared.bounds import BoundedDate
 from shared.clock import Now
 from shared.errors import PROBLEM_RESPONSES, ProblemModel
 
@@ -112,8 +112,8 @@ async def list_runs(
     session: Session,
     agency_code: Annotated[str | None, Query(pattern=AGENCY_CODE)] = None,
     method: Annotated[Method | None, Query()] = None,
-    day_from: Annotated[dt.date | None, Query(description="từ ngày (giờ Việt Nam)")] = None,
-    day_to: Annotated[dt.date | None, Query(description="đến ngày (giờ Việt Nam)")] = None,
+    day_from: Annotated[BoundedDate | None, Query(description="từ ngày (giờ Việt Nam)")] = None,
+    day_to: Annotated[BoundedDate | None, Query(description="đến ngày (giờ Việt Nam)")] = None,
     cursor: Cursor = None,
     limit: Limit = 50,
 ) -> RunPage:

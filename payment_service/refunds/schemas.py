@@ -8,6 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.bounds import MAX_AMOUNT_VND
 from shared.text import CleanText
 
 RefundStatus = Literal["proposed", "submitted", "succeeded", "failed"]
@@ -19,7 +20,9 @@ class RefundCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     # Strict: money is never parsed from a string or a float.
-    amount_vnd: int = Field(gt=0, strict=True, description="số tiền hoàn", examples=[12000])
+    amount_vnd: int = Field(
+        gt=0, le=MAX_AMOUNT_VND, strict=True, description="số tiền hoàn", examples=[12000]
+    )
     reason: CleanText = Field(
         min_length=3, max_length=500, description="lý do hoàn", examples=["Thu thừa lệ phí"]
     )
@@ -40,10 +43,14 @@ class RefundApprove(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     amount_vnd: int | None = Field(
-        None, gt=0, strict=True, description="số tiền hoàn; bỏ trống là số đã đề xuất"
+        None,
+        gt=0,
+        le=MAX_AMOUNT_VND,
+        strict=True,
+        description="số tiền hoàn; bỏ trống là số đã đề xuất",
     )
     refund_amount_available_vnd: int = Field(
-        ge=0, strict=True, description="số tiền còn được hoàn mà cán bộ đã thấy"
+        ge=0, le=MAX_AMOUNT_VND, strict=True, description="số tiền còn được hoàn mà cán bộ đã thấy"
     )
 
 

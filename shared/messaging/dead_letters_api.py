@@ -5,12 +5,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, Field
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.auth import Principal, require_roles
+
+# Ids are BIGINT: a larger number cannot name a row, and the driver would refuse to send it.
+from shared.bounds import BIGINT_MAX
 from shared.errors import PROBLEM_RESPONSES, Problem, conflict, not_found
 from shared.events.envelope import MalformedEvent, decode
 from shared.runtime import Runtime, db_session, runtime_of
@@ -49,7 +52,9 @@ async def list_dead_letters(
     session: Annotated[AsyncSession, Depends(db_session)],
     runtime: Annotated[Runtime, Depends(runtime_of)],
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[int | None, Query(description="id of the last item already seen")] = None,
+    cursor: Annotated[
+        int | None, Query(ge=1, le=BIGINT_MAX, description="id of the last item already seen")
+    ] = None,
     pending_only: bool = False,
 ) -> DeadLetterPage:
     table = runtime.tables.dead_letters
@@ -73,7 +78,7 @@ async def list_dead_letters(
     response_model=DeadLetter,
 )
 async def replay_dead_letter(
-    dead_letter_id: int,
+    dead_letter_id: Annotated[int, Path(ge=1, le=BIGINT_MAX)],
     _: Annotated[Principal, Depends(require_roles("ops"))],
     session: Annotated[AsyncSession, Depends(db_session)],
     runtime: Annotated[Runtime, Depends(runtime_of)],

@@ -34,8 +34,10 @@ def test_personal_id_is_twelve_digits() -> None:
     assert not is_valid_personal_id("00109001234a")
 
 
-def test_dossier_code_is_unit_date_sequence() -> None:
-    assert dossier_code("00070", dt.date(2026, 11, 22), 42) == "00070-261122-0042"
+def test_dossier_code_is_unit_date_and_an_unguessable_tail() -> None:
+    code = dossier_code("00070", dt.date(2026, 11, 22), 42)
+    assert code.startswith("00070-261122-") and len(code) == len("00070-261122-K7QD-M2X9")
+    assert code != dossier_code("00070", dt.date(2026, 11, 22), 42)  # fresh randomness
 
 
 def test_online_fee_applies_only_online() -> None:

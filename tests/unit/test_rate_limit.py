@@ -1,83 +1,73 @@
-"""Sliding-window limits of the public lookup, with a clock the test moves."""
+"""The lookup's limits (in the `limits` library's memory store) and its verifier; the codes it
+is keyed by."""
 
 from __future__ import annotations
 
-import pytest
+import datetime as dt
+import re
+import uuid
 
-from intake_service.domain.rate_limit import SlidingWindowLimiter
+from intake_service.domain.dossier_codes import dossier_code, dossier_tail
+from intake_service.domain.rate_limit import LookupLimits, async_storage_uri
 from intake_service.domain.verifier import last_four_digits, verifier_matches
 
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
+CODE = "00070-261203-K7QD-M2X9"
 
 
-def test_allows_up_to_the_limit_then_says_how_long_to_wait() -> None:
-    clock = FakeClock()
-    limiter = SlidingWindowLimiter(3, 60, clock)
-    assert [limiter.hit("a") for _ in range(3)] == [None, None, None]
-    clock.now += 10
-    assert limiter.hit("a") == 50
+def limits(**kwargs: int) -> LookupLimits:
+    # A namespace per test: the memory store is one per process.
+    return LookupLimits("memory://", namespace=uuid.uuid4().hex, **kwargs)
 
 
-def test_refused_attempts_do_not_extend_the_wait() -> None:
-    clock = FakeClock()
-    limiter = SlidingWindowLimiter(1, 60, clock)
-    assert limiter.hit("a") is None
-    for _ in range(5):
-        clock.now += 5
-        limiter.hit("a")
-    assert limiter.retry_after("a") == 35
+async def test_wrong_verifiers_lock_the_guessing_client_on_that_code_only() -> None:
+    guard = limits(failures_per_code_per_hour=3)
+    for _ in range(3):
+        assert await guard.admit("203.0.113.5", CODE) is None
+        await guard.failed("203.0.113.5", CODE)
+    refusal = await guard.admit("203.0.113.5", CODE)
+    assert refusal is not None and refusal.reason == "locked"
+    assert 3500 <= refusal.retry_after <= 3600
+    # The owner, elsewhere, and the guesser on another code are not affected.
+    assert await guard.admit("198.51.100.7", CODE) is None
+    assert await guard.admit("203.0.113.5", "00070-261203-AAAA-0001") is None
 
 
-def test_the_window_slides() -> None:
-    clock = FakeClock()
-    limiter = SlidingWindowLimiter(2, 60, clock)
-    limiter.hit("a")
-    clock.now += 30
-    limiter.hit("a")
-    clock.now += 30  # the first attempt leaves the window exactly now
-    assert limiter.hit("a") is None
-    assert limiter.hit("a") == 30
+async def test_one_client_walking_codes_is_locked_across_codes() -> None:
+    guard = limits(failures_per_code_per_hour=10, failures_per_client_per_hour=4)
+    for i in range(4):
+        await guard.failed("203.0.113.9", f"00070-261203-AAAA-000{i}")
+    refusal = await guard.admit("203.0.113.9", "00070-261203-BBBB-0000")
+    assert refusal is not None and refusal.reason == "locked"
+    assert await guard.admit("203.0.113.10", "00070-261203-BBBB-0000") is None
 
 
-def test_keys_are_independent() -> None:
-    limiter = SlidingWindowLimiter(1, 60, FakeClock())
-    assert limiter.hit("203.0.113.5") is None
-    assert limiter.hit("203.0.113.6") is None
-    assert limiter.hit("203.0.113.5") is not None
+async def test_attempts_per_minute_per_client() -> None:
+    guard = limits(per_minute=2)
+    assert await guard.admit("a", CODE) is None
+    assert await guard.admit("a", CODE) is None
+    refusal = await guard.admit("a", CODE)
+    assert refusal is not None and refusal.reason == "rate" and 1 <= refusal.retry_after <= 60
+    assert await guard.admit("b", CODE) is None
 
 
-def test_failures_lock_a_key_for_the_window_without_counting_checks() -> None:
-    clock = FakeClock()
-    limiter = SlidingWindowLimiter(10, 3600, clock)
-    for _ in range(9):
-        limiter.record("000.70.01.H01-240115-0001")
-        assert limiter.retry_after("000.70.01.H01-240115-0001") is None
-    limiter.record("000.70.01.H01-240115-0001")
-    assert limiter.retry_after("000.70.01.H01-240115-0001") == 3600
-    clock.now += 3600
-    assert limiter.retry_after("000.70.01.H01-240115-0001") is None
+def test_storage_uris_take_the_async_form() -> None:
+    assert async_storage_uri("memory://") == "async+memory://"
+    assert async_storage_uri("redis://r:6379/0") == "async+redis://r:6379/0"
+    assert async_storage_uri("async+memory://") == "async+memory://"
 
 
-def test_expired_keys_are_dropped_and_memory_is_bounded() -> None:
-    clock = FakeClock()
-    limiter = SlidingWindowLimiter(1, 60, clock, max_keys=3)
-    for i in range(10):
-        limiter.record(f"k{i}")
-    assert len(limiter) == 3
-    clock.now += 61
-    assert limiter.retry_after("k9") is None
-    assert len(limiter) == 2
-
-
-def test_rejects_a_nonsensical_configuration() -> None:
-    with pytest.raises(ValueError):
-        SlidingWindowLimiter(0, 60)
+def test_codes_keep_the_readable_prefix_and_a_tail_that_is_not_a_counter() -> None:
+    day = dt.date(2026, 12, 3)
+    codes = [dossier_code("00070", day, seq) for seq in range(1, 50)]
+    assert all(
+        re.fullmatch(r"00070-261203-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}", c) for c in codes
+    )
+    assert len(set(codes)) == len(codes)
+    # Neighbouring sequences share no visible leading part of the tail.
+    assert len({c.split("-")[2] for c in codes}) > 40
+    # The sequence's bits keep two codes of one day apart even when the random bits agree.
+    assert dossier_tail(1, random_bits=7) != dossier_tail(2, random_bits=7)
+    assert len(dossier_code("000.70.01.H01", day, 70000)) <= 40
 
 
 def test_verifier_matches_the_id_number_or_the_phone() -> None:

@@ -9,11 +9,12 @@ import uuid
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.auth import Principal, current_principal
+from shared.bounds import BoundedAwareDatetime
 from shared.clock import Now
 from shared.errors import (
     PROBLEM_RESPONSES,
@@ -111,7 +112,7 @@ class ApologyBody(BaseModel):
     )
 
     reason: str = Field(max_length=2000, description="lý do chậm trễ")
-    new_appointment_at: AwareDatetime = Field(
+    new_appointment_at: BoundedAwareDatetime = Field(
         description="thời gian hẹn trả kết quả mới: sau thời gian hẹn hiện tại, vào ngày làm việc"
     )
 

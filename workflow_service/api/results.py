@@ -187,10 +187,14 @@ async def _read_capped(request: Request, cap: int, limit: int) -> bytes:
 
 
 async def _uploaded_pdf(request: Request, limit: int) -> bytes:
-    """The document sent: the raw body, or the ``file`` field of a multipart form."""
+    """The document sent: the raw body, or the ``file`` field of a multipart form. Nothing sent
+    is no document at all, a 422 rather than a verdict on an empty file."""
     content_type = request.headers.get("content-type", "").lower()
     if not content_type.startswith("multipart/form-data"):
-        return await _read_capped(request, limit, limit)
+        pdf = await _read_capped(request, limit, limit)
+        if not pdf:
+            raise _no_file()
+        return pdf
     body = await _read_capped(request, limit + FORM_OVERHEAD_BYTES, limit)
 
     async def replay() -> AsyncIterator[bytes]:
@@ -209,6 +213,8 @@ async def _uploaded_pdf(request: Request, limit: int) -> bytes:
         await form.close()
     if len(pdf) > limit:
         raise _too_large(limit)
+    if not pdf:
+        raise _no_file()
     return pdf
 
 
