@@ -23,8 +23,10 @@ class IntakeSettings(ServiceSettings):
         default_factory=lambda: list(DEFAULT_REFERENCE_HOSTS),
         description="hosts a document reference may point to",
     )
-    # The public lookup page the QR code on every slip opens (the dossier code is appended).
-    public_lookup_url: str = "http://127.0.0.1:8001/v1/lookup"
+    # The public lookup page the QR code on every slip opens (the dossier code is appended): a
+    # form that asks for the verifier, so the verifier is never in the URL. A province points it
+    # at its portal's own lookup page.
+    public_lookup_url: str = "http://127.0.0.1:8001/v1/lookup-page"
     # Public lookup: attempts per client address per minute, wrong second factors per (client
     # address, dossier code) per hour, and per client address per hour over all codes. A lock
     # binds the guessing address only, never the code for its owner.

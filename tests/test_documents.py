@@ -21,6 +21,7 @@ from tests.support import (
     HANOI,
     HOAN_KIEM,
     Tokens,
+    client_address,
     dossier_body,
     eventually,
     personal_id,
@@ -60,22 +61,34 @@ class Desk:
         officer: dict[str, str] | None = None,
         unit_code: str = HOAN_KIEM,
     ) -> dict:
+        """A dossier filed online by the citizen or at a desk; with ``consent``, the citizen's
+        consent to reuse, on the online form or, for a desk dossier, by their own call after."""
         body = dossier_body(
             channel="online" if online else "direct",
             unit_code=unit_code,
-            document_reuse_consent=consent,
+            document_reuse_consent=consent and online,
         )
         if applicant:
             body["applicant"]["id_number"] = applicant
-        headers = (
-            self.citizen(body["applicant"]["id_number"]) if online else officer or self.officer
-        )
+        citizen = self.citizen(body["applicant"]["id_number"])
+        headers = citizen if online else officer or self.officer
         r = await self.http.post(f"{self.base}/dossiers", json=body, headers=headers)
         assert r.status_code == 201, r.text
-        return r.json() | {
+        dossier = r.json() | {
             "applicant_id": body["applicant"]["id_number"],
             "etag": r.headers["ETag"],
         }
+        if consent and not online:
+            await self.consent(dossier["code"], citizen)
+        return dossier
+
+    async def consent(self, code: str, citizen: dict[str, str]) -> None:
+        r = await self.http.put(
+            f"{self.base}/dossiers/{code}/document-reuse-consent",
+            json={"granted": True},
+            headers=citizen,
+        )
+        assert r.status_code == 200, r.text
 
     async def upload(
         self,
@@ -520,8 +533,22 @@ async def test_officer_elsewhere_cannot_reach_a_citizens_documents(desk: Desk) -
     assert (
         await desk.reuse(hanoi["code"], RESIDENCE_PROOF, original.json()["id"], hcmc)
     ).status_code == 404
-    # Their own dossier under the citizen's number, without the citizen's consent: 403.
+    # Their own dossier under the citizen's number, ticking the citizen's consent themself: 422.
+    forged = dossier_body(unit_code=HCMC_WARD, document_reuse_consent=True)
+    forged["applicant"]["id_number"] = citizen_id
+    ticked = await desk.http.post(f"{desk.base}/dossiers", json=forged, headers=hcmc)
+    assert ticked.status_code == 422, ticked.text
+    assert ticked.json()["type"].endswith("consent-by-applicant-only")
+    # Without the citizen's consent: 403.
     theirs = await desk.dossier(citizen_id, officer=hcmc, unit_code=HCMC_WARD)
+    # They typed the citizen's ID and phone, so they know the lookup's verifier: the lookup
+    # takes no consent for a dossier someone else filed.
+    by_lookup = await desk.http.put(
+        f"{desk.base}/lookup/{theirs['code']}/document-reuse-consent",
+        json={"verifier": citizen_id[-4:], "granted": True},
+        headers=client_address(),
+    )
+    assert by_lookup.status_code == 403, by_lookup.text
     refused = await desk.reusable(theirs["code"], hcmc)
     assert refused.status_code == 403, refused.text
     assert refused.headers["content-type"].startswith(PROBLEM)
@@ -610,16 +637,22 @@ async def test_consent_through_the_public_lookup_and_at_submission(desk: Desk) -
     citizen_id = personal_id()
     earlier = await desk.dossier(citizen_id)
     original = await desk.upload(earlier["code"], RESIDENCE_PROOF, scan())
-    later = await desk.dossier(citizen_id)
+    # Filed online by the citizen themself, who then consents through the public lookup.
+    later = await desk.dossier(citizen_id, online=True)
     url = f"{desk.base}/lookup/{later['code']}/document-reuse-consent"
+    address = client_address()
 
-    wrong = await desk.http.put(url, json={"verifier": "0000", "granted": True})
+    wrong = await desk.http.put(url, json={"verifier": "0000", "granted": True}, headers=address)
     assert wrong.status_code == 404 and wrong.json()["type"].endswith("lookup-not-found")
-    malformed = await desk.http.put(url, json={"verifier": "12a4", "granted": True})
+    malformed = await desk.http.put(
+        url, json={"verifier": "12a4", "granted": True}, headers=address
+    )
     assert malformed.status_code == 422
     assert (await desk.reusable(later["code"])).status_code == 403
 
-    right = await desk.http.put(url, json={"verifier": citizen_id[-4:], "granted": True})
+    right = await desk.http.put(
+        url, json={"verifier": citizen_id[-4:], "granted": True}, headers=address
+    )
     assert right.status_code == 200, right.text
     assert right.json()["document_reuse_consent"] is True
     listed = await desk.reusable(later["code"])
@@ -627,10 +660,19 @@ async def test_consent_through_the_public_lookup_and_at_submission(desk: Desk) -
     assert original.json()["id"] in {d["id"] for d in listed.json()["items"]}
     consent = next(a for a in await desk.history(later["code"]) if a["action"].startswith("reuse"))
     assert consent["actor"] == "lookup" and consent["role"] == "applicant"
-    # Consent given on the submission form opens the documents from the start.
-    at_desk = await desk.dossier(citizen_id, consent=True)
-    assert (await desk.reusable(at_desk["code"])).status_code == 200
+    # Consent given on the citizen's own online form opens the documents from the start.
+    online = await desk.dossier(citizen_id, online=True, consent=True)
+    assert (await desk.reusable(online["code"])).status_code == 200
     plain = await desk.dossier(citizen_id)
+    assert (await desk.reusable(plain["code"])).status_code == 403
+    # A desk dossier: the lookup's verifier is known to the desk that typed it, so it gives
+    # no consent; the citizen gives it signed in.
+    refused = await desk.http.put(
+        f"{desk.base}/lookup/{plain['code']}/document-reuse-consent",
+        json={"verifier": citizen_id[-4:], "granted": True},
+        headers=address,
+    )
+    assert refused.status_code == 403, refused.text
     assert (await desk.reusable(plain["code"])).status_code == 403
 
 
@@ -783,10 +825,14 @@ async def test_the_change_feed_carries_status_changes_not_document_access(desk: 
         external_id=f"HN-{os.urandom(6).hex()}",
         document_reuse_consent=True,
     )
+    # A relayed consent is nobody's to check: the citizen gives it signed in.
+    relayed = await desk.http.post(f"{desk.base}/dossiers", json=body, headers=lgsp)
+    assert relayed.status_code == 422, relayed.text
+    body["document_reuse_consent"] = False
     submitted = await desk.http.post(f"{desk.base}/dossiers", json=body, headers=lgsp)
     assert submitted.status_code == 201, submitted.text
     code = submitted.json()["code"]
-    assert submitted.json()["document_reuse_consent"] is True
+    await desk.consent(code, desk.citizen(body["applicant"]["id_number"]))
     assert (await desk.reusable(code)).status_code == 200
     assert "reusable_documents_viewed" in [a["action"] for a in await desk.history(code)]
 

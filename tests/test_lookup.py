@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -208,3 +209,12 @@ async def test_one_address_is_limited_per_minute_others_are_not(public: Public) 
     assert limited.json()["type"].endswith("too-many-requests")
     assert 1 <= int(limited.headers["retry-after"]) <= 60
     assert (await public.lookup(dossier["code"], verifier, address())).status_code == 200
+
+
+async def test_the_qr_page_escapes_what_it_is_given(http: httpx.AsyncClient, stack: Stack) -> None:
+    """The page echoes the code from its URL: markup in it stays text."""
+    hostile = "<img src=x onerror=alert(1)>"
+    r = await http.get(f"{stack.url('intake')}/v1/lookup-page/{quote(hostile, safe='')}")
+    assert r.status_code == 200, r.text
+    assert "<img" not in r.text
+    assert "&lt;img src=x onerror=alert(1)&gt;" in r.text

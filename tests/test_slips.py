@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -105,6 +106,12 @@ async def test_receipt_pdf_is_printable_vietnamese_with_a_qr_to_the_lookup(desk:
     assert "GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ" in text
     assert "Nguyễn Thị Lan" in text and code in text
     assert qr_modules(pdf.content) == qr_matrix(lookup_url)
+    # What the QR code opens: a form for the verifier, with only the code in its URL.
+    assert "verifier" not in lookup_url
+    page = await desk.http.get(desk.base.replace("/v1/dossiers", urlsplit(lookup_url).path))
+    assert page.status_code == 200, page.text
+    assert page.headers["content-type"].startswith("text/html")
+    assert f"<strong>{code}</strong>" in page.text and 'name="verifier"' in page.text
     # Asking again gives the same document, byte for byte.
     again = await desk.slip(code, "receipt", params={"format": "pdf"})
     assert again.content == pdf.content and again.headers["ETag"] == pdf.headers["ETag"]

@@ -67,6 +67,8 @@ from intake_service.domain.documents import (
     kind_slug,
     match_component,
     may_attach,
+    may_consent_by_lookup,
+    may_give_consent,
     missing_components,
     reference_refusal,
     required_components,
@@ -996,7 +998,7 @@ async def consent_to_reuse(
         dossier = await repository.dossier_by_code(session, code, principal, for_update=True)
         if dossier is None:
             raise not_found("dossier", "hồ sơ")
-        if not _is_own(principal, dossier):
+        if not may_give_consent(principal, dossier.applicant_id_number):
             raise forbidden("only the applicant gives or withdraws consent to reuse")
         store_rows.record_consent(session, dossier, body.granted, principal, now)
     return _consent_out(dossier)
@@ -1026,6 +1028,13 @@ async def consent_to_reuse_by_lookup(
         dossier = await guard.verified_dossier(
             session, client_address(request), code, body.verifier
         )
+        if not may_consent_by_lookup(
+            applicant_id_number=dossier.applicant_id_number, submitted_by=dossier.submitted_by
+        ):
+            raise forbidden(
+                "this dossier was filed by someone else: the applicant consents signed in, "
+                "with PUT /v1/dossiers/{code}/document-reuse-consent"
+            )
         await session.refresh(dossier, with_for_update=True)
         store_rows.record_consent(session, dossier, body.granted, None, now)
     return _consent_out(dossier)

@@ -26,6 +26,7 @@ from intake_service.api.schemas import (
 from intake_service.db import documents, lifecycle, repository
 from intake_service.db.models import Dossier, DossierAction, IdempotencyKey, Procedure
 from intake_service.domain.applicant import representation_issue
+from intake_service.domain.documents import may_give_consent
 from intake_service.domain.dossier_codes import dossier_code
 from intake_service.domain.fees import fee_amount
 from intake_service.domain.lifecycle import STATUS_LABELS_VI, Action, DossierStatus
@@ -122,6 +123,25 @@ def _replay_external(existing: Dossier, procedure: Procedure, response: Response
     return dossier_out(existing, procedure)
 
 
+def _check_consent(body: DossierCreate, principal: Principal) -> None:
+    """422 when anyone but the applicant signed in as themself says the applicant consents to
+    the reuse of their documents: the desk records that consent by the applicant's own call."""
+    if body.document_reuse_consent and not may_give_consent(principal, body.applicant.id_number):
+        raise Problem(
+            422,
+            "consent-by-applicant-only",
+            "Only the applicant, signed in as themself, consents to the reuse of their documents",
+            "Chỉ người nộp hồ sơ (tự đăng nhập) mới đồng ý cho tái sử dụng giấy tờ của mình",
+            errors=[
+                {
+                    "field": "body.document_reuse_consent",
+                    "message": "given by the applicant only",
+                    "message_vi": "chỉ người nộp hồ sơ được đồng ý",
+                }
+            ],
+        )
+
+
 def _check_representation(body: DossierCreate, principal: Principal, now: dt.datetime) -> None:
     """422 unless the submission names who files for whom as ``representation_issue`` requires;
     the problem names the field only, never the numbers compared."""
@@ -200,6 +220,7 @@ async def submit_dossier(
         if not may_submit_at(principal, unit.path, body.channel):
             raise forbidden()
         _check_representation(body, principal, now)
+        _check_consent(body, principal)
         procedure = await session.get(Procedure, body.procedure_key)
         if procedure is None or procedure.retired_at is not None:
             raise _unknown("body.procedure_key", "unknown-procedure", "procedure", "thủ tục")

@@ -154,6 +154,7 @@ def _check_supplier(principal: Principal, dossier: Dossier) -> None:
         principal.roles,
         principal.sub,
         applicant_id_number=dossier.applicant_id_number,
+        representative_id_number=dossier.representative_id_number,
         submitted_by=dossier.submitted_by,
         desk_covers_unit=principal.covers(dossier.unit_path),
     ):

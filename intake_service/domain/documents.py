@@ -312,6 +312,19 @@ def is_applicant_of(principal: Principal, applicant_id_number: str) -> bool:
     return principal.has_role("applicant") and principal.sub == applicant_id_number
 
 
+def may_give_consent(principal: Principal, applicant_id_number: str) -> bool:
+    """Consent to the reuse of a citizen's earlier documents is theirs alone to give: an officer
+    ticking it at the desk, or a client relaying it, would be consent nobody can check, and it
+    is what would open a citizen's papers to any desk that files a dossier under their ID."""
+    return is_applicant_of(principal, applicant_id_number)
+
+
+def may_consent_by_lookup(*, applicant_id_number: str, submitted_by: str) -> bool:
+    """The lookup's verifier is the last digits of the applicant's ID or phone, which whoever
+    filed the dossier typed in: it proves the applicant only when the applicant filed it."""
+    return submitted_by == applicant_id_number
+
+
 def acts_as_desk(principal: Principal, unit_path: str) -> bool:
     """The one-stop desk of the dossier's unit (or a unit above it)."""
     return principal.has_role("receptionist") and principal.covers(unit_path)

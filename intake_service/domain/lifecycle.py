@@ -168,13 +168,14 @@ def may_answer_supplement(
     caller: str,
     *,
     applicant_id_number: str,
+    representative_id_number: str | None = None,
     submitted_by: str,
     desk_covers_unit: bool,
 ) -> bool:
-    """Who answers a supplement request: the applicant, only their own dossier; the desk of
-    the dossier's unit, on the applicant's behalf; an integration client, only a dossier it
-    submitted."""
-    if "applicant" in roles and caller == applicant_id_number:
+    """Who answers a supplement request: the applicant, or the authorised representative who
+    filed for them, only their own dossier; the desk of the dossier's unit, on the applicant's
+    behalf; an integration client, only a dossier it submitted."""
+    if "applicant" in roles and caller in (applicant_id_number, representative_id_number):
         return True
     if "receptionist" in roles and desk_covers_unit:
         return True

@@ -99,6 +99,9 @@ def test_who_answers_a_supplement() -> None:
     facts = {"applicant_id_number": "001090012345", "submitted_by": "lgsp-hanoi"}
     assert may_answer_supplement(APPLICANT, "001090012345", **facts, desk_covers_unit=False)
     assert not may_answer_supplement(APPLICANT, "001099999999", **facts, desk_covers_unit=False)
+    represented = {**facts, "representative_id_number": "001090054321"}
+    assert may_answer_supplement(APPLICANT, "001090054321", **represented, desk_covers_unit=False)
+    assert not may_answer_supplement(APPLICANT, "001090054321", **facts, desk_covers_unit=False)
     desk = frozenset({"receptionist"})
     assert may_answer_supplement(desk, "cb.tiepnhan.00070", **facts, desk_covers_unit=True)
     assert not may_answer_supplement(desk, "cb.tiepnhan.00004", **facts, desk_covers_unit=False)

@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.bounds import MAX_AMOUNT_VND
 from shared.errors import PROBLEM_RESPONSES, Problem
 from workflow_service.db.progress import ActionInput
 from workflow_service.domain.cases import CaseAction
@@ -143,7 +144,9 @@ class ActionBody(BaseModel):
         None, max_length=200, description="cán bộ được giao bước tiếp theo"
     )
     reason: str | None = Field(None, min_length=3, max_length=2000, description="lý do, nội dung")
-    amount_vnd: int | None = Field(None, ge=0, le=10**13, description="số tiền nghĩa vụ tài chính")
+    amount_vnd: int | None = Field(
+        None, ge=0, le=MAX_AMOUNT_VND, description="số tiền nghĩa vụ tài chính"
+    )
     result: str | None = Field(
         None, min_length=3, max_length=2000, description="kết quả giải quyết"
     )
