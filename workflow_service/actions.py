@@ -12,14 +12,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.auth import Principal
-from shared.errors import Problem, conflict, forbidden, not_found, precondition_failed
+from shared.errors import Problem, conflict, forbidden
 from shared.messaging.outbox import Outbox
 from workflow_service import intake
 from workflow_service.api.schemas import ActionBody
 from workflow_service.db import members, progress, results
 from workflow_service.db.calendar import CalendarBook
 from workflow_service.db.models import Case, Step
-from workflow_service.db.scope import case_scope
+from workflow_service.db.scope import case_scope, locked_case
 from workflow_service.domain import authority
 from workflow_service.domain import cases as rules
 from workflow_service.settings import WorkflowSettings
@@ -137,14 +137,7 @@ async def perform(
         now,
     )
     async with session.begin():
-        case = await session.scalar(
-            select(Case).where(Case.id == case_id, case_scope(principal)).with_for_update()
-        )
-        if case is None:
-            raise not_found("case", "hồ sơ xử lý")
-        if case.version != expected:
-            raise precondition_failed()
-        step = await session.get(Step, case.current_step_id) if case.current_step_id else None
+        case, step = await locked_case(session, case_id, principal, expected)
         if step is None:
             raise conflict("the case has no current step", "hồ sơ xử lý không có bước hiện tại")
         try:

@@ -10,7 +10,6 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.auth import Principal, current_principal
@@ -23,15 +22,13 @@ from shared.errors import (
     expected_version,
     forbidden,
     not_found,
-    precondition_failed,
 )
 from shared.pdf import OfficialDocument, render_pdf
 from shared.runtime import Runtime, db_session, runtime_of
 from workflow_service.api.access import visible_case
 from workflow_service.db import apologies as store
 from workflow_service.db.calendar import CalendarBook
-from workflow_service.db.models import Case, Step
-from workflow_service.db.scope import case_scope
+from workflow_service.db.scope import locked_case
 from workflow_service.domain import apologies as rules
 from workflow_service.domain.apologies import ApologySlip, build_slip
 
@@ -180,14 +177,7 @@ async def issue_apology(
     expected = expected_version(if_match)
     book: CalendarBook = request.app.state.calendar_book
     async with session.begin():
-        case = await session.scalar(
-            select(Case).where(Case.id == case_id, case_scope(principal)).with_for_update()
-        )
-        if case is None:
-            raise not_found("case", "hồ sơ xử lý")
-        if case.version != expected:
-            raise precondition_failed()
-        step = await session.get(Step, case.current_step_id) if case.current_step_id else None
+        case, step = await locked_case(session, case_id, principal, expected)
         if not rules.may_issue(principal.roles, step.role if step else None):
             raise forbidden("requires the role of the case's current step, or approver")
         calendar = await book.calendar(session, now)

@@ -4,10 +4,14 @@ Others do not exist for them (404)."""
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, false
+import uuid
+
+from sqlalchemy import ColumnElement, false, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.auth import Principal, Role, unit_scope
-from workflow_service.db.models import Case
+from shared.errors import not_found, precondition_failed
+from workflow_service.db.models import Case, Step
 
 # Roles that make a token an officer's (or a system's) rather than a citizen's.
 _OFFICER_ROLES = tuple(r for r in Role if r is not Role.applicant)
@@ -23,3 +27,19 @@ def case_scope(principal: Principal) -> ColumnElement[bool]:
             return false()
         return Case.applicant_ref == principal.applicant_ref
     return unit_scope(Case.unit_path, principal)
+
+
+async def locked_case(
+    session: AsyncSession, case_id: uuid.UUID, principal: Principal, expected_version: int
+) -> tuple[Case, Step | None]:
+    """The case the principal may see, locked for a change, with its current step: 404 when it
+    is not theirs to see, 412 when it changed since they read it (``If-Match``)."""
+    case = await session.scalar(
+        select(Case).where(Case.id == case_id, case_scope(principal)).with_for_update()
+    )
+    if case is None:
+        raise not_found("case", "hồ sơ xử lý")
+    if case.version != expected_version:
+        raise precondition_failed()
+    step = await session.get(Step, case.current_step_id) if case.current_step_id else None
+    return case, step

@@ -6,6 +6,7 @@ Every handler is idempotent."""
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -60,40 +61,50 @@ def make_handlers(outbox: Outbox, book: CalendarBook) -> dict[str, Handler]:
         await store_year(session, event)
         book.forget()
 
+    async def resume_paused(
+        session: AsyncSession,
+        dossier_id: uuid.UUID,
+        reason: PauseReason,
+        at: dt.datetime,
+        actor: str,
+        note: str,
+    ) -> None:
+        """Resume the dossier's case when it is paused for ``reason`` and paused before ``at``.
+
+        The clock restarts at ``at`` (when the applicant paid or supplemented), not when the
+        event reached us: the time the event spent in the broker, in retries or while workflow
+        was down is the office's time, and a replay must move the due instants exactly as the
+        first delivery did. An event from before this pause began answered an earlier one (a
+        redelivery reaching a case paused again) and moves nothing.
+        """
+        case = await session.scalar(
+            select(Case).where(Case.dossier_id == dossier_id).with_for_update()
+        )
+        if (
+            case is None
+            or case.status != CaseStatus.paused
+            or case.pause_reason != reason
+            or case.paused_at is None
+            or at < case.paused_at
+            or case.current_step_id is None
+        ):
+            return
+        step = await session.get_one(Step, case.current_step_id)
+        calendar = await book.calendar(session, at)
+        await progress.resume_recorded(session, outbox, calendar, case, step, actor, at, note=note)
+
     async def on_payment_succeeded(session: AsyncSession, env: Envelope) -> None:
         event = env.data
         assert isinstance(event, PaymentSucceeded)
         if event.purpose != "financial_obligation":
             return  # a procedure's fee is settled before processing; it never pauses a case
-        case = await session.scalar(
-            select(Case).where(Case.dossier_id == event.dossier_id).with_for_update()
-        )
-        if (
-            case is None
-            or case.status != CaseStatus.paused
-            or case.pause_reason != PauseReason.financial_obligation
-            or case.paused_at is None
-            # Paid before this pause began: the payment settled an earlier obligation (a
-            # redelivery reaching a case paused again), not the one the case waits for now.
-            or event.paid_at < case.paused_at
-            or case.current_step_id is None
-        ):
-            return
-        step = await session.get_one(Step, case.current_step_id)
-        # The clock restarts when the applicant paid, not when this event reached us: the
-        # time the event spent in the broker, in retries or while workflow was down is the
-        # office's time, and a replay must move the due instants exactly as the first delivery
-        # did.
-        calendar = await book.calendar(session, event.paid_at)
-        await progress.resume_recorded(
+        await resume_paused(
             session,
-            outbox,
-            calendar,
-            case,
-            step,
-            "payment",
+            event.dossier_id,
+            PauseReason.financial_obligation,
             event.paid_at,
-            note=f"Đã nộp nghĩa vụ tài chính {event.amount_vnd} VND (payment {event.payment_id})",
+            "payment",
+            f"Đã nộp nghĩa vụ tài chính {event.amount_vnd} VND (payment {event.payment_id})",
         )
 
     async def on_dossier_supplemented(session: AsyncSession, env: Envelope) -> None:
@@ -101,33 +112,14 @@ def make_handlers(outbox: Outbox, book: CalendarBook) -> dict[str, Handler]:
         assert isinstance(event, DossierSupplemented)
         if not event.during_processing:
             return  # answered at reception: the desk checks it again; no case yet
-        case = await session.scalar(
-            select(Case).where(Case.dossier_id == event.dossier_id).with_for_update()
-        )
-        if (
-            case is None
-            or case.status != CaseStatus.paused
-            or case.pause_reason != PauseReason.supplement
-            or case.paused_at is None
-            # Supplemented before this pause began: a redelivery reaching a case paused again.
-            or event.at < case.paused_at
-            or case.current_step_id is None
-        ):
-            return
-        step = await session.get_one(Step, case.current_step_id)
-        # The clock restarts when the applicant supplemented, not when this event reached us,
-        # as for a payment: the broker's time is the office's, and a replay moves nothing more.
-        calendar = await book.calendar(session, event.at)
-        await progress.resume_recorded(
+        await resume_paused(
             session,
-            outbox,
-            calendar,
-            case,
-            step,
+            event.dossier_id,
+            PauseReason.supplement,
+            event.at,
             # As for a withdrawal: the applicant's side acted (the event's actor may be their ID).
             "applicant",
-            event.at,
-            note="Người nộp đã bổ sung hồ sơ" + (f": {event.note}" if event.note else ""),
+            "Người nộp đã bổ sung hồ sơ" + (f": {event.note}" if event.note else ""),
         )
 
     return {
