@@ -153,6 +153,20 @@ def conflict(detail: str, detail_vi: str) -> Problem:
     )
 
 
+def invalid_request(errors: list[dict[str, str]]) -> Problem:
+    """The one 422 for a request whose fields are wrong, each named in ``errors`` (``field``,
+    ``message``, ``message_vi``), whether the schema or a later check found them."""
+    return Problem(
+        422,
+        "validation-error",
+        "The request is not valid",
+        "Dữ liệu gửi lên không hợp lệ",
+        detail="See errors for every field that is wrong",
+        detail_vi="Xem danh sách lỗi của từng trường",
+        errors=errors,
+    )
+
+
 def precondition_failed() -> Problem:
     return Problem(
         412,
@@ -550,16 +564,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def on_validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         if _body_not_json(request, exc):
             return problem_response(unsupported_media_type(), request)
-        problem = Problem(
-            422,
-            "validation-error",
-            "The request is not valid",
-            "Dữ liệu gửi lên không hợp lệ",
-            detail="See errors for every field that is wrong",
-            detail_vi="Xem danh sách lỗi của từng trường",
-            errors=field_errors(exc),
-        )
-        return problem_response(problem, request)
+        return problem_response(invalid_request(field_errors(exc)), request)
 
     @app.exception_handler(StarletteHTTPException)
     async def on_http(request: Request, exc: StarletteHTTPException) -> JSONResponse:

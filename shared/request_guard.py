@@ -21,7 +21,7 @@ import orjson
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared.errors import Problem, problem_response, repeatable_query_parameters
+from shared.errors import Problem, invalid_request, problem_response, repeatable_query_parameters
 from shared.text import has_control_characters
 
 DEFAULT_MAX_JSON_BYTES = 1024 * 1024
@@ -71,18 +71,6 @@ def _control_fields(value: Any, path: str, found: list[str]) -> None:
     elif isinstance(value, list):
         for i, item in enumerate(value):
             _control_fields(item, f"{path}.{i}", found)
-
-
-def _invalid(errors: list[dict[str, str]]) -> Problem:
-    return Problem(
-        422,
-        "validation-error",
-        "The request is not valid",
-        "Dữ liệu gửi lên không hợp lệ",
-        detail="See errors for every field that is wrong",
-        detail_vi="Xem danh sách lỗi của từng trường",
-        errors=errors,
-    )
 
 
 def _control_errors(fields: list[str]) -> list[dict[str, str]]:
@@ -152,7 +140,7 @@ class RequestGuardMiddleware:
         )
         errors += _query_problems(scope)
         if errors:
-            await self._answer(_invalid(errors), scope, receive, send)
+            await self._answer(invalid_request(errors), scope, receive, send)
             return
         content_type = _header(scope, b"content-type") or ""
         if _is_upload(content_type) or scope.get("method") in ("GET", "HEAD", "OPTIONS"):
@@ -185,7 +173,7 @@ class RequestGuardMiddleware:
                 document = None  # FastAPI answers malformed JSON with its own 422
             _control_fields(document, "body", found)
         if found:
-            await self._answer(_invalid(_control_errors(found)), scope, receive, send)
+            await self._answer(invalid_request(_control_errors(found)), scope, receive, send)
             return
         sent = False
 

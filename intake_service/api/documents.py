@@ -84,6 +84,7 @@ from shared.errors import (
     RATE_LIMITED_RESPONSES,
     Problem,
     forbidden,
+    invalid_request,
     not_found,
 )
 from shared.events import DossierDigitised
@@ -226,13 +227,7 @@ def _invalid(exc: ValidationError, prefix: tuple[str, ...] = ("body",)) -> Reque
 
 
 def _field_error(field: str, message: str, message_vi: str) -> Problem:
-    return Problem(
-        422,
-        "validation-error",
-        "The request is not valid",
-        "Dữ liệu gửi lên không hợp lệ",
-        errors=[{"field": field, "message": message, "message_vi": message_vi}],
-    )
+    return invalid_request([{"field": field, "message": message, "message_vi": message_vi}])
 
 
 # ----- shared steps ---------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
-from shared.errors import Problem, field_errors
+from shared.errors import Problem, field_errors, invalid_request
 
 
 def notice_signature_invalid() -> Problem:
@@ -23,15 +23,7 @@ def notice_signature_invalid() -> Problem:
 def notice_invalid(exc: ValidationError) -> Problem:
     """The same problem a bad request body gets everywhere, fields prefixed with ``body``."""
     located = [{**error, "loc": ("body", *error["loc"])} for error in exc.errors()]
-    return Problem(
-        422,
-        "validation-error",
-        "The request is not valid",
-        "Dữ liệu gửi lên không hợp lệ",
-        detail="See errors for every field that is wrong",
-        detail_vi="Xem danh sách lỗi của từng trường",
-        errors=field_errors(RequestValidationError(located)),
-    )
+    return invalid_request(field_errors(RequestValidationError(located)))
 
 
 def bank_unavailable(detail: str) -> Problem:

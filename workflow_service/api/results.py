@@ -21,7 +21,7 @@ from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
 from shared.auth import Principal, current_principal
-from shared.errors import PROBLEM_RESPONSES, Problem, not_found
+from shared.errors import PROBLEM_RESPONSES, Problem, invalid_request, not_found
 from shared.runtime import db_session
 from workflow_service.db import results
 from workflow_service.settings import WorkflowSettings
@@ -157,18 +157,14 @@ def _too_large(limit: int) -> Problem:
 
 
 def _no_file() -> Problem:
-    return Problem(
-        422,
-        "validation-error",
-        "The request is not valid",
-        "Dữ liệu gửi lên không hợp lệ",
-        errors=[
+    return invalid_request(
+        [
             {
                 "field": "body.file",
                 "message": "a multipart body must carry the PDF in a file field named 'file'",
                 "message_vi": "tệp PDF phải được gửi trong trường tệp có tên 'file'",
             }
-        ],
+        ]
     )
 
 
