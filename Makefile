@@ -20,6 +20,8 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/python -m services.layers
+	$(BIN)/mypy
 
 fmt: $(STAMP)
 	$(BIN)/ruff format .

@@ -20,9 +20,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from shared.vocabulary import AgencyKind
+
 DESK_ROLE = "receptionist"
 SPECIALIST_ROLE = "specialist"
-DESK_AGENCY = "one_stop_desk"
+DESK_AGENCY = AgencyKind.one_stop_desk
 # Steps whose agency kind is the desk are worked by receptionists; every other step by
 # specialists of the agency, unless the template says otherwise.
 DEFAULT_ROLES = {DESK_AGENCY: DESK_ROLE}
@@ -30,18 +32,8 @@ SHARE_TOLERANCE = 1e-6
 # The kinds of agency a step may name: each is mapped to a concrete agency code of the case's
 # unit (workflow_service.domain.assignment), seeded by intake for every ward or province, so no
 # step can land at an agency that does not exist.
-AGENCY_KINDS = frozenset(
-    {
-        DESK_AGENCY,
-        "commune_justice",
-        "specialist_office",
-        "public_service_centre",
-        "land_registration_office",
-        "tax_authority",
-        "police",
-        "social_insurance",
-    }
-)
+# Kinds every unit is seeded with, so a step of a template always finds an agency.
+AGENCY_KINDS = frozenset(AgencyKind) - {AgencyKind.department, AgencyKind.other}
 
 
 class InvalidRoute(ValueError):

@@ -133,7 +133,7 @@ def runtime_of(request: Request) -> Runtime:
 
 
 async def db_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """A session per request. Routes commit inside ``async with session.begin()`` themselves, so
-    the commit happens before the response is sent."""
+    """A session per request. The route class (:class:`shared.http.commit.CommitRoute`) commits
+    it before the response is sent; closing it here rolls back whatever was not committed."""
     async with runtime_of(request).sessionmaker() as session:
         yield session

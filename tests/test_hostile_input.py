@@ -14,7 +14,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from services.stack import Stack
-from shared.errors import _is_data_error, invalid_value
+from shared.errors import invalid_value
+from shared.errors.handlers import _is_data_error
 from tests.support import Tokens, dossier_body
 
 PROBLEM = "application/problem+json"

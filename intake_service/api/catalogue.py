@@ -31,11 +31,10 @@ from shared.errors import (
     PROBLEM_RESPONSES,
     Problem,
     conflict,
-    expected_version,
     not_found,
-    precondition_failed,
 )
 from shared.events import ProcedurePublished
+from shared.http.preconditions import expected_version, precondition_failed
 from shared.runtime import Runtime, db_session, runtime_of
 
 router = APIRouter(prefix="/v1", tags=["catalogue"], responses=PROBLEM_RESPONSES)

@@ -47,11 +47,10 @@ from shared.errors import (
     IF_MATCH_RESPONSES,
     PROBLEM_RESPONSES,
     Problem,
-    expected_version,
     forbidden,
     not_found,
-    precondition_failed,
 )
+from shared.http.preconditions import expected_version, precondition_failed
 from shared.runtime import Runtime, db_session, runtime_of
 
 router = APIRouter(

@@ -27,7 +27,8 @@ from payment_service.common.deps import (
 from payment_service.common.idempotency import request_hash, run_once
 from shared.bounds import BoundedDate
 from shared.clock import Now
-from shared.errors import IF_MATCH_RESPONSES, PROBLEM_RESPONSES, expected_version
+from shared.errors import IF_MATCH_RESPONSES, PROBLEM_RESPONSES
+from shared.http.preconditions import expected_version
 from shared.runtime import Runtime, runtime_of
 
 router = APIRouter(tags=["cash"], responses=PROBLEM_RESPONSES)

@@ -38,7 +38,8 @@ from payment_service.receipts import service as receipts
 from payment_service.settings import PaymentSettings
 from shared.auth import Principal, Role, applicant_ref
 from shared.calendar import VN_TZ
-from shared.errors import forbidden, precondition_failed
+from shared.errors import forbidden
+from shared.http.preconditions import precondition_failed
 from shared.messaging.outbox import Outbox
 from shared.pagination import decode_cursor, next_cursor
 

@@ -14,6 +14,7 @@ from shared.events.cases import (
     StepCompleted,
     StepOverdue,
 )
+from shared.events.catalogue import AgencyChanged
 from shared.events.dossiers import (
     DossierDigitised,
     DossierEvent,
@@ -49,6 +50,7 @@ from shared.events.payments import (
 
 __all__ = [
     "EVENT_TYPES",
+    "AgencyChanged",
     "CalendarChanged",
     "CaseApologised",
     "CaseOpened",

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shared.events import topics
 from shared.events.base import Event
+from shared.vocabulary import Timeliness
 
 
 class CaseOpened(Event):
@@ -45,7 +46,7 @@ class CaseResolved(Event):
     resolved_at: dt.datetime
     due_at: dt.datetime = Field(description="hạn giải quyết của hồ sơ")
     result_digitised: bool = Field(description="kết quả được cấp bản điện tử có ký số")
-    timeliness: Literal["early", "on_time", "late"] | None = Field(
+    timeliness: Timeliness | None = Field(
         None, description="trước hạn, đúng hạn, trễ hạn (so với hạn giải quyết)"
     )
 
@@ -92,7 +93,7 @@ class StepCompleted(Event):
     finished_by: str
     finished_at: dt.datetime
     due_at: dt.datetime
-    timeliness: Literal["early", "on_time", "late"]
+    timeliness: Timeliness
 
 
 class SupplementItem(BaseModel):

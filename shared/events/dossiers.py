@@ -10,8 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shared.events import topics
 from shared.events.base import Event
-
-Channel = Literal["online", "direct", "postal", "integration"]
+from shared.vocabulary import Channel
 
 
 class FeeLine(BaseModel):
@@ -44,6 +43,9 @@ class DossierReceived(Event):
     received_at: dt.datetime
     appointment_at: dt.datetime = Field(description="hạn trả kết quả")
     processing_working_days: float
+    processing_working_hours: float | None = Field(
+        None, description="thời hạn tính theo giờ làm việc, với thủ tục quy định theo giờ"
+    )
     fee_amount_vnd: int = Field(ge=0, description="phí, lệ phí phải nộp")
     applicant_name: str
     procedure_key: str | None = Field(None, description="mã thủ tục trong danh mục của hệ thống")
@@ -71,6 +73,9 @@ class ProcedurePublished(Event):
     field: str
     version: int
     processing_working_days: float
+    processing_working_hours: float | None = Field(
+        None, description="thời hạn tính theo giờ làm việc, với thủ tục quy định theo giờ"
+    )
     fee_amount_vnd: int
     route: list[dict[str, Any]] | None = Field(
         None, description="quy trình liên thông: các bước, cơ quan, tỷ lệ thời gian"

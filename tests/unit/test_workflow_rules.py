@@ -17,7 +17,7 @@ from workflow_service.domain import cases as c
 from workflow_service.domain.assignment import agency_for
 from workflow_service.domain.deadlines import Timeliness, after_pause, step_due, timeliness
 
-SEED = Path(__file__).resolve().parents[2] / "intake_service" / "seed" / "procedures.json"
+SEED = Path(__file__).resolve().parents[2] / "shared" / "reference" / "procedures.json"
 
 
 def seeded_routes() -> dict[str, RouteTemplate]:
@@ -167,7 +167,7 @@ def test_the_readme_shows_the_authority_table_as_the_code_has_it() -> None:
 
 
 def test_every_step_kind_resolves_to_an_agency_intake_seeds() -> None:
-    from intake_service.seed.loader import agency_rows, unit_rows
+    from shared.reference import agency_rows, unit_rows
 
     units = [u for u in unit_rows() if u["code"] in ("01", "00070")]
     seeded = {row["code"] for row in agency_rows(units)}

@@ -19,10 +19,10 @@ from shared.errors import (
     PROBLEM_RESPONSES,
     Problem,
     conflict,
-    expected_version,
     forbidden,
     not_found,
 )
+from shared.http.preconditions import expected_version
 from shared.pdf import OfficialDocument, render_pdf
 from shared.runtime import Runtime, db_session, runtime_of
 from workflow_service.api.access import visible_case

@@ -15,8 +15,8 @@ from shared.clock import Now
 from shared.errors import (
     IF_MATCH_RESPONSES,
     PROBLEM_RESPONSES,
-    expected_version,
 )
+from shared.http.preconditions import expected_version
 from shared.runtime import Runtime, db_session, runtime_of
 from workflow_service import actions
 from workflow_service.api.access import visible_case

@@ -10,7 +10,8 @@ from sqlalchemy import ColumnElement, false, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.auth import Principal, Role, unit_scope
-from shared.errors import not_found, precondition_failed
+from shared.errors import not_found
+from shared.http.preconditions import precondition_failed
 from workflow_service.db.models import Case, Step
 
 # Roles that make a token an officer's (or a system's) rather than a citizen's.

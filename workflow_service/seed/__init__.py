@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from intake_service.seed.loader import seed_procedures
+from shared.reference import seed_procedures
 from shared.routes import RouteTemplate
 from workflow_service.db.models import RouteTemplateRow
 

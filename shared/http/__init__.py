@@ -1,0 +1,1 @@
+"""HTTP plumbing every service shares: the commit point of a request, preconditions."""
