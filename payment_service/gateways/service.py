@@ -233,6 +233,26 @@ async def handle_ipn(
     return answer
 
 
+async def answer_ipn(
+    session: AsyncSession,
+    outbox: Outbox,
+    settings: PaymentSettings,
+    params: Mapping[str, str],
+    now: dt.datetime,
+) -> dict[str, str]:
+    """The IPN's answer, always one VNPay understands. This owns its transaction rather than
+    leaving the commit to the route: a failure must roll the IPN's work back whole and still be
+    answered (99, so VNPay calls again), and the route would commit whatever was half done
+    before the failure."""
+    try:
+        async with session.begin():
+            return await handle_ipn(session, outbox, settings, params, now)
+    except Exception:
+        # 99 makes VNPay call again; the rolled-back transaction left nothing half-done.
+        log.exception("IPN failed", reference=params.get("vnp_TxnRef"))
+        return {"RspCode": "99", "Message": "Unknown error"}
+
+
 async def check_return(
     session: AsyncSession, settings: PaymentSettings, params: Mapping[str, str], now: dt.datetime
 ) -> tuple[bool, Payment | None]:
