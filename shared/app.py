@@ -12,7 +12,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from shared.auth import Authenticator
 from shared.errors import install_problem_handlers
 from shared.events.asyncapi import asyncapi_document
-from shared.messaging.dead_letters_api import router as dead_letters_router
+from shared.messaging.dead_letters.router import router as dead_letters_router
 from shared.observability import configure_logging, health_router, install_observability
 from shared.request_guard import RequestGuardMiddleware
 from shared.runtime import Runtime
