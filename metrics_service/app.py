@@ -33,6 +33,7 @@ def create_app(settings: MetricsSettings | None = None) -> FastAPI:
         title="Một Cửa — Metrics (Chỉ số phục vụ người dân, doanh nghiệp)",
         description=DESCRIPTION,
         version="0.1.0",
+        consumes=topics.ALL_TOPICS,
         routers=[indicators.router, facts.router],
         openapi_tags=[
             {"name": "indicators", "description": "Chỉ số: tiếp nhận, đúng hạn, trực tuyến, số hóa"}
