@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from typing import TypeGuard
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,14 +28,9 @@ log = structlog.get_logger(__name__)
 _LATE_FROM = frozenset({PaymentStatus.expired, PaymentStatus.failed, PaymentStatus.cancelled})
 
 
-def is_reference(value: str | None) -> bool:
+def is_reference(value: str | None) -> TypeGuard[str]:
     """Our references are short and alphanumeric; anything else is looked up nowhere."""
-    return (
-        bool(value)
-        and len(value or "") <= 32
-        and (value or "").isascii()
-        and (value or "").isalnum()
-    )
+    return value is not None and 0 < len(value) <= 32 and value.isascii() and value.isalnum()
 
 
 def _paid_at(result: vnpay.GatewayResult, payment: Payment, now: dt.datetime) -> dt.datetime:

@@ -8,7 +8,7 @@ import datetime as dt
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -83,7 +83,7 @@ async def overlapping_range(
     )
 
 
-def _visible(principal: Principal):  # type: ignore[no-untyped-def]
+def _visible(principal: Principal) -> ColumnElement[bool]:
     dossier = select(Payment.dossier_id).where(Payment.id == Receipt.payment_id).scalar_subquery()
     return scope(Receipt.unit_path, dossier, principal)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
@@ -32,7 +32,7 @@ from shared.http.commit import CommitRoute
 
 router = APIRouter(tags=["reconciliations"], responses=PROBLEM_RESPONSES, route_class=CommitRoute)
 
-_STATEMENT_UNAVAILABLE = {
+_STATEMENT_UNAVAILABLE: dict[int | str, dict[str, Any]] = {
     502: {
         "model": ProblemModel,
         "description": "Bad gateway — không lấy được hoặc không xác thực được bảng kê; "
