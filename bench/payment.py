@@ -17,7 +17,7 @@ import uuid
 import asyncpg
 import httpx
 
-from bench.run import load, report
+from bench.run import Call, load, report
 from bench.stack import bench_stack
 from payment_service.domain import vnpay
 from shared.db.engine import asyncpg_dsn
@@ -87,7 +87,7 @@ def main() -> None:
         references = [a.json()["reference"] for a in answers]
         secrets = bench.stack.sandbox_secrets
 
-        def ipn(expect: str):  # type: ignore[no-untyped-def]
+        def ipn(expect: str) -> Call:
             async def call(http: httpx.AsyncClient, i: int) -> httpx.Response:
                 params = ipn_params(secrets["tmn_code"], secrets["hash_secret"], references[i], i)
                 r = await http.get("/v1/gateways/vnpay/ipn", params=params)

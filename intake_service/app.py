@@ -45,6 +45,8 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         title="Một Cửa — Intake (Tiếp nhận hồ sơ)",
         description=DESCRIPTION,
         version="0.1.0",
+        publishes=[topics.CATALOGUE, topics.DOSSIERS],
+        consumes=[topics.CASES, topics.PAYMENTS],
         routers=[
             transitions.router,
             documents.router,

@@ -11,8 +11,6 @@ class IntakeSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="INTAKE_", extra="ignore", frozen=True)
 
     service_name: str = "intake"
-    db_schema: str = "intake"
-    http_port: int = 8001
 
     # Content-addressed store of uploaded components (``<blob_dir>/ab/cdef…``); any shared
     # filesystem works when several intake replicas run.

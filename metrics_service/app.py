@@ -6,9 +6,10 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from metrics_service.api import indicators
 from metrics_service.db.models import MESSAGING
 from metrics_service.events.handlers import make_handlers
+from metrics_service.facts import router as facts
+from metrics_service.indicators import router as indicators
 from metrics_service.settings import MetricsSettings
 from shared.app import create_service_app
 from shared.events import topics
@@ -32,7 +33,8 @@ def create_app(settings: MetricsSettings | None = None) -> FastAPI:
         title="Một Cửa — Metrics (Chỉ số phục vụ người dân, doanh nghiệp)",
         description=DESCRIPTION,
         version="0.1.0",
-        routers=[indicators.router],
+        consumes=topics.ALL_TOPICS,
+        routers=[indicators.router, facts.router],
         openapi_tags=[
             {"name": "indicators", "description": "Chỉ số: tiếp nhận, đúng hạn, trực tuyến, số hóa"}
         ],

@@ -7,5 +7,3 @@ class MetricsSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="METRICS_", extra="ignore", frozen=True)
 
     service_name: str = "metrics"
-    db_schema: str = "metrics"
-    http_port: int = 8004

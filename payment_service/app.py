@@ -59,6 +59,8 @@ def create_app(settings: PaymentSettings | None = None) -> FastAPI:
         title="Một Cửa — Payment (Thanh toán phí, lệ phí)",
         description=DESCRIPTION,
         version="0.2.0",
+        publishes=[topics.PAYMENTS],
+        consumes=[topics.DOSSIERS, topics.CASES],
         routers=ROUTERS,
         openapi_tags=[
             {"name": "payments", "description": "Yêu cầu thanh toán, giao dịch"},

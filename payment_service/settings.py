@@ -33,8 +33,6 @@ class PaymentSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="PAYMENT_", extra="ignore", frozen=True)
 
     service_name: str = "payment"
-    db_schema: str = "payment"
-    http_port: int = 8003
 
     public_base_url: str = Field(
         "http://127.0.0.1:8003", description="where citizens reach this service (receipt QR)"

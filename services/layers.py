@@ -91,11 +91,12 @@ def import_breaches(path: Path, service: str) -> Iterator[tuple[int, str]]:
     tree = ast.parse(path.read_text("utf-8"), str(path))
     others = [s for s in SERVICES if s != service]
     for node in ast.walk(tree):
-        names: list[str] = []
         if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             names = [node.module]
         elif isinstance(node, ast.Import):
             names = [a.name for a in node.names]
+        else:
+            continue
         for name in names:
             top = name.split(".", 1)[0]
             if top in others:

@@ -67,12 +67,12 @@ class Infrastructure:
         return cls(data_dir, database_url, bootstrap_servers, postgres, broker)
 
     @classmethod
-    def from_environment(cls, data_dir: Path, **kwargs: object) -> Infrastructure:
+    def from_environment(cls, data_dir: Path, broker_log: Path | None = None) -> Infrastructure:
         return cls.start(
             data_dir,
             os.environ.get("DATABASE_URL") or None,
             os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or None,
-            **kwargs,  # type: ignore[arg-type]
+            broker_log,
         )
 
     def stop(self) -> None:

@@ -12,7 +12,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from shared.auth import Authenticator
 from shared.errors import install_problem_handlers
 from shared.events.asyncapi import asyncapi_document
-from shared.messaging.dead_letters_api import router as dead_letters_router
+from shared.messaging.dead_letters.router import router as dead_letters_router
 from shared.observability import configure_logging, health_router, install_observability
 from shared.request_guard import RequestGuardMiddleware
 from shared.runtime import Runtime
@@ -28,7 +28,11 @@ def create_service_app(
     version: str,
     routers: Sequence[APIRouter],
     openapi_tags: list[dict[str, Any]] | None = None,
+    publishes: Sequence[str] = (),
+    consumes: Sequence[str] = (),
 ) -> FastAPI:
+    """``publishes`` and ``consumes`` name the topics the service sends on and receives from,
+    for its AsyncAPI document."""
     configure_logging(settings.service_name, settings.log_level, settings.log_json)
 
     @asynccontextmanager
@@ -83,10 +87,23 @@ def create_service_app(
         "/asyncapi.json",
         tags=["ops"],
         summary="AsyncAPI document of the events",
-        description="Tài liệu AsyncAPI mô tả mọi kênh (topic) và sự kiện của hệ thống.",
+        description=(
+            "Tài liệu AsyncAPI của dịch vụ: các kênh (topic) dịch vụ gửi sự kiện và các kênh "
+            "dịch vụ nhận, với đúng các loại sự kiện trên mỗi kênh."
+        ),
     )
     async def asyncapi() -> dict[str, Any]:
-        return asyncapi_document(title, version, settings.kafka_bootstrap_servers)
+        runtime: Runtime | None = getattr(app.state, "runtime", None)
+        consumer = runtime.consumer if runtime is not None else None
+        return asyncapi_document(
+            title,
+            version,
+            settings.kafka_bootstrap_servers,
+            publishes=publishes,
+            consumes=consumes,
+            # What the handlers accept, once the consumer is built; before that, every type.
+            consumed_types=consumer.event_types if consumer is not None else None,
+        )
 
     app.include_router(dead_letters_router)
     for router in routers:

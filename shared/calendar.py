@@ -258,10 +258,6 @@ class WorkingCalendar:
         return cls(frozenset(holidays), frozenset(working), frozenset(compensatory), office_hours)
 
     @property
-    def office_open(self) -> dt.time:
-        return self.office_hours[0][0]
-
-    @property
     def office_close(self) -> dt.time:
         return self.office_hours[-1][1]
 

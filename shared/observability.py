@@ -74,6 +74,7 @@ def configure_logging(service_name: str, level: str = "INFO", json: bool = True)
         mask_personal_numbers,
     ]
     renderer: structlog.types.Processor
+    final: list[structlog.types.Processor]
     if json:
         renderer = structlog.processors.JSONRenderer(serializer=_orjson_dumps)
         # The traceback as one string field, so it stays inside its JSON line.

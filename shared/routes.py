@@ -27,7 +27,7 @@ SPECIALIST_ROLE = "specialist"
 DESK_AGENCY = AgencyKind.one_stop_desk
 # Steps whose agency kind is the desk are worked by receptionists; every other step by
 # specialists of the agency, unless the template says otherwise.
-DEFAULT_ROLES = {DESK_AGENCY: DESK_ROLE}
+DEFAULT_ROLES: dict[str, str] = {DESK_AGENCY: DESK_ROLE}
 SHARE_TOLERANCE = 1e-6
 # The kinds of agency a step may name: each is mapped to a concrete agency code of the case's
 # unit (workflow_service.domain.assignment), seeded by intake for every ward or province, so no

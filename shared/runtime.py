@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import structlog
 from aiokafka import AIOKafkaClient
@@ -24,6 +25,10 @@ from shared.settings import ServiceSettings
 log = structlog.get_logger(__name__)
 
 
+# A loop a service runs beside relay and consumer, started as a task with the runtime.
+Worker = Callable[["Runtime"], Coroutine[Any, Any, None]]
+
+
 @dataclass
 class Runtime:
     settings: ServiceSettings
@@ -34,7 +39,7 @@ class Runtime:
     relay: OutboxRelay
     consumer: ConsumerRunner | None
     # Loops a service runs beside relay and consumer (workflow's deadline timers).
-    workers: Sequence[Callable[[Runtime], Awaitable[None]]] = ()
+    workers: Sequence[Worker] = ()
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _kafka: AIOKafkaClient | None = None
 
@@ -45,7 +50,7 @@ class Runtime:
         tables: MessagingTables,
         handlers: Callable[[Outbox], dict[str, Handler]] | None = None,
         topics: Iterable[str] = (),
-        workers: Sequence[Callable[[Runtime], Awaitable[None]]] = (),
+        workers: Sequence[Worker] = (),
     ) -> Runtime:
         """``handlers`` is given the service's outbox, so the events a handler causes are written
         in the same transaction that applies the event it consumed."""

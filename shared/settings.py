@@ -25,7 +25,6 @@ class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="MOTCUA_", extra="ignore", frozen=True)
 
     service_name: str = "motcua"
-    db_schema: str = "public"
 
     database_url: str = Field(DEFAULT_DATABASE_URL, description="SQLAlchemy async URL (asyncpg)")
     database_pool_size: int = 10
@@ -68,10 +67,6 @@ class ServiceSettings(BaseSettings):
     consumer_session_timeout_ms: int = 6000
     consumer_heartbeat_interval_ms: int = 1000
     consumers_enabled: bool = True
-
-    @property
-    def sync_database_url(self) -> str:
-        return self.database_url
 
     @classmethod
     def settings_customise_sources(

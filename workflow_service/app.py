@@ -67,6 +67,8 @@ def create_app(settings: WorkflowSettings | None = None) -> FastAPI:
         title="Một Cửa — Workflow (Giải quyết liên thông)",
         description=DESCRIPTION,
         version="0.1.0",
+        publishes=[topics.CASES],
+        consumes=[topics.DOSSIERS, topics.PAYMENTS, topics.CATALOGUE],
         routers=[
             queues.router,
             routes.router,

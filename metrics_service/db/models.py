@@ -4,13 +4,38 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from enum import StrEnum
+from typing import Any, Generic, TypeVar
 
-from sqlalchemy import BigInteger, Boolean, DateTime, Float, String, Text
+from sqlalchemy import BigInteger, Boolean, DateTime, Dialect, Float, String, Text
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
 
 from shared.db import schema_metadata
 from shared.messaging.tables import messaging_tables
+from shared.vocabulary import Channel, Timeliness
+
+E = TypeVar("E", bound=StrEnum)
+
+
+class EnumText(TypeDecorator[E], Generic[E]):
+    """A shared vocabulary enum stored as its plain string value (the column stays a varchar,
+    so no migration and no database enum type), read back as the enum member."""
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, enum: type[E], length: int) -> None:
+        super().__init__(length)
+        self.enum = enum
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
+        return None if value is None else str(value)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> E | None:
+        return None if value is None else self.enum(value)
+
 
 SCHEMA = "metrics"
 
@@ -33,7 +58,7 @@ class DossierFact(Base):
     unit_code: Mapped[str | None] = mapped_column(String(16))
     unit_path: Mapped[str | None] = mapped_column(Text, index=True)
     procedure_code: Mapped[str | None] = mapped_column(String(128))
-    channel: Mapped[str | None] = mapped_column(String(16))
+    channel: Mapped[Channel | None] = mapped_column(EnumText(Channel, 16))
     received_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     appointment_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     processing_working_days: Mapped[float | None] = mapped_column(Float)
@@ -43,7 +68,7 @@ class DossierFact(Base):
     input_digitised_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     resolved_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     resolution_outcome: Mapped[str | None] = mapped_column(String(16))
-    timeliness: Mapped[str | None] = mapped_column(String(16))
+    timeliness: Mapped[Timeliness | None] = mapped_column(EnumText(Timeliness, 16))
     result_digitised: Mapped[bool | None] = mapped_column(Boolean)
     due_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     fee_paid_online_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

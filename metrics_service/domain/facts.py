@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any
 
-from shared.calendar import VN_TZ
+from shared import deadlines
 from shared.events import (
     CaseOpened,
     CaseResolved,
@@ -23,11 +24,11 @@ from shared.events import (
     DossierRated,
     DossierReceived,
     DossierWithdrawn,
+    Event,
     FeeRequested,
     PaymentSucceeded,
 )
-
-Timeliness = Literal["early", "on_time", "late"]
+from shared.vocabulary import Channel, Timeliness
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +39,7 @@ class Fact:
     unit_code: str | None = None
     unit_path: str | None = None
     procedure_code: str | None = None
-    channel: str | None = None
+    channel: Channel | None = None
     # From the receipt (tiếp nhận).
     received_at: dt.datetime | None = None
     appointment_at: dt.datetime | None = None
@@ -51,7 +52,7 @@ class Fact:
     # Resolution (giải quyết): a result, or a reasoned rejection after examination.
     resolved_at: dt.datetime | None = None
     resolution_outcome: str | None = None
-    timeliness: str | None = None
+    timeliness: Timeliness | None = None
     result_digitised: bool | None = None
     due_at: dt.datetime | None = None
     # The fee paid online (thanh toán trực tuyến).
@@ -66,21 +67,11 @@ class Fact:
 FIELDS = tuple(f.name for f in dataclasses.fields(Fact))
 
 
-def timeliness_of(resolved_at: dt.datetime, due_at: dt.datetime) -> Timeliness:
-    """Workflow's rule, for a resolution that did not say: late after the due instant; early when
-    resolved on a day (Vietnam time) before the due day; otherwise on time."""
-    if resolved_at > due_at:
-        return "late"
-    if resolved_at.astimezone(VN_TZ).date() < due_at.astimezone(VN_TZ).date():
-        return "early"
-    return "on_time"
-
-
 def _earliest(known: dt.datetime | None, new: dt.datetime) -> dt.datetime:
     return new if known is None or new < known else known
 
 
-def _fill(fact: Fact, **values: object) -> Fact:
+def _fill(fact: Fact, **values: Any) -> Fact:
     """Set only what is still unknown: the first event that names the dossier's unit wins,
     unless the receipt (which names it with authority) arrives."""
     missing = {k: v for k, v in values.items() if v is not None and getattr(fact, k) is None}
@@ -137,7 +128,8 @@ def on_resolved(fact: Fact, e: CaseResolved) -> Fact:
     """A case resolves once; should two resolutions ever be told, the earliest stands (ties are
     broken on the remaining fields, so the choice never depends on arrival order)."""
     fact = _fill(fact, dossier_code=e.dossier_code, unit_path=e.unit_path)
-    timeliness = e.timeliness or timeliness_of(e.resolved_at, e.due_at)
+    # A resolution that did not say is judged by the one deadline rule workflow uses.
+    timeliness = e.timeliness or deadlines.timeliness(e.resolved_at, e.due_at)
     new = (e.resolved_at, e.outcome, timeliness, e.result_digitised, e.due_at)
     if fact.resolved_at is not None:
         known = (
@@ -188,3 +180,41 @@ def on_withdrawn(fact: Fact, e: DossierWithdrawn) -> Fact:
         return fact
     fact = _fill_from_dossier_event(fact, e)
     return dataclasses.replace(fact, withdrawn_at=_earliest(fact.withdrawn_at, e.at))
+
+
+# The events that add to a dossier's fact, each with the rule that merges it in.
+FactEvent = (
+    DossierReceived
+    | CaseOpened
+    | FeeRequested
+    | DossierDigitised
+    | CaseResolved
+    | PaymentSucceeded
+    | DossierRated
+    | DossierWithdrawn
+)
+RULES: dict[type[Event], Callable[[Fact, Any], Fact]] = {
+    DossierReceived: on_received,
+    CaseOpened: on_case_opened,
+    FeeRequested: on_fee_requested,
+    DossierDigitised: on_digitised,
+    CaseResolved: on_resolved,
+    PaymentSucceeded: on_payment,
+    DossierRated: on_rated,
+    DossierWithdrawn: on_withdrawn,
+}
+FACT_EVENTS = (
+    DossierReceived,
+    CaseOpened,
+    FeeRequested,
+    DossierDigitised,
+    CaseResolved,
+    PaymentSucceeded,
+    DossierRated,
+    DossierWithdrawn,
+)
+
+
+def merge(fact: Fact, event: FactEvent) -> Fact:
+    """The fact once ``event`` is merged in."""
+    return RULES[type(event)](fact, event)

@@ -25,10 +25,11 @@ from payment_service.common.deps import (
 from payment_service.common.idempotency import request_hash, run_once
 from payment_service.domain.credit_matching import Outcome
 from shared.clock import Now
-from shared.errors import PROBLEM_RESPONSES, Problem
+from shared.errors import PROBLEM_RESPONSES
+from shared.http.commit import CommitRoute
 from shared.runtime import Runtime, runtime_of
 
-router = APIRouter(tags=["bank"], responses=PROBLEM_RESPONSES)
+router = APIRouter(tags=["bank"], responses=PROBLEM_RESPONSES, route_class=CommitRoute)
 
 _NOTICE_EXAMPLE = {
     "transaction_id": "FT26337091512345",
@@ -82,14 +83,9 @@ async def receive_notice(
 ) -> BankNoticeOut:
     # The signature covers the bytes as sent, so the body is read raw and parsed after.
     body = await request.body()
-    async with session.begin():
-        answer = await service.receive_notice(
-            session, runtime.outbox, settings, body, x_bank_timestamp, x_bank_signature, now
-        )
-    # Raised after the commit: the record of a refused notice is kept.
-    if isinstance(answer, Problem):
-        raise answer
-    return answer
+    return await service.take_notice(
+        session, runtime.outbox, settings, body, x_bank_timestamp, x_bank_signature, now
+    )
 
 
 @router.post(
@@ -159,7 +155,6 @@ async def list_credits(
     cursor: Cursor = None,
     limit: Limit = 50,
 ) -> BankCreditPage:
-    async with session.begin():
-        return await service.list_credits(
-            session, principal, account_no=account_no, outcome=outcome, cursor=cursor, limit=limit
-        )
+    return await service.list_credits(
+        session, principal, account_no=account_no, outcome=outcome, cursor=cursor, limit=limit
+    )

@@ -394,6 +394,26 @@ def _claimed_txn_id(body: bytes) -> str | None:
     return str(value)[:64] if value is not None else None
 
 
+async def take_notice(
+    session: AsyncSession,
+    outbox: Outbox,
+    settings: PaymentSettings,
+    body: bytes,
+    timestamp: str | None,
+    signature: str | None,
+    now: dt.datetime,
+) -> BankNoticeOut:
+    """A bank notice received and answered. This owns its transaction rather than leaving the
+    commit to the route: a refused notice is answered with a problem, and the route commits
+    nothing when the endpoint raises, yet the record of the refused notice must stay."""
+    async with session.begin():
+        answer = await receive_notice(session, outbox, settings, body, timestamp, signature, now)
+    # Raised after the commit: the record of a refused notice is kept.
+    if isinstance(answer, Problem):
+        raise answer
+    return answer
+
+
 async def receive_notice(
     session: AsyncSession,
     outbox: Outbox,

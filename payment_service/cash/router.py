@@ -28,10 +28,11 @@ from payment_service.common.idempotency import request_hash, run_once
 from shared.bounds import BoundedDate
 from shared.clock import Now
 from shared.errors import IF_MATCH_RESPONSES, PROBLEM_RESPONSES
+from shared.http.commit import CommitRoute
 from shared.http.preconditions import expected_version
 from shared.runtime import Runtime, runtime_of
 
-router = APIRouter(tags=["cash"], responses=PROBLEM_RESPONSES)
+router = APIRouter(tags=["cash"], responses=PROBLEM_RESPONSES, route_class=CommitRoute)
 RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
 
 
@@ -116,17 +117,16 @@ async def void(
     if_match: Annotated[str | None, Header()] = None,
 ) -> CashPaymentOut:
     version = expected_version(if_match)
-    async with session.begin():
-        out = await service.void(
-            session,
-            runtime.outbox,
-            settings,
-            principal,
-            payment_id,
-            version=version,
-            reason=body.reason,
-            now=now,
-        )
+    out = await service.void(
+        session,
+        runtime.outbox,
+        settings,
+        principal,
+        payment_id,
+        version=version,
+        reason=body.reason,
+        now=now,
+    )
     response.headers["ETag"] = f'"{out.version}"'
     return out
 
@@ -150,8 +150,7 @@ async def close(
     now: Now,
     body: CashCloseCreate | None = None,
 ) -> CashCloseOut:
-    async with session.begin():
-        status, out = await service.close(session, principal, body or CashCloseCreate(), now)
+    status, out = await service.close(session, principal, body or CashCloseCreate(), now)
     response.status_code = status
     return out
 
@@ -172,7 +171,6 @@ async def list_closes(
     cursor: Cursor = None,
     limit: Limit = 50,
 ) -> CashClosePage:
-    async with session.begin():
-        return await service.list_closes(
-            session, principal, day=day, officer=officer, cursor=cursor, limit=limit
-        )
+    return await service.list_closes(
+        session, principal, day=day, officer=officer, cursor=cursor, limit=limit
+    )

@@ -92,7 +92,13 @@ async def run_once(
     create: Callable[[], Awaitable[tuple[int, BaseModel]]],
 ) -> tuple[int, dict[str, Any]]:
     """Run ``create`` in one transaction with the key's claim; a retry gets the stored answer.
-    Problems raised by ``create`` are not stored: a corrected retry may succeed."""
+    Problems raised by ``create`` are not stored: a corrected retry may succeed.
+
+    This owns its transactions instead of leaving the commit to the route: when a concurrent
+    twin stored its answer first, ours must roll back whole and the twin's answer be read in a
+    fresh transaction, which one commit at the end of the request cannot do. It is called
+    before anything else touches the request's session, and leaves it with no transaction open,
+    so the route's commit finds nothing (or only what a later step of the request did)."""
     try:
         async with session.begin():
             earlier = await earlier_answer(session, key, principal, operation, digest)

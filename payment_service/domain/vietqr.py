@@ -17,7 +17,7 @@ import io
 import re
 import unicodedata
 from dataclasses import dataclass
-from typing import Final, Literal
+from typing import Final, Literal, cast
 
 import segno
 
@@ -283,7 +283,7 @@ def decode(payload: str) -> VietQR:
             account=account,
             amount_vnd=amount_vnd,
             purpose=purpose,
-            service=service,  # type: ignore[arg-type]  # checked by VietQR itself
+            service=cast(Service, service),  # an unknown code is refused by VietQR itself
             merchant_name=top.get("59"),
             merchant_city=top.get("60"),
         )

@@ -6,7 +6,7 @@ import datetime as dt
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from payment_service.common.access import scope
@@ -15,7 +15,7 @@ from shared.auth import Principal
 from shared.pagination import after_cursor
 
 
-def _visible(principal: Principal):  # type: ignore[no-untyped-def]
+def _visible(principal: Principal) -> ColumnElement[bool]:
     # An exception of no unit (empty path) falls in no officer's subtree: only ops sees it.
     return scope(PaymentException.unit_path, None, principal)
 

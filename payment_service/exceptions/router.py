@@ -12,8 +12,9 @@ from payment_service.exceptions import service
 from payment_service.exceptions.schemas import ExceptionOut, ExceptionPage, ExceptionResolve
 from shared.clock import Now
 from shared.errors import PROBLEM_RESPONSES
+from shared.http.commit import CommitRoute
 
-router = APIRouter(tags=["exceptions"], responses=PROBLEM_RESPONSES)
+router = APIRouter(tags=["exceptions"], responses=PROBLEM_RESPONSES, route_class=CommitRoute)
 
 _KINDS = "^(overpaid|underpaid|wrong_memo|duplicate|paid_twice|amount_mismatch|receipt_pending)$"
 
@@ -38,10 +39,9 @@ async def list_exceptions(
     cursor: Cursor = None,
     limit: Limit = 50,
 ) -> ExceptionPage:
-    async with session.begin():
-        return await service.list_exceptions(
-            session, principal, kind=kind, status=status, cursor=cursor, limit=limit
-        )
+    return await service.list_exceptions(
+        session, principal, kind=kind, status=status, cursor=cursor, limit=limit
+    )
 
 
 @router.get(
@@ -53,8 +53,7 @@ async def list_exceptions(
 async def read_exception(
     exception_id: uuid.UUID, principal: Caller, session: Session
 ) -> ExceptionOut:
-    async with session.begin():
-        return await service.read_exception(session, principal, exception_id)
+    return await service.read_exception(session, principal, exception_id)
 
 
 @router.post(
@@ -88,5 +87,4 @@ async def resolve_exception(
     session: Session,
     now: Now,
 ) -> ExceptionOut:
-    async with session.begin():
-        return await service.resolve(session, principal, exception_id, body, now)
+    return await service.resolve(session, principal, exception_id, body, now)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Annotated
 
-import structlog
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -13,10 +12,10 @@ from payment_service.domain.states import STATUS_LABELS_VI, PaymentStatus
 from payment_service.gateways import service
 from payment_service.payments.schemas import ReturnOut
 from shared.clock import Now
+from shared.http.commit import CommitRoute
 from shared.runtime import Runtime, db_session, runtime_of
 
-log = structlog.get_logger(__name__)
-router = APIRouter(prefix="/v1/gateways/vnpay", tags=["gateways"])
+router = APIRouter(prefix="/v1/gateways/vnpay", tags=["gateways"], route_class=CommitRoute)
 
 
 @router.get(
@@ -44,14 +43,9 @@ async def ipn(
     runtime: Annotated[Runtime, Depends(runtime_of)],
     now: Now,
 ) -> dict[str, str]:
-    params = dict(request.query_params)
-    try:
-        async with session.begin():
-            return await service.handle_ipn(session, runtime.outbox, settings, params, now)
-    except Exception:
-        # 99 makes VNPay call again; the rolled-back transaction left nothing half-done.
-        log.exception("IPN failed", reference=params.get("vnp_TxnRef"))
-        return {"RspCode": "99", "Message": "Unknown error"}
+    return await service.answer_ipn(
+        session, runtime.outbox, settings, dict(request.query_params), now
+    )
 
 
 @router.get(
@@ -70,8 +64,7 @@ async def return_page(
     now: Now,
 ) -> ReturnOut:
     params = dict(request.query_params)
-    async with session.begin():
-        valid, payment = await service.check_return(session, settings, params, now)
+    valid, payment = await service.check_return(session, settings, params, now)
     return ReturnOut(
         signature_valid=valid,
         reference=params.get("vnp_TxnRef"),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from typing import TypeGuard
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,14 +28,9 @@ log = structlog.get_logger(__name__)
 _LATE_FROM = frozenset({PaymentStatus.expired, PaymentStatus.failed, PaymentStatus.cancelled})
 
 
-def is_reference(value: str | None) -> bool:
+def is_reference(value: str | None) -> TypeGuard[str]:
     """Our references are short and alphanumeric; anything else is looked up nowhere."""
-    return (
-        bool(value)
-        and len(value or "") <= 32
-        and (value or "").isascii()
-        and (value or "").isalnum()
-    )
+    return value is not None and 0 < len(value) <= 32 and value.isascii() and value.isalnum()
 
 
 def _paid_at(result: vnpay.GatewayResult, payment: Payment, now: dt.datetime) -> dt.datetime:
@@ -231,6 +227,26 @@ async def handle_ipn(
         outcome=payment.status if payment else "not_found",
     )
     return answer
+
+
+async def answer_ipn(
+    session: AsyncSession,
+    outbox: Outbox,
+    settings: PaymentSettings,
+    params: Mapping[str, str],
+    now: dt.datetime,
+) -> dict[str, str]:
+    """The IPN's answer, always one VNPay understands. This owns its transaction rather than
+    leaving the commit to the route: a failure must roll the IPN's work back whole and still be
+    answered (99, so VNPay calls again), and the route would commit whatever was half done
+    before the failure."""
+    try:
+        async with session.begin():
+            return await handle_ipn(session, outbox, settings, params, now)
+    except Exception:
+        # 99 makes VNPay call again; the rolled-back transaction left nothing half-done.
+        log.exception("IPN failed", reference=params.get("vnp_TxnRef"))
+        return {"RspCode": "99", "Message": "Unknown error"}
 
 
 async def check_return(

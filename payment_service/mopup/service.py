@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections.abc import Callable
+from typing import cast
 
 import structlog
 from sqlalchemy import select
@@ -29,6 +30,7 @@ from payment_service.receipts import service as receipts
 from payment_service.refunds import service as refunds
 from payment_service.settings import PaymentSettings
 from shared.messaging.outbox import Outbox
+from shared.runtime import Runtime, Worker
 
 log = structlog.get_logger(__name__)
 
@@ -104,7 +106,9 @@ async def issue_pending_receipts(
         )
     ).all()
     for item in pending:
-        payment = await repository.locked_payment(session, item.payment_id)  # type: ignore[arg-type]
+        if item.payment_id is None:
+            continue
+        payment = await repository.locked_payment(session, item.payment_id)
         request = await repository.locked_request(session, payment.request_id) if payment else None
         if payment is None or request is None:
             continue
@@ -159,9 +163,9 @@ async def redrive_refunds(
             await refunds.complete(session, outbox, settings, client, refund_id, now)
 
 
-def make_worker(clock: Callable[[], dt.datetime]):  # type: ignore[no-untyped-def]
-    async def mopup(runtime) -> None:  # type: ignore[no-untyped-def]
-        settings: PaymentSettings = runtime.settings
+def make_worker(clock: Callable[[], dt.datetime]) -> Worker:
+    async def mopup(runtime: Runtime) -> None:
+        settings = cast(PaymentSettings, runtime.settings)
         client = VnpayClient.from_settings(settings)
         while True:
             try:

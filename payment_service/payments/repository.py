@@ -6,7 +6,7 @@ import datetime as dt
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import DateTime, func, literal, or_, select, update
+from sqlalchemy import ColumnElement, DateTime, func, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from payment_service.common.access import scope
@@ -16,11 +16,11 @@ from shared.auth import Principal
 from shared.pagination import after_cursor
 
 
-def _visible(principal: Principal):  # type: ignore[no-untyped-def]
+def _visible(principal: Principal) -> ColumnElement[bool]:
     return scope(Payment.unit_path, Payment.dossier_id, principal)
 
 
-def _request_visible(principal: Principal):  # type: ignore[no-untyped-def]
+def _request_visible(principal: Principal) -> ColumnElement[bool]:
     return scope(PaymentRequest.unit_path, PaymentRequest.dossier_id, principal)
 
 

@@ -20,9 +20,10 @@ from payment_service.payments.schemas import (
 )
 from shared.clock import Now
 from shared.errors import PROBLEM_RESPONSES
+from shared.http.commit import CommitRoute
 from shared.runtime import Runtime, runtime_of
 
-router = APIRouter(tags=["payments"], responses=PROBLEM_RESPONSES)
+router = APIRouter(tags=["payments"], responses=PROBLEM_RESPONSES, route_class=CommitRoute)
 
 
 @router.get(
@@ -43,16 +44,15 @@ async def list_requests(
     cursor: Cursor = None,
     limit: Limit = 50,
 ) -> PaymentRequestPage:
-    async with session.begin():
-        return await service.list_requests(
-            session,
-            principal,
-            dossier_id=dossier_id,
-            dossier_code=dossier_code,
-            status=status,
-            cursor=cursor,
-            limit=limit,
-        )
+    return await service.list_requests(
+        session,
+        principal,
+        dossier_id=dossier_id,
+        dossier_code=dossier_code,
+        status=status,
+        cursor=cursor,
+        limit=limit,
+    )
 
 
 @router.get(
@@ -64,8 +64,7 @@ async def list_requests(
 async def read_request(
     request_id: uuid.UUID, principal: Caller, session: Session
 ) -> PaymentRequestOut:
-    async with session.begin():
-        return await service.read_request(session, principal, request_id)
+    return await service.read_request(session, principal, request_id)
 
 
 @router.post(
@@ -142,18 +141,17 @@ async def list_payments(
     cursor: Cursor = None,
     limit: Limit = 50,
 ) -> PaymentPage:
-    async with session.begin():
-        return await service.list_payments(
-            session,
-            settings,
-            principal,
-            dossier_id=dossier_id,
-            dossier_code=dossier_code,
-            status=status,
-            method=method,
-            cursor=cursor,
-            limit=limit,
-        )
+    return await service.list_payments(
+        session,
+        settings,
+        principal,
+        dossier_id=dossier_id,
+        dossier_code=dossier_code,
+        status=status,
+        method=method,
+        cursor=cursor,
+        limit=limit,
+    )
 
 
 @router.get(
@@ -169,8 +167,7 @@ async def read_payment(
     session: Session,
     settings: Settings,
 ) -> PaymentOut:
-    async with session.begin():
-        out = await service.read_payment(session, settings, principal, payment_id)
+    out = await service.read_payment(session, settings, principal, payment_id)
     response.headers["ETag"] = f'"{out.version}"'
     return out
 
@@ -188,8 +185,7 @@ async def qr_image(
     session: Session,
     settings: Settings,
 ) -> Response:
-    async with session.begin():
-        image = await service.qr_image(session, settings, principal, payment_id, kind)
+    image = await service.qr_image(session, settings, principal, payment_id, kind)
     return Response(image, media_type="image/png" if kind == "png" else "image/svg+xml")
 
 

@@ -136,7 +136,7 @@ async def advance(
             dossier_id=payment.dossier_id,
             dossier_code=payment.dossier_code,
             unit_path=payment.unit_path,
-            purpose=payment.purpose,  # type: ignore[arg-type]
+            purpose=payment.purpose,
             amount_vnd=payment.amount_vnd,
             online=payment.online,
             paid_at=payment.paid_at or at,
@@ -227,7 +227,7 @@ async def close_request(
             dossier_id=request.dossier_id,
             dossier_code=request.dossier_code,
             unit_path=request.unit_path,
-            purpose=request.purpose,  # type: ignore[arg-type]
+            purpose=request.purpose,
             status=status,
             closed_at=at,
         ),

@@ -8,14 +8,14 @@ import datetime as dt
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from payment_service.common.access import scope
 from payment_service.db.models import Payment, Receipt, ReceiptRange
 from shared.auth import Principal
-from shared.pagination import after_cursor
+from shared.pagination import Keyset, after_cursor
 
 
 async def take_number(session: AsyncSession, agency_code: str) -> tuple[ReceiptRange, int] | None:
@@ -83,7 +83,7 @@ async def overlapping_range(
     )
 
 
-def _visible(principal: Principal):  # type: ignore[no-untyped-def]
+def _visible(principal: Principal) -> ColumnElement[bool]:
     dossier = select(Payment.dossier_id).where(Payment.id == Receipt.payment_id).scalar_subquery()
     return scope(Receipt.unit_path, dossier, principal)
 
@@ -131,8 +131,14 @@ async def list_receipts(
     return (await session.scalars(query.order_by(Receipt.issued_at, Receipt.id).limit(limit))).all()
 
 
-async def list_ranges(session: AsyncSession, agency_code: str | None) -> Sequence[ReceiptRange]:
+RANGE_ORDER = Keyset(columns=(ReceiptRange.registered_at, ReceiptRange.id))
+
+
+async def list_ranges(
+    session: AsyncSession, agency_code: str | None, cursor: str | None, limit: int
+) -> Sequence[ReceiptRange]:
+    """Up to ``limit + 1`` ranges after the cursor, in the order they were registered."""
     query = select(ReceiptRange)
     if agency_code:
         query = query.where(ReceiptRange.agency_code == agency_code)
-    return (await session.scalars(query.order_by(ReceiptRange.registered_at))).all()
+    return (await session.scalars(RANGE_ORDER.apply(query, cursor, limit))).all()

@@ -13,14 +13,16 @@ from payment_service.receipts import service
 from payment_service.receipts.schemas import (
     RangeCreate,
     RangeOut,
+    RangePage,
     ReceiptOut,
     ReceiptPage,
     ReceiptVerification,
 )
 from shared.clock import Now
 from shared.errors import PROBLEM_RESPONSES
+from shared.http.commit import CommitRoute
 
-router = APIRouter(tags=["receipts"], responses=PROBLEM_RESPONSES)
+router = APIRouter(tags=["receipts"], responses=PROBLEM_RESPONSES, route_class=CommitRoute)
 
 
 @router.get(
@@ -37,15 +39,14 @@ async def list_receipts(
     cursor: Cursor = None,
     limit: Limit = 50,
 ) -> ReceiptPage:
-    async with session.begin():
-        return await service.list_receipts(
-            session,
-            principal,
-            dossier_code=dossier_code,
-            agency_code=agency_code,
-            cursor=cursor,
-            limit=limit,
-        )
+    return await service.list_receipts(
+        session,
+        principal,
+        dossier_code=dossier_code,
+        agency_code=agency_code,
+        cursor=cursor,
+        limit=limit,
+    )
 
 
 @router.get(
@@ -64,8 +65,7 @@ async def read_receipt(
     session: Session,
     accept: Annotated[str | None, Header()] = None,
 ) -> Response:
-    async with session.begin():
-        receipt = await service.read(session, principal, receipt_id)
+    receipt = await service.read(session, principal, receipt_id)
     if accept and "application/pdf" in accept:
         return Response(
             service.pdf_of(receipt),
@@ -84,8 +84,7 @@ async def read_receipt(
     description="Xác minh biên lai từ mã QR: không cần đăng nhập, không có thông tin cá nhân.",
 )
 async def verify_receipt(receipt_id: uuid.UUID, session: Session) -> ReceiptVerification:
-    async with session.begin():
-        return await service.verify(session, receipt_id)
+    return await service.verify(session, receipt_id)
 
 
 @router.post(
@@ -121,14 +120,18 @@ async def register_range(
 
 @router.get(
     "/v1/receipt-ranges",
-    response_model=list[RangeOut],
+    response_model=RangePage,
     summary="List receipt ranges",
-    description="Các dải số biên lai đã đăng ký và số còn lại.",
+    description=(
+        "Các dải số biên lai đã đăng ký và số còn lại, theo thứ tự đăng ký; trang sau lấy bằng "
+        "`cursor=next_cursor`."
+    ),
 )
 async def list_ranges(
     principal: Caller,
     session: Session,
     agency_code: Annotated[str | None, Query(max_length=40)] = None,
-) -> list[RangeOut]:
-    async with session.begin():
-        return await service.list_ranges(session, principal, agency_code)
+    cursor: Cursor = None,
+    limit: Limit = 50,
+) -> RangePage:
+    return await service.list_ranges(session, principal, agency_code, cursor=cursor, limit=limit)

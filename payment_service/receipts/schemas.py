@@ -7,6 +7,8 @@ import uuid
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from shared.pagination import Page
+
 
 class ReceiptOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
@@ -81,3 +83,7 @@ class RangeOut(BaseModel):
     active: bool
     registered_by: str
     registered_at: dt.datetime
+
+
+class RangePage(Page[RangeOut]):
+    """Receipt ranges in the order they were registered."""

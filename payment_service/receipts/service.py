@@ -26,6 +26,7 @@ from payment_service.receipts import errors, repository
 from payment_service.receipts.schemas import (
     RangeCreate,
     RangeOut,
+    RangePage,
     ReceiptOut,
     ReceiptPage,
     ReceiptVerification,
@@ -335,7 +336,17 @@ async def register_range(
 
 
 async def list_ranges(
-    session: AsyncSession, principal: Principal, agency_code: str | None
-) -> list[RangeOut]:
+    session: AsyncSession,
+    principal: Principal,
+    agency_code: str | None,
+    *,
+    cursor: str | None,
+    limit: int,
+) -> RangePage:
     require(principal, Act.manage_receipts)
-    return [range_out(r) for r in await repository.list_ranges(session, agency_code)]
+    rows, next_cursor = repository.RANGE_ORDER.page(
+        await repository.list_ranges(session, agency_code, cursor, limit),
+        limit,
+        lambda r: (r.registered_at, r.id),
+    )
+    return RangePage(items=[range_out(r) for r in rows], next_cursor=next_cursor)

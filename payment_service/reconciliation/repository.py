@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Collection, Sequence
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -146,7 +146,7 @@ async def save_run(session: AsyncSession, values: dict[str, Any]) -> Reconciliat
     return run
 
 
-def _visible(principal: Principal):  # type: ignore[no-untyped-def]
+def _visible(principal: Principal) -> ColumnElement[bool]:
     # Runs belong to officers alone: no applicant column to match.
     return scope(ReconciliationRun.unit_path, None, principal)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
@@ -28,10 +28,11 @@ from payment_service.reconciliation.schemas import (
 from shared.bounds import BoundedDate
 from shared.clock import Now
 from shared.errors import PROBLEM_RESPONSES, ProblemModel
+from shared.http.commit import CommitRoute
 
-router = APIRouter(tags=["reconciliations"], responses=PROBLEM_RESPONSES)
+router = APIRouter(tags=["reconciliations"], responses=PROBLEM_RESPONSES, route_class=CommitRoute)
 
-_STATEMENT_UNAVAILABLE = {
+_STATEMENT_UNAVAILABLE: dict[int | str, dict[str, Any]] = {
     502: {
         "model": ProblemModel,
         "description": "Bad gateway — không lấy được hoặc không xác thực được bảng kê; "
@@ -117,17 +118,16 @@ async def list_runs(
     cursor: Cursor = None,
     limit: Limit = 50,
 ) -> RunPage:
-    async with session.begin():
-        return await service.list_runs(
-            session,
-            principal,
-            agency_code=agency_code,
-            method=method,
-            day_from=day_from,
-            day_to=day_to,
-            cursor=cursor,
-            limit=limit,
-        )
+    return await service.list_runs(
+        session,
+        principal,
+        agency_code=agency_code,
+        method=method,
+        day_from=day_from,
+        day_to=day_to,
+        cursor=cursor,
+        limit=limit,
+    )
 
 
 @router.get(
@@ -137,8 +137,7 @@ async def list_runs(
     description="Một kết quả đối soát với từng dòng và bảng tổng hợp; ngoài phạm vi trả 404.",
 )
 async def read_run(run_id: uuid.UUID, principal: Caller, session: Session) -> RunOut:
-    async with session.begin():
-        return await service.read(session, principal, run_id)
+    return await service.read(session, principal, run_id)
 
 
 @router.get(
@@ -151,8 +150,7 @@ async def read_run(run_id: uuid.UUID, principal: Caller, session: Session) -> Ru
     responses={200: {"content": {"text/csv": {}}}},
 )
 async def report_csv(run_id: uuid.UUID, principal: Caller, session: Session) -> Response:
-    async with session.begin():
-        run = await service.read(session, principal, run_id)
+    run = await service.read(session, principal, run_id)
     return Response(
         report.csv_report(run),
         media_type="text/csv; charset=utf-8",

@@ -76,6 +76,15 @@ async def agency_unit_path(session: AsyncSession, agency_code: str) -> str:
     return path
 
 
+def _known(*instants: dt.datetime | None) -> dt.datetime:
+    """The first known instant, as the repository's window reads it (``coalesce``): it returns
+    only rows that have one."""
+    for at in instants:
+        if at is not None:
+            return at
+    raise ValueError("an entry's time is unknown")
+
+
 async def _vnpay_ours(
     session: AsyncSession, agency_code: str, start: dt.datetime, end: dt.datetime
 ) -> list[OurEntry]:
@@ -86,7 +95,7 @@ async def _vnpay_ours(
             # What the gateway said it took is what we recorded as received.
             amount_vnd=p.received_vnd if p.received_vnd is not None else p.amount_vnd,
             payment_id=p.id,
-            at=p.paid_at,  # type: ignore[arg-type]  # the query keeps paid rows only
+            at=_known(p.paid_at, p.finished_at),
         )
         for p in await repository.vnpay_payments(session, agency_code, start, end)
     ]
@@ -96,7 +105,7 @@ async def _vnpay_ours(
             kind="refund",
             amount_vnd=refund.amount_vnd,
             payment_id=refund.payment_id,
-            at=refund.finished_at,  # type: ignore[arg-type]  # finished rows only
+            at=_known(refund.finished_at),
         )
         for refund, reference in await repository.vnpay_refunds(session, agency_code, start, end)
     ]
@@ -245,7 +254,7 @@ def list_item(row: ReconciliationRun) -> RunListItem:
         id=row.id,
         agency_code=row.agency_code,
         unit_path=row.unit_path,
-        method=row.method,  # type: ignore[arg-type]
+        method=row.method,
         method_vi=METHOD_LABELS_VI.get(row.method, row.method),
         day=row.day,
         summary=_summary(row),

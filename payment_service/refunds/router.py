@@ -30,16 +30,17 @@ from payment_service.refunds.schemas import (
 from payment_service.settings import PaymentSettings
 from shared.clock import Now
 from shared.errors import PROBLEM_RESPONSES
+from shared.http.commit import CommitRoute
 from shared.runtime import Runtime, runtime_of
 
-router = APIRouter(tags=["refunds"], responses=PROBLEM_RESPONSES)
+router = APIRouter(tags=["refunds"], responses=PROBLEM_RESPONSES, route_class=CommitRoute)
 RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
 
 # How a refund request maps onto transactions, and what Idempotency-Key replays.
 #
 # Transaction 1 (run_once) reserves the amount under the payment's lock and stores, with the
 # key, the submitted refund: the key's job is to name that one refund. Transaction 2 sends it
-# and records the outcome. The answer is always the refund as it stands after transaction 2,
+# and records the outcome; the route commits it. The answer is always the refund as it stands after transaction 2,
 # so a retry with the same key gets the same refund with its outcome, and a retry after a
 # crash between the two transactions drives the refund to its end instead of reporting it
 # "submitted" for ever. Storing a final answer instead would mean claiming the key outside
@@ -58,16 +59,16 @@ async def _finish(
     submitted: dict[str, Any],
     now: dt.datetime,
 ) -> RefundOut:
-    """Transaction 2, for the refund transaction 1 submitted (or a replay named)."""
-    async with session.begin():
-        return await service.complete(
-            session,
-            runtime.outbox,
-            settings,
-            VnpayClient.from_settings(settings),
-            uuid.UUID(str(submitted["id"])),
-            now,
-        )
+    """Transaction 2 (committed by the route), for the refund transaction 1 submitted (or a
+    replay named)."""
+    return await service.complete(
+        session,
+        runtime.outbox,
+        settings,
+        VnpayClient.from_settings(settings),
+        uuid.UUID(str(submitted["id"])),
+        now,
+    )
 
 
 @router.post(
@@ -159,15 +160,14 @@ async def list_refunds(
     cursor: Cursor = None,
     limit: Limit = 50,
 ) -> RefundPage:
-    async with session.begin():
-        return await service.list_refunds(
-            session,
-            principal,
-            status=status,
-            payment_id=payment_id,
-            cursor=cursor,
-            limit=limit,
-        )
+    return await service.list_refunds(
+        session,
+        principal,
+        status=status,
+        payment_id=payment_id,
+        cursor=cursor,
+        limit=limit,
+    )
 
 
 @router.get(
@@ -177,5 +177,4 @@ async def list_refunds(
     description="Một yêu cầu hoàn tiền và kết quả; ngoài phạm vi trả 404.",
 )
 async def read_refund(refund_id: uuid.UUID, principal: Caller, session: Session) -> RefundOut:
-    async with session.begin():
-        return await service.read_refund(session, principal, refund_id)
+    return await service.read_refund(session, principal, refund_id)

@@ -13,7 +13,7 @@ import hashlib
 import uuid
 
 import structlog
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -274,7 +274,7 @@ def refund_out(refund: Refund, payment: Payment) -> RefundOut:
         dossier_code=payment.dossier_code,
         amount_vnd=refund.amount_vnd,
         reason=refund.reason,
-        status=refund.status,  # type: ignore[arg-type]
+        status=refund.status,
         status_vi=STATUS_VI.get(refund.status, refund.status),
         gateway_code=refund.gateway_code,
         proposed_reason=refund.proposed_reason,
@@ -392,7 +392,7 @@ async def complete(
     return refund_out(refund, payment)
 
 
-def _visible(principal: Principal):  # type: ignore[no-untyped-def]
+def _visible(principal: Principal) -> ColumnElement[bool]:
     dossier = select(Payment.dossier_id).where(Payment.id == Refund.payment_id).scalar_subquery()
     return scope(Refund.unit_path, dossier, principal)
 

@@ -116,7 +116,7 @@ async def _raise(
             dossier_id=dossier_id,
             dossier_code=dossier_code,
             unit_path=unit_path,
-            purpose=purpose,  # type: ignore[arg-type]
+            purpose=purpose,
             agency_code=agency,
             amount_vnd=amount_vnd,
             lines=lines,

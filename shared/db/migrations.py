@@ -29,6 +29,8 @@ def run_env(target_metadata: MetaData) -> None:
     """Body of every service's ``env.py``."""
     schema = target_metadata.schema or "public"
     url = context.config.get_main_option("sqlalchemy.url")
+    if url is None:
+        raise RuntimeError("alembic config has no sqlalchemy.url")
 
     def migrate(connection: Connection) -> None:
         connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))

@@ -268,7 +268,7 @@ def install_problem_handlers(app: FastAPI) -> None:
             status, (phrase.lower().replace(" ", "-"), phrase, "Lỗi")
         )
         # Starlette fills detail with the status phrase when nothing better was given.
-        detail = exc.detail if isinstance(exc.detail, str) else None
+        detail: str | None = exc.detail if isinstance(exc.detail, str) else None
         if detail and detail.lower() in (title.lower(), phrase.lower()):
             detail = None
         headers = dict(exc.headers) if exc.headers else {}

@@ -31,5 +31,6 @@ class Event(BaseModel):
             EVENT_TYPES[event_type] = cls
 
     def partition_key(self) -> str:
-        """Kafka message key: all events of one dossier share it, so they keep their order."""
-        return str(self.dossier_id)  # type: ignore[attr-defined]
+        """Kafka message key: all events of one dossier share it, so they keep their order.
+        Events that name no dossier (catalogue, calendar) override it."""
+        return str(vars(self)["dossier_id"])

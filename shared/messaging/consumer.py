@@ -151,6 +151,11 @@ class ConsumerRunner:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self._settings.consumer_backoff_max_s)
 
+    @property
+    def event_types(self) -> frozenset[str]:
+        """The event types this consumer has a handler for."""
+        return frozenset(self._handlers)
+
     def handler_for(self, event_type: str) -> Handler | None:
         return self._handlers.get(event_type)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import zlib
+from typing import cast
 
 import asyncpg
 import orjson
@@ -145,4 +146,5 @@ class OutboxRelay:
 def _json(value: object) -> dict[str, object]:
     if isinstance(value, str):
         return orjson.loads(value)
-    return value  # type: ignore[return-value]
+    # Not text: already decoded.
+    return cast(dict[str, object], value)

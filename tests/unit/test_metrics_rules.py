@@ -13,9 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from metrics_service.domain.counting import ALL, CounterKey, counter_changes, fact_keys
-from metrics_service.domain.facts import Fact, timeliness_of
+from metrics_service.domain.facts import RULES, Fact
 from metrics_service.domain.indicators import Counts, rates_of, targets_of
-from metrics_service.events.handlers import RULES
+from shared.deadlines import timeliness
 from shared.events import (
     CaseOpened,
     CaseResolved,
@@ -176,9 +176,9 @@ def test_resolution_counts_in_the_month_it_happened() -> None:
 
 def test_timeliness_follows_workflow_when_the_event_omits_it() -> None:
     due = at(10, hour=17)
-    assert timeliness_of(at(10, hour=8), due) == "on_time"
-    assert timeliness_of(at(9, hour=16), due) == "early"
-    assert timeliness_of(at(10, hour=18), due) == "late"
+    assert timeliness(at(10, hour=8), due) == "on_time"
+    assert timeliness(at(9, hour=16), due) == "early"
+    assert timeliness(at(10, hour=18), due) == "late"
     _, counters = apply([resolved(at(11), due_at=due)])
     assert totals(counters)["resolved_late"] == 1
 
