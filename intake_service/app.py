@@ -9,18 +9,18 @@ from fastapi import FastAPI
 from intake_service.api import (
     calendar,
     catalogue,
-    documents,
     dossiers,
     integration,
-    lookup,
-    lookup_page,
-    ratings,
-    slips,
     transitions,
 )
 from intake_service.db.models import MESSAGING
+from intake_service.documents import router as documents
 from intake_service.events.handlers import HANDLERS
+from intake_service.lookup import page_router as lookup_page
+from intake_service.lookup import router as lookup
+from intake_service.ratings import router as ratings
 from intake_service.settings import IntakeSettings
+from intake_service.slips import router as slips
 from shared.app import create_service_app
 from shared.events import topics
 from shared.runtime import Runtime

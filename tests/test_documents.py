@@ -260,6 +260,65 @@ async def test_file_over_the_limit_gets_413_and_nothing_is_attached(
     assert await blob_rows(database_url, hashlib.sha256(just_over).hexdigest()) == 0
 
 
+async def test_the_documents_list_pages_with_next_cursor(desk: Desk) -> None:
+    dossier = await desk.dossier()
+    uploaded = []
+    for component in (DECLARATION, RESIDENCE_PROOF, DECLARATION):
+        r = await desk.upload(dossier["code"], component, scan())
+        assert r.status_code == 201, r.text
+        uploaded.append(r.json()["id"])
+    url = f"{desk.base}/dossiers/{dossier['code']}/documents"
+
+    seen: list[str] = []
+    pages = 0
+    params: dict[str, str] = {"limit": "2"}
+    while True:
+        r = await desk.http.get(url, params=params, headers=desk.officer)
+        assert r.status_code == 200, r.text
+        page = r.json()
+        pages += 1
+        assert len(page["items"]) <= 2
+        assert page["documents"] == page["items"]
+        # The components' state is of the whole dossier, whichever page is read.
+        assert page["missing"] == [] and page["input_digitised"] is True
+        assert len(page["components"][0]["document_ids"]) == 2
+        seen += [d["id"] for d in page["items"]]
+        if page["next_cursor"] is None:
+            break
+        params = {"limit": "2", "cursor": page["next_cursor"]}
+    assert pages == 2
+    assert seen == uploaded  # oldest first, each once
+
+    everything = await desk.documents(dossier["code"])  # no cursor: the first (whole) page
+    assert [d["id"] for d in everything["items"]] == uploaded
+    assert everything["next_cursor"] is None
+    bad = await desk.http.get(url, params={"cursor": "not-a-cursor"}, headers=desk.officer)
+    assert bad.status_code == 400 and bad.headers["content-type"].startswith(PROBLEM)
+
+
+async def test_the_reusable_documents_list_pages_with_next_cursor(desk: Desk) -> None:
+    citizen_id = personal_id()
+    citizen = desk.citizen(citizen_id)
+    earlier = []
+    for _ in range(3):
+        old = await desk.dossier(citizen_id)
+        r = await desk.upload(old["code"], RESIDENCE_PROOF, scan())
+        assert r.status_code == 201, r.text
+        earlier.append(r.json()["id"])
+    later = await desk.dossier(citizen_id, online=True)
+
+    first = await desk.reusable(later["code"], citizen, limit="2")
+    assert first.status_code == 200, first.text
+    assert len(first.json()["items"]) == 2 and first.json()["next_cursor"]
+    second = await desk.reusable(
+        later["code"], citizen, limit="2", cursor=first.json()["next_cursor"]
+    )
+    assert second.status_code == 200, second.text
+    assert second.json()["next_cursor"] is None
+    ids = [d["id"] for d in first.json()["items"] + second.json()["items"]]
+    assert ids == list(reversed(earlier))  # newest first, each once
+
+
 # ----- input digitisation ------------------------------------------------------------------------
 
 

@@ -23,8 +23,9 @@ from intake_service.api.schemas import (
     PaymentsView,
     Representative,
 )
-from intake_service.db import documents, lifecycle, repository
+from intake_service.db import lifecycle, repository
 from intake_service.db.models import Dossier, DossierAction, IdempotencyKey, Procedure
+from intake_service.documents import service as documents
 from intake_service.domain.applicant import representation_issue
 from intake_service.domain.documents import may_give_consent
 from intake_service.domain.dossier_codes import dossier_code

@@ -15,10 +15,10 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
 from urllib.parse import urlsplit
 
 from intake_service.domain.applicant import is_own_dossier
+from intake_service.domain.procedure_rules import ProcedureRules
 from shared.auth import Principal
 
 
@@ -80,19 +80,14 @@ def _comparable(name: str) -> str:
     return " ".join(unicodedata.normalize("NFC", name).casefold().split())
 
 
-def required_components(procedure_data: dict[str, Any]) -> list[Component]:
-    """The components a procedure requires. Entries are names, or objects with ``name`` and an
-    optional ``kind`` when the catalogue states which kind of paper fits the component."""
+def required_components(rules: ProcedureRules) -> list[Component]:
+    """The components a procedure requires, in the catalogue's order. A component names the
+    kind of paper that fits it when the catalogue says so, else its kind is its name's slug."""
     components: list[Component] = []
-    for position, entry in enumerate(procedure_data.get("components") or [], start=1):
-        if isinstance(entry, dict):
-            name = str(entry.get("name", "")).strip()
-            kind = str(entry.get("kind") or "") or kind_slug(name)
-        else:
-            name = str(entry).strip()
-            kind = kind_slug(name)
+    for position, entry in enumerate(rules.components, start=1):
+        name = entry.name.strip()
         if name:
-            components.append(Component(position, name, kind))
+            components.append(Component(position, name, entry.kind or kind_slug(name)))
     return components
 
 

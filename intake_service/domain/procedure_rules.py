@@ -82,6 +82,10 @@ class ComponentRule(BaseModel):
 
     name: str
     kind: str | None = None
+    # How many copies, and whether the original (bản chính) or a copy (bản sao), as the slip
+    # prints them.
+    count: int | None = None
+    original: bool | None = None
 
 
 class ProcedureRules(BaseModel):

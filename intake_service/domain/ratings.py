@@ -4,25 +4,11 @@ The scale, the same on every channel:
 1 rất không hài lòng, 2 không hài lòng, 3 bình thường, 4 hài lòng, 5 rất hài lòng.
 A rating of 4 or 5 counts as satisfied, for the "share satisfied" measure of Decision 766.
 Each dossier may be rated once per channel: at or after online submission, by the QR code at the
-desk, and through the province's satisfaction-survey system.
+desk, and through the province's satisfaction-survey system. The channels are
+:class:`shared.vocabulary.RatingChannel`.
 """
 
 from __future__ import annotations
-
-from enum import StrEnum
-
-
-class RatingChannel(StrEnum):
-    online = "online"
-    qr = "qr"
-    survey = "survey"
-
-
-RATING_CHANNEL_LABELS_VI = {
-    RatingChannel.online: "Đánh giá trực tuyến khi nộp hồ sơ",
-    RatingChannel.qr: "Đánh giá qua mã QR tại Bộ phận Một cửa",
-    RatingChannel.survey: "Hệ thống khảo sát mức độ hài lòng",
-}
 
 MIN_SCORE = 1
 MAX_SCORE = 5

@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal, Protocol
 from pydantic import BaseModel, Field
 
 from intake_service.domain.lifecycle import STATUS_LABELS_VI, Action, DossierStatus
+from intake_service.domain.procedure_rules import ProcedureRules
 from shared.calendar import VN_TZ
 from shared.pdf import (
     Block,
@@ -29,6 +30,7 @@ from shared.pdf import (
     Table,
 )
 from shared.pdf import Field as Line
+from shared.vocabulary import Channel
 
 
 class SlipKind(StrEnum):
@@ -48,13 +50,6 @@ ISSUED_BY = {
     SlipKind.receipt: Action.receive,
     SlipKind.supplement_request: Action.request_supplement,
     SlipKind.refusal: Action.refuse,
-}
-
-CHANNEL_LABELS_VI = {
-    "online": "Trực tuyến",
-    "direct": "Trực tiếp tại Bộ phận Một cửa",
-    "postal": "Qua dịch vụ bưu chính công ích",
-    "integration": "Qua hệ thống tích hợp (LGSP/NGSP)",
 }
 
 
@@ -279,28 +274,29 @@ def _components(
     any other attached document; a component is digitised when a digitised copy is attached."""
     digitised = {d.component for d in documents if d.digitised}
     out: list[SlipComponent] = []
-    for entry in procedure.data.get("components", []):
-        if isinstance(entry, Mapping):
-            name = str(entry.get("name", ""))
-            copies = entry.get("count")
-            original = entry.get("original")
-            form = None if original is None else ("Bản chính" if original else "Bản sao")
-            out.append(
-                SlipComponent(
-                    name=name,
-                    copies=int(copies) if copies is not None else None,
-                    form_vi=form,
-                    digitised=name in digitised,
-                )
+    for entry in ProcedureRules.of(procedure.data).components:
+        form = None if entry.original is None else ("Bản chính" if entry.original else "Bản sao")
+        out.append(
+            SlipComponent(
+                name=entry.name,
+                copies=entry.count,
+                form_vi=form,
+                digitised=entry.name in digitised,
             )
-        else:
-            out.append(SlipComponent(name=str(entry), digitised=str(entry) in digitised))
+        )
     named = {c.name for c in out}
     for d in documents:
         if d.component not in named:
             named.add(d.component)
             out.append(SlipComponent(name=d.component, digitised=d.component in digitised))
     return out
+
+
+def _channel_label_vi(channel: str) -> str:
+    try:
+        return Channel(channel).label_vi
+    except ValueError:
+        return channel
 
 
 def build_slip(
@@ -337,7 +333,7 @@ def build_slip(
         "unit": SlipUnit(code=unit.code, name=unit.name, desk_name=desk_name(unit)),
         "officer": source.actor,
         "channel": dossier.channel,
-        "channel_label_vi": CHANNEL_LABELS_VI.get(dossier.channel, dossier.channel),
+        "channel_label_vi": _channel_label_vi(dossier.channel),
         "lookup_url": lookup_url(lookup_base_url, dossier.code),
     }
     if kind == SlipKind.receipt:

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shared.events import topics
 from shared.events.base import Event
-from shared.vocabulary import Channel
+from shared.vocabulary import Channel, RatingChannel
 
 
 class FeeLine(BaseModel):
@@ -183,7 +183,7 @@ class DossierRated(DossierEvent):
     topic = topics.DOSSIERS
     summary = "A dossier was rated for satisfaction (online, QR code at the desk, or survey)."
 
-    rating_channel: Literal["online", "qr", "survey"] = Field(
+    rating_channel: RatingChannel = Field(
         description="kênh đánh giá: trực tuyến, mã QR tại quầy, hệ thống khảo sát"
     )
     score: int = Field(ge=1, le=5, description="điểm 1 (rất không hài lòng) … 5 (rất hài lòng)")

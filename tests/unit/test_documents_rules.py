@@ -30,11 +30,12 @@ from intake_service.domain.documents import (
     reuse_refusal,
     sniff_content_type,
 )
+from intake_service.domain.procedure_rules import ProcedureRules
 from shared.auth import Principal
 
-RESIDENCE = {
-    "components": ["Tờ khai thay đổi thông tin cư trú", "Giấy tờ chứng minh chỗ ở hợp pháp"]
-}
+RESIDENCE = ProcedureRules.of(
+    {"components": ["Tờ khai thay đổi thông tin cư trú", "Giấy tờ chứng minh chỗ ở hợp pháp"]}
+)
 CITIZEN = "001090012345"
 TODAY = dt.date(2026, 11, 22)
 
@@ -67,7 +68,9 @@ def test_components_come_in_catalogue_order_numbered_from_one() -> None:
 
 
 def test_a_component_object_may_declare_its_kind() -> None:
-    [component] = required_components({"components": [{"name": "CCCD", "kind": "cccd"}]})
+    [component] = required_components(
+        ProcedureRules.of({"components": [{"name": "CCCD", "kind": "cccd"}]})
+    )
     assert component.kind == "cccd"
 
 

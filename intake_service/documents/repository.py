@@ -1,18 +1,25 @@
-"""Queries and writes of documents (thành phần hồ sơ) and the blobs that hold their bytes."""
+"""Every query of the documents feature: documents, the blobs that hold their bytes, and the
+dossier they belong to, scoped to what the caller may see."""
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Sequence
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from intake_service.db.models import Blob, Document, Dossier, DossierAction
-from intake_service.db.repository import visible_to
+from intake_service.db import repository
+from intake_service.db.models import Blob, Document, Dossier, DossierAction, Procedure
 from intake_service.domain.documents import DocumentAudit, DocumentFacts
 from shared.auth import Principal
+from shared.pagination import Keyset
+
+# A dossier's documents oldest first; the applicant's earlier ones newest first.
+DOSSIER_DOCUMENTS = Keyset(columns=(Document.created_at, Document.id))
+EARLIER_DOCUMENTS = Keyset(columns=(Document.created_at, Document.id), descending=True)
 
 
 def facts(document: Document) -> DocumentFacts:
@@ -25,13 +32,63 @@ def facts(document: Document) -> DocumentFacts:
     )
 
 
-async def record_blob(session: AsyncSession, sha256: str, size: int, content_type: str) -> None:
+def page_key(document: Document) -> tuple[dt.datetime, uuid.UUID]:
+    return (document.created_at, document.id)
+
+
+# ----- the dossier ------------------------------------------------------------------------------
+
+
+async def visible_dossier(
+    session: AsyncSession, code: str, principal: Principal, *, for_update: bool = False
+) -> Dossier | None:
+    """The dossier when ``principal`` may see it; ``for_update`` takes its row lock, which every
+    document change of that dossier takes, so two changes never both miss the moment the dossier
+    becomes input-digitised."""
+    return await repository.dossier_by_code(session, code, principal, for_update=for_update)
+
+
+async def lock(session: AsyncSession, dossier: Dossier) -> None:
+    """Take the row lock of a dossier found without it (read afresh)."""
+    await session.refresh(dossier, with_for_update=True)
+
+
+async def procedure_as_received(session: AsyncSession, dossier: Dossier) -> Procedure:
+    return await repository.procedure_as_received(session, dossier)
+
+
+# ----- blobs ------------------------------------------------------------------------------------
+
+
+async def record_blob(session: AsyncSession, sha256: str, size: int, content_type: str) -> Blob:
     """Note the blob once; the first upload's content type stays with the bytes."""
     await session.execute(
         pg_insert(Blob)
         .values(sha256=sha256, size=size, content_type=content_type)
         .on_conflict_do_nothing(index_elements=[Blob.sha256])
     )
+    blob = await session.get(Blob, sha256)
+    assert blob is not None
+    return blob
+
+
+async def blob(session: AsyncSession, sha256: str | None) -> Blob | None:
+    return await session.get(Blob, sha256) if sha256 else None
+
+
+async def blobs_of(session: AsyncSession, documents: Sequence[Document]) -> dict[str, Blob]:
+    shas = {d.sha256 for d in documents if d.sha256}
+    if not shas:
+        return {}
+    rows = await session.scalars(select(Blob).where(Blob.sha256.in_(shas)))
+    return {b.sha256: b for b in rows}
+
+
+# ----- documents --------------------------------------------------------------------------------
+
+
+def add(session: AsyncSession, document: Document) -> None:
+    session.add(document)
 
 
 async def documents_of(session: AsyncSession, dossier_id: uuid.UUID) -> list[Document]:
@@ -43,6 +100,17 @@ async def documents_of(session: AsyncSession, dossier_id: uuid.UUID) -> list[Doc
     return list((await session.scalars(query)).all())
 
 
+async def documents_page(
+    session: AsyncSession, dossier_id: uuid.UUID, cursor: str | None, limit: int
+) -> tuple[list[Document], str | None]:
+    """One page of the dossier's documents, oldest first, and the cursor of the next."""
+    query = DOSSIER_DOCUMENTS.apply(
+        select(Document).where(Document.dossier_id == dossier_id), cursor, limit
+    )
+    rows = list((await session.scalars(query)).all())
+    return DOSSIER_DOCUMENTS.page(rows, limit, page_key)
+
+
 async def visible_document(
     session: AsyncSession, document_id: uuid.UUID, principal: Principal, *, for_update: bool = False
 ) -> tuple[Document, Dossier] | None:
@@ -50,11 +118,10 @@ async def visible_document(
     query = (
         select(Document, Dossier)
         .join(Dossier, Dossier.id == Document.dossier_id)
-        .where(Document.id == document_id, visible_to(principal))
+        .where(Document.id == document_id, repository.visible_to(principal))
     )
     if for_update:
-        # The dossier's row is the lock every document change of that dossier takes, so two
-        # changes never both miss the moment the dossier becomes input-digitised.
+        # The dossier's row is the lock every document change of that dossier takes.
         query = query.with_for_update(of=Dossier)
     row = (await session.execute(query)).one_or_none()
     return (row[0], row[1]) if row is not None else None
@@ -67,7 +134,7 @@ async def document_with_blob(
         select(Document, Blob)
         .join(Dossier, Dossier.id == Document.dossier_id)
         .outerjoin(Blob, Blob.sha256 == Document.sha256)
-        .where(Document.id == document_id, visible_to(principal))
+        .where(Document.id == document_id, repository.visible_to(principal))
     )
     row = (await session.execute(query)).one_or_none()
     return (row[0], row[1]) if row is not None else None
@@ -82,8 +149,9 @@ async def earlier_documents(
     applicant_id_number: str,
     exclude_dossier_id: uuid.UUID,
     kind: str | None,
+    cursor: str | None,
     limit: int,
-) -> list[Document]:
+) -> tuple[list[Document], str | None]:
     """Digitised documents of the applicant in their other dossiers, newest first; expired ones
     too, so the caller can say why they are not offered."""
     query = select(Document).where(
@@ -93,8 +161,11 @@ async def earlier_documents(
     )
     if kind:
         query = query.where(Document.kind == kind)
-    query = query.order_by(Document.created_at.desc(), Document.id).limit(limit)
-    return list((await session.scalars(query)).all())
+    rows = list((await session.scalars(EARLIER_DOCUMENTS.apply(query, cursor, limit))).all())
+    return EARLIER_DOCUMENTS.page(rows, limit, page_key)
+
+
+# ----- the dossier's history --------------------------------------------------------------------
 
 
 def record_audit(
@@ -121,20 +192,3 @@ def record_audit(
             note=note,
         )
     )
-
-
-def record_consent(
-    session: AsyncSession,
-    dossier: Dossier,
-    granted: bool,
-    principal: Principal | None,
-    at: dt.datetime,
-) -> bool:
-    """Set the applicant's consent to reuse; returns whether it changed (and was recorded)."""
-    if bool(dossier.reuse_consent) == granted:
-        return False
-    dossier.reuse_consent = granted
-    dossier.reuse_consent_at = at
-    action = DocumentAudit.consent_given if granted else DocumentAudit.consent_withdrawn
-    record_audit(session, dossier, action, principal, at)
-    return True

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from intake_service.domain.documents import DocumentSource
 from intake_service.domain.verifier import VERIFIER_PATTERN
+from shared.pagination import Page
 
 ComponentField = Field(
     min_length=1,
@@ -126,12 +127,17 @@ class ComponentStatus(BaseModel):
     document_ids: list[uuid.UUID]
 
 
-class DossierDocumentsOut(BaseModel):
+class DossierDocumentsOut(Page[DocumentOut]):
+    """A page of the dossier's documents, oldest first. ``components``, ``missing`` and
+    ``input_digitised`` are of the whole dossier, whichever page this is."""
+
     dossier_code: str
     components: list[ComponentStatus] = Field(description="thành phần hồ sơ bắt buộc")
     missing: list[str] = Field(description="thành phần còn thiếu")
     input_digitised: bool = Field(description="hồ sơ đầu vào đã số hóa đủ")
-    documents: list[DocumentOut]
+    documents: list[DocumentOut] = Field(
+        description="giấy tờ của trang này (như `items`, giữ cho ứng dụng cũ)"
+    )
 
 
 class ReusableDocumentOut(DocumentOut):
@@ -141,9 +147,8 @@ class ReusableDocumentOut(DocumentOut):
     reusable: bool = Field(description="có thể tái sử dụng cho hồ sơ này")
 
 
-class ReusableDocumentPage(BaseModel):
+class ReusableDocumentPage(Page[ReusableDocumentOut]):
     dossier_code: str = Field(description="hồ sơ đang giải quyết, nơi giấy tờ sẽ được dùng lại")
-    items: list[ReusableDocumentOut]
 
 
 class ConsentIn(BaseModel):

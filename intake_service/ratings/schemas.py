@@ -9,8 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from intake_service.domain.ratings import MAX_SCORE, MIN_SCORE, scale_description
 from intake_service.domain.verifier import VERIFIER_PATTERN
+from shared.vocabulary import RatingChannel
 
-RatingChannelName = Literal["online", "qr", "survey"]
 Score = Field(ge=MIN_SCORE, le=MAX_SCORE, description="điểm: " + scale_description())
 Comment = Field(None, max_length=2000, description="ý kiến góp ý")
 
@@ -34,7 +34,7 @@ class RatingCreate(BaseModel):
         },
     )
 
-    channel: RatingChannelName = Field(
+    channel: RatingChannel = Field(
         description="kênh đánh giá: online (người nộp, đăng nhập), qr (mã QR tại quầy, không đăng "
         "nhập, cần 4 số xác minh như tra cứu), survey (hệ thống khảo sát, vai trò integration)"
     )
@@ -48,14 +48,14 @@ class RatingCreate(BaseModel):
 
     @model_validator(mode="after")
     def _verifier_for_qr(self) -> RatingCreate:
-        if self.channel == "qr" and self.verifier is None:
+        if self.channel == RatingChannel.qr and self.verifier is None:
             raise ValueError("a QR rating needs the verifier (the last four digits)")
         return self
 
 
 class RatingOut(BaseModel):
     dossier_code: str = Field(description="mã hồ sơ")
-    channel: RatingChannelName
+    channel: RatingChannel
     channel_label_vi: str
     score: int
     score_label_vi: str = Field(examples=["Rất hài lòng"])

@@ -14,10 +14,16 @@ import json
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
-from intake_service.api.lookup import DossierCode
+from intake_service.lookup.router import DossierCode
 from shared.errors import PROBLEM_RESPONSES
+from shared.http.commit import CommitRoute
 
-router = APIRouter(prefix="/v1/lookup-page", tags=["lookup"], responses=PROBLEM_RESPONSES)
+router = APIRouter(
+    prefix="/v1/lookup-page",
+    tags=["lookup"],
+    route_class=CommitRoute,
+    responses=PROBLEM_RESPONSES,
+)
 
 _PAGE = """<!doctype html>
 <html lang="vi"><head><meta charset="utf-8">

@@ -1,0 +1,1 @@
+"""Satisfaction ratings (đánh giá mức độ hài lòng) of a dossier."""
