@@ -10,16 +10,16 @@ from intake_service.api import (
     calendar,
     catalogue,
     documents,
-    dossiers,
-    integration,
     lookup,
     lookup_page,
     ratings,
     slips,
-    transitions,
 )
 from intake_service.db.models import MESSAGING
+from intake_service.dossiers.router import router as dossiers_router
 from intake_service.events.handlers import HANDLERS
+from intake_service.integration.router import router as integration_router
+from intake_service.lifecycle.router import router as lifecycle_router
 from intake_service.settings import IntakeSettings
 from shared.app import create_service_app
 from shared.events import topics
@@ -46,14 +46,14 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         description=DESCRIPTION,
         version="0.1.0",
         routers=[
-            transitions.router,
+            lifecycle_router,
             documents.router,
             ratings.router,
             slips.router,
-            dossiers.router,
+            dossiers_router,
             lookup.router,
             lookup_page.router,
-            integration.router,
+            integration_router,
             catalogue.router,
             calendar.router,
         ],

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     BigInteger,
     Date,
     DateTime,
+    Enum,
     Float,
     ForeignKey,
     Identity,
@@ -25,6 +27,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.db import schema_metadata
 from shared.messaging.tables import messaging_tables
+from shared.vocabulary import Channel
 
 SCHEMA = "intake"
 
@@ -75,14 +78,16 @@ class Dossier(Base):
     procedure_version: Mapped[int] = mapped_column(Integer)
     unit_code: Mapped[str] = mapped_column(ForeignKey("units.code"))
     unit_path: Mapped[str] = mapped_column(Text)
-    channel: Mapped[str] = mapped_column(String(16))
+    channel: Mapped[Channel] = mapped_column(
+        Enum(Channel, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e])
+    )
     status: Mapped[str] = mapped_column(String(32))
-    applicant: Mapped[dict] = mapped_column(JSONB)
+    applicant: Mapped[dict[str, Any]] = mapped_column(JSONB)
     applicant_id_number: Mapped[str] = mapped_column(String(20), index=True)
     # Người được ủy quyền: who filed for the applicant (name, ID number, relationship, the
     # authorisation document), when someone did. The number has its own column so the
     # representative finds the dossier among their own.
-    representative: Mapped[dict | None] = mapped_column(JSONB)
+    representative: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     representative_id_number: Mapped[str | None] = mapped_column(String(20), index=True)
     submitted_by: Mapped[str] = mapped_column(Text)
     received_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
@@ -95,10 +100,12 @@ class Dossier(Base):
     # What payment says the dossier owes and was paid, folded from its events by
     # ``domain.payments_view``; kept beside the row rather than in the action log because paying
     # is not a lifecycle step and must not move ``version``.
-    payments: Mapped[dict] = mapped_column(JSONB, default=dict, server_default=text("'{}'::jsonb"))
+    payments: Mapped[dict[str, Any]] = mapped_column(
+        JSONB, default=dict, server_default=text("'{}'::jsonb")
+    )
     # What workflow's current pause asks of the applicant (``domain.pauses``): the supplement's
     # items, or the financial obligation's amount; None while nothing is asked.
-    pause: Mapped[dict | None] = mapped_column(JSONB)
+    pause: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     # Where an integration client (LGSP/NGSP, post office) knows this dossier from.
     source_system: Mapped[str | None] = mapped_column(String(64))
     external_id: Mapped[str | None] = mapped_column(String(128))
@@ -110,12 +117,15 @@ class Dossier(Base):
     created_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )
-    version: Mapped[int] = mapped_column(Integer, default=1)
+    # Bumped by SQLAlchemy on every UPDATE of the row (``version_id_col``); a write that must not
+    # move the ETag (a payment folded into the view, consent) goes through a Core UPDATE.
+    version: Mapped[int] = mapped_column(Integer)
 
     __table_args__ = (
         Index("ix_dossiers_unit_path_created", "unit_path", "created_at", "id"),
         UniqueConstraint("source_system", "external_id"),
     )
+    __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": version}
 
 
 class DossierAction(Base):
@@ -132,6 +142,9 @@ class DossierAction(Base):
     unit_code: Mapped[str | None] = mapped_column(String(16))
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     note: Mapped[str | None] = mapped_column(Text)
+    # A supplement request's list, structured: {"items": [{component, reason}], "note": …}. The
+    # note above is its readable rendering for the history; slips and views read this.
+    supplement: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
 
 
 class DossierSequence(Base):

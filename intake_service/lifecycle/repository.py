@@ -1,0 +1,51 @@
+"""The lifecycle's own queries: how often a supplement was requested, which documents of a
+dossier a supplement names. The dossier row, its log and its scoping are the dossier feature's
+(``intake_service.dossiers.repository``)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
+
+from intake_service.db.models import Document, Dossier, DossierAction
+from intake_service.domain.lifecycle import Action
+
+
+async def supplement_requests(session: AsyncSession, dossier_id: uuid.UUID) -> int:
+    count = await session.scalar(
+        select(func.count()).where(
+            DossierAction.dossier_id == dossier_id,
+            DossierAction.action == Action.request_supplement,
+        )
+    )
+    return int(count or 0)
+
+
+async def documents_of(
+    session: AsyncSession, dossier_id: uuid.UUID, document_ids: Sequence[uuid.UUID]
+) -> set[uuid.UUID]:
+    """Which of ``document_ids`` are attached to the dossier."""
+    return set(
+        await session.scalars(
+            select(Document.id).where(
+                Document.dossier_id == dossier_id, Document.id.in_(set(document_ids))
+            )
+        )
+    )
+
+
+async def set_quietly(session: AsyncSession, dossier: Dossier, **values: object) -> None:
+    """Write columns that are no lifecycle step (the payment view, the case and fee request ids)
+    without moving the dossier's version: one Core UPDATE, the loaded row kept in step."""
+    changed = {k: v for k, v in values.items() if getattr(dossier, k) != v}
+    if not changed:
+        return
+    await session.execute(
+        update(Dossier.__table__).where(Dossier.__table__.c.id == dossier.id).values(**changed)
+    )
+    for key, value in changed.items():
+        set_committed_value(dossier, key, value)
