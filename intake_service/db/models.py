@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any, ClassVar
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -125,7 +125,7 @@ class Dossier(Base):
         Index("ix_dossiers_unit_path_created", "unit_path", "created_at", "id"),
         UniqueConstraint("source_system", "external_id"),
     )
-    __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": version}
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 (the mapper reads it once)
 
 
 class DossierAction(Base):

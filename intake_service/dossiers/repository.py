@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import ColumnElement, and_, false, literal, or_, select
+from sqlalchemy import ColumnElement, and_, false, literal, or_, select, true
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
@@ -92,19 +92,22 @@ async def history(session: AsyncSession, dossier_id: uuid.UUID) -> list[DossierA
 async def unit_and_procedure(
     session: AsyncSession, unit_code: str, procedure_key: str
 ) -> tuple[Unit | None, Procedure | None]:
-    """The active unit and the procedure a submission names, in one round trip (either may be
-    missing: the two lookups are joined on nothing, full outer)."""
+    """The active unit and the procedure a submission names, in one round trip: each looked up
+    on its own and left-joined to one row, so either may be missing."""
+    one = select(literal(1).label("one")).subquery()
     units = aliased(
         Unit, select(Unit).where(Unit.code == unit_code, Unit.retired_at.is_(None)).subquery()
     )
     procedures = aliased(
         Procedure, select(Procedure).where(Procedure.key == procedure_key).subquery()
     )
-    row = (
-        await session.execute(select(units, procedures).join(procedures, literal(True), full=True))
-    ).first()
-    if row is None:
-        return None, None
+    query = (
+        select(units, procedures)
+        .select_from(one)
+        .outerjoin(units, true())
+        .outerjoin(procedures, true())
+    )
+    row = (await session.execute(query)).one()
     return row[0], row[1]
 
 

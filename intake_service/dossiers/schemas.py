@@ -302,7 +302,7 @@ def pause_out(d: Dossier) -> PauseOut | None:
             status=request.status if request else None,
         )
     return PauseOut(
-        reason=pause.reason,  # type: ignore[arg-type]
+        reason=pause.reason,
         reason_label_vi=pause.reason_label_vi,
         detail=pause.detail,
         items=[SupplementItem.model_validate(i) for i in pause.items],

@@ -40,6 +40,7 @@ from intake_service.lifecycle.service import Actor, Context
 from shared.auth import Principal, Role
 from shared.calendar import VN_TZ
 from shared.events import FeeRequested
+from shared.events.base import Event
 from shared.vocabulary import Channel
 
 
@@ -182,7 +183,7 @@ async def submit(
         procedure = await repository.procedure(session, body.procedure_key)
         assert procedure is not None
         return Submitted(dossier_out(repeated, procedure), created=False)
-    events = [lifecycle.submitted_event(dossier, procedure, actor, now)]
+    events: list[Event] = [lifecycle.submitted_event(dossier, procedure, actor, now)]
     if receive_now:
         events.append(lifecycle.receive(session, dossier, procedure, actor, ctx))
     await ctx.outbox.add_all(session, [(e, dossier.code) for e in events])

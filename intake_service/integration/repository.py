@@ -139,7 +139,7 @@ async def read_changes(
 
     late: list[Any] = []
     if position.watch or position.horizon is not None:
-        watched = _XMIN.op("%")(_XID_MOD).in_(sorted(position.watch))
+        watched: ColumnElement[bool] = _XMIN.op("%")(_XID_MOD).in_(sorted(position.watch))
         if position.horizon is not None:
             watched = watched | _newer_or_same(_XMIN.op("%")(_XID_MOD), position.horizon)
         late = list(

@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -44,8 +44,8 @@ async def set_quietly(session: AsyncSession, dossier: Dossier, **values: object)
     changed = {k: v for k, v in values.items() if getattr(dossier, k) != v}
     if not changed:
         return
-    await session.execute(
-        update(Dossier.__table__).where(Dossier.__table__.c.id == dossier.id).values(**changed)
-    )
+    table = Dossier.__table__
+    assert isinstance(table, Table)
+    await session.execute(update(table).where(table.c.id == dossier.id).values(**changed))
     for key, value in changed.items():
         set_committed_value(dossier, key, value)
