@@ -17,13 +17,18 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Table,
     Text,
     UniqueConstraint,
+    event,
     func,
+    inspect,
     text,
+    update,
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+from sqlalchemy.orm.attributes import set_committed_value
 
 from shared.db import schema_metadata
 from shared.messaging.tables import messaging_tables
@@ -117,8 +122,8 @@ class Dossier(Base):
     created_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )
-    # Bumped by SQLAlchemy on every UPDATE of the row (``version_id_col``); a write that must not
-    # move the ETag (a payment folded into the view, consent) goes through a Core UPDATE.
+    # Bumped by SQLAlchemy on every UPDATE of the row (``version_id_col``), except a change of
+    # only the columns that are no lifecycle step (see ``QUIET_COLUMNS``).
     version: Mapped[int] = mapped_column(Integer)
 
     __table_args__ = (
@@ -126,6 +131,32 @@ class Dossier(Base):
         UniqueConstraint("source_system", "external_id"),
     )
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 (the mapper reads it once)
+
+
+# What changes without moving the dossier's version (its ETag): the payment view, the consent to
+# reuse, the ids of the case and the fee request. An officer's If-Match must not go stale because
+# a citizen paid or consented, nor because a case was opened elsewhere.
+QUIET_COLUMNS = frozenset(
+    {"payments", "reuse_consent", "reuse_consent_at", "case_id", "fee_request_id"}
+)
+
+
+@event.listens_for(Session, "before_flush")
+def _write_quiet_changes(session: Session, _context: object, _instances: object) -> None:
+    """A dossier whose only changes are in ``QUIET_COLUMNS`` is written by one Core UPDATE, which
+    the mapper's version counter does not see; any other change is a new version as usual."""
+    table = Dossier.__table__
+    assert isinstance(table, Table)
+    for row in list(session.dirty):
+        if not isinstance(row, Dossier):
+            continue
+        state = inspect(row)
+        changed = {a.key: a.value for a in state.attrs if a.history.has_changes()}
+        if not changed or not changed.keys() <= QUIET_COLUMNS:
+            continue
+        session.execute(update(table).where(table.c.id == row.id).values(**changed))
+        for key, value in changed.items():
+            set_committed_value(row, key, value)
 
 
 class DossierAction(Base):

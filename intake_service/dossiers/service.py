@@ -34,7 +34,6 @@ from intake_service.dossiers.errors import (
 )
 from intake_service.dossiers.schemas import DossierCreate, DossierOut, DossierPage, dossier_out
 from intake_service.integration import service as external_ids
-from intake_service.lifecycle import repository as quiet
 from intake_service.lifecycle import service as lifecycle
 from intake_service.lifecycle.service import Actor, Context
 from shared.auth import Principal, Role
@@ -131,7 +130,9 @@ async def submit(
     repeated = await external_ids.earlier_submission(session, principal, body)
     if repeated is not None:
         return Submitted(dossier_out(repeated, procedure), created=False)
-    receive_now = body.receive_now if body.receive_now is not None else body.channel == "direct"
+    receive_now = (
+        body.receive_now if body.receive_now is not None else body.channel == Channel.direct
+    )
     if receive_now and not principal.has_role(Role.receptionist):
         raise Forbidden(detail="only a receptionist receives a dossier on the spot")
 
@@ -228,7 +229,7 @@ async def fee_requested(session: AsyncSession, event: FeeRequested) -> None:
     dossier = await repository.locked_dossier(session, event.dossier_id)
     if dossier is None:
         raise LookupError(f"fee requested for unknown dossier {event.dossier_id}")
-    await quiet.set_quietly(session, dossier, fee_request_id=event.fee_request_id)
+    dossier.fee_request_id = event.fee_request_id
 
 
 async def payment_event(session: AsyncSession, event: PaymentViewEvent, event_type: str) -> None:
@@ -236,8 +237,11 @@ async def payment_event(session: AsyncSession, event: PaymentViewEvent, event_ty
 
     Neither the version (the ETag) nor the action log moves: paying is not a step of the
     dossier's lifecycle, and an officer's If-Match must not go stale because a citizen paid. A
-    repeated event folds to the same view and writes nothing."""
+    repeated event folds to the same view and writes nothing (``db.models.QUIET_COLUMNS``)."""
     dossier = await repository.locked_dossier(session, event.dossier_id)
     if dossier is None:
         raise LookupError(f"{event_type} for unknown dossier {event.dossier_id}")
-    await quiet.set_quietly(session, dossier, payments=fold(dossier.payments, event))
+    folded = fold(dossier.payments, event)
+    # JSONB is not tracked for in-place changes: assign a new value, and only when it differs.
+    if folded != dossier.payments:
+        dossier.payments = folded

@@ -7,11 +7,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import Table, func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.attributes import set_committed_value
 
-from intake_service.db.models import Document, Dossier, DossierAction
+from intake_service.db.models import Document, DossierAction
 from intake_service.domain.lifecycle import Action
 
 
@@ -36,16 +35,3 @@ async def documents_of(
             )
         )
     )
-
-
-async def set_quietly(session: AsyncSession, dossier: Dossier, **values: object) -> None:
-    """Write columns that are no lifecycle step (the payment view, the case and fee request ids)
-    without moving the dossier's version: one Core UPDATE, the loaded row kept in step."""
-    changed = {k: v for k, v in values.items() if getattr(dossier, k) != v}
-    if not changed:
-        return
-    table = Dossier.__table__
-    assert isinstance(table, Table)
-    await session.execute(update(table).where(table.c.id == dossier.id).values(**changed))
-    for key, value in changed.items():
-        set_committed_value(dossier, key, value)

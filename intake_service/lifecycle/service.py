@@ -384,10 +384,8 @@ async def _dossier_of(session: AsyncSession, dossier_id: uuid.UUID, what: str) -
 
 async def case_opened(session: AsyncSession, event: CaseOpened) -> None:
     dossier = await _dossier_of(session, event.dossier_id, "case opened")
-    if by_workflow(session, dossier, Action.start_processing, event.opened_at):
-        dossier.case_id = event.case_id
-    else:
-        await repository.set_quietly(session, dossier, case_id=event.case_id)
+    dossier.case_id = event.case_id
+    by_workflow(session, dossier, Action.start_processing, event.opened_at)
 
 
 async def case_resolved(session: AsyncSession, event: CaseResolved) -> None:
