@@ -9,13 +9,13 @@ from fastapi import FastAPI
 from intake_service.api import (
     calendar,
     catalogue,
-    dossiers,
-    integration,
-    transitions,
 )
 from intake_service.db.models import MESSAGING
 from intake_service.documents import router as documents
+from intake_service.dossiers.router import router as dossiers_router
 from intake_service.events.handlers import HANDLERS
+from intake_service.integration.router import router as integration_router
+from intake_service.lifecycle.router import router as lifecycle_router
 from intake_service.lookup import page_router as lookup_page
 from intake_service.lookup import router as lookup
 from intake_service.ratings import router as ratings
@@ -48,14 +48,14 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         publishes=[topics.CATALOGUE, topics.DOSSIERS],
         consumes=[topics.CASES, topics.PAYMENTS],
         routers=[
-            transitions.router,
+            lifecycle_router,
             documents.router,
             ratings.router,
             slips.router,
-            dossiers.router,
+            dossiers_router,
             lookup.router,
             lookup_page.router,
-            integration.router,
+            integration_router,
             catalogue.router,
             calendar.router,
         ],

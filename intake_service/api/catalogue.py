@@ -24,6 +24,7 @@ from intake_service.api.catalogue_schemas import (
 from intake_service.api.schemas import ProcedureOut, UnitOut
 from intake_service.db.models import Agency, Procedure, ProcedureVersion, Unit
 from intake_service.domain.fees import fee_amount
+from intake_service.domain.procedure_rules import ProcedureRules
 from intake_service.seed.loader import procedure_row
 from shared.auth import Principal, require_roles
 from shared.errors import (
@@ -36,6 +37,7 @@ from shared.errors import (
 from shared.events import ProcedurePublished
 from shared.http.preconditions import expected_version, precondition_failed
 from shared.runtime import Runtime, db_session, runtime_of
+from shared.vocabulary import Channel
 
 router = APIRouter(prefix="/v1", tags=["catalogue"], responses=PROBLEM_RESPONSES)
 
@@ -112,7 +114,7 @@ async def _publish(
             field=row["field"],
             version=version,
             processing_working_days=row["processing_working_days"],
-            fee_amount_vnd=fee_amount(row["data"].get("fees", []), "direct"),
+            fee_amount_vnd=fee_amount(ProcedureRules.of(row["data"]), Channel.direct),
             route=row["data"].get("route"),
             retired=retired,
         ),

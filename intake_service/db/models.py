@@ -4,27 +4,35 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
     Date,
     DateTime,
+    Enum,
     Float,
     ForeignKey,
     Identity,
     Index,
     Integer,
     String,
+    Table,
     Text,
     UniqueConstraint,
+    event,
     func,
+    inspect,
     text,
+    update,
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+from sqlalchemy.orm.attributes import set_committed_value
 
 from shared.db import schema_metadata
 from shared.messaging.tables import messaging_tables
+from shared.vocabulary import Channel
 
 SCHEMA = "intake"
 
@@ -75,14 +83,16 @@ class Dossier(Base):
     procedure_version: Mapped[int] = mapped_column(Integer)
     unit_code: Mapped[str] = mapped_column(ForeignKey("units.code"))
     unit_path: Mapped[str] = mapped_column(Text)
-    channel: Mapped[str] = mapped_column(String(16))
+    channel: Mapped[Channel] = mapped_column(
+        Enum(Channel, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e])
+    )
     status: Mapped[str] = mapped_column(String(32))
-    applicant: Mapped[dict] = mapped_column(JSONB)
+    applicant: Mapped[dict[str, Any]] = mapped_column(JSONB)
     applicant_id_number: Mapped[str] = mapped_column(String(20), index=True)
     # Người được ủy quyền: who filed for the applicant (name, ID number, relationship, the
     # authorisation document), when someone did. The number has its own column so the
     # representative finds the dossier among their own.
-    representative: Mapped[dict | None] = mapped_column(JSONB)
+    representative: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     representative_id_number: Mapped[str | None] = mapped_column(String(20), index=True)
     submitted_by: Mapped[str] = mapped_column(Text)
     received_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
@@ -95,10 +105,12 @@ class Dossier(Base):
     # What payment says the dossier owes and was paid, folded from its events by
     # ``domain.payments_view``; kept beside the row rather than in the action log because paying
     # is not a lifecycle step and must not move ``version``.
-    payments: Mapped[dict] = mapped_column(JSONB, default=dict, server_default=text("'{}'::jsonb"))
+    payments: Mapped[dict[str, Any]] = mapped_column(
+        JSONB, default=dict, server_default=text("'{}'::jsonb")
+    )
     # What workflow's current pause asks of the applicant (``domain.pauses``): the supplement's
     # items, or the financial obligation's amount; None while nothing is asked.
-    pause: Mapped[dict | None] = mapped_column(JSONB)
+    pause: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     # Where an integration client (LGSP/NGSP, post office) knows this dossier from.
     source_system: Mapped[str | None] = mapped_column(String(64))
     external_id: Mapped[str | None] = mapped_column(String(128))
@@ -110,12 +122,41 @@ class Dossier(Base):
     created_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )
-    version: Mapped[int] = mapped_column(Integer, default=1)
+    # Bumped by SQLAlchemy on every UPDATE of the row (``version_id_col``), except a change of
+    # only the columns that are no lifecycle step (see ``QUIET_COLUMNS``).
+    version: Mapped[int] = mapped_column(Integer)
 
     __table_args__ = (
         Index("ix_dossiers_unit_path_created", "unit_path", "created_at", "id"),
         UniqueConstraint("source_system", "external_id"),
     )
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 (the mapper reads it once)
+
+
+# What changes without moving the dossier's version (its ETag): the payment view, the consent to
+# reuse, the ids of the case and the fee request. An officer's If-Match must not go stale because
+# a citizen paid or consented, nor because a case was opened elsewhere.
+QUIET_COLUMNS = frozenset(
+    {"payments", "reuse_consent", "reuse_consent_at", "case_id", "fee_request_id"}
+)
+
+
+@event.listens_for(Session, "before_flush")
+def _write_quiet_changes(session: Session, _context: object, _instances: object) -> None:
+    """A dossier whose only changes are in ``QUIET_COLUMNS`` is written by one Core UPDATE, which
+    the mapper's version counter does not see; any other change is a new version as usual."""
+    table = Dossier.__table__
+    assert isinstance(table, Table)
+    for row in list(session.dirty):
+        if not isinstance(row, Dossier):
+            continue
+        state = inspect(row)
+        changed = {a.key: a.value for a in state.attrs if a.history.has_changes()}
+        if not changed or not changed.keys() <= QUIET_COLUMNS:
+            continue
+        session.execute(update(table).where(table.c.id == row.id).values(**changed))
+        for key, value in changed.items():
+            set_committed_value(row, key, value)
 
 
 class DossierAction(Base):
@@ -132,6 +173,9 @@ class DossierAction(Base):
     unit_code: Mapped[str | None] = mapped_column(String(16))
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     note: Mapped[str | None] = mapped_column(Text)
+    # A supplement request's list, structured: {"items": [{component, reason}], "note": …}. The
+    # note above is its readable rendering for the history; slips and views read this.
+    supplement: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
 
 
 class DossierSequence(Base):

@@ -1,9 +1,11 @@
 """The dossier lifecycle at the one-stop desk, as data: (status, action) → next status, with
 the roles allowed. Checked in one place (:func:`decide`) and rendered into the API docs.
 
-The role ``workflow`` stands for workflow's events: a case paused for a supplement or a
-financial obligation, and resumed. They are rows of the same table, so the handlers that apply
-them ask :func:`decide` as the routes do. A dossier awaits a supplement either before reception
+The role ``workflow`` stands for workflow's events: a case opened (processing starts), paused for
+a supplement or a financial obligation, resumed, apologised for, and resolved. They are rows of
+the same table, applied through the same function as the desk's actions, so the handlers that
+apply them ask :func:`decide` as the routes do; an event the table has no move for (a
+redelivery, or a dossier withdrawn meanwhile) changes nothing. A dossier awaits a supplement either before reception
 (the desk's check) or during processing (the processing agency's request): the phase is part of
 the key, since answering the first sends the dossier back to the desk and answering the second
 sends it back to processing."""
@@ -48,6 +50,10 @@ class Action(StrEnum):
     return_result = "return_result"
     request_financial_obligation = "request_financial_obligation"
     resume = "resume"
+    start_processing = "start_processing"
+    apologise = "apologise"
+    resolve = "resolve"
+    reject_after_examination = "reject_after_examination"
 
 
 ACTION_LABELS_VI = {
@@ -59,6 +65,10 @@ ACTION_LABELS_VI = {
     Action.return_result: "Trả kết quả",
     Action.request_financial_obligation: "Yêu cầu thực hiện nghĩa vụ tài chính",
     Action.resume: "Tiếp tục xử lý",
+    Action.start_processing: "Bắt đầu xử lý",
+    Action.apologise: "Xin lỗi, hẹn lại ngày trả kết quả",
+    Action.resolve: "Có kết quả giải quyết",
+    Action.reject_after_examination: "Không giải quyết (có văn bản trả lời)",
 }
 
 S = DossierStatus
@@ -111,6 +121,24 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition(S.awaiting_financial_obligation, Action.resume, S.in_processing, WORKFLOW),
     Transition(S.awaiting_financial_obligation, Action.withdraw, S.withdrawn, SUBMITTERS),
     Transition(S.resolved, Action.return_result, S.returned, OFFICERS),
+    # Workflow opened the case: the received dossier is being processed.
+    Transition(S.received, Action.start_processing, S.in_processing, WORKFLOW),
+    # An apology slip moves the appointment, not the status; a result ends processing, whatever
+    # the case was waiting on (a result supersedes a pause).
+    *(
+        Transition(source, action, target, WORKFLOW, phase)
+        for source, phase in (
+            (S.received, Phase.any),
+            (S.in_processing, Phase.any),
+            (S.awaiting_supplement, Phase.processing),
+            (S.awaiting_financial_obligation, Phase.any),
+        )
+        for action, target in (
+            (Action.apologise, source),
+            (Action.resolve, S.resolved),
+            (Action.reject_after_examination, S.resolved),
+        )
+    ),
 )
 _TABLE = {(t.source, t.action, t.phase): t for t in TRANSITIONS}
 

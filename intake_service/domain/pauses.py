@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from intake_service.domain.payments_view import RequestFigures, figures
 from shared.events import CasePaused
@@ -55,9 +55,12 @@ class Obligation:
     request: RequestFigures | None  # None until payment's request has reached intake
 
 
+PauseReason = Literal["supplement", "financial_obligation"]
+
+
 @dataclass(frozen=True)
 class PauseView:
-    reason: str
+    reason: PauseReason
     detail: str
     items: list[dict[str, str]]
     paused_at: dt.datetime

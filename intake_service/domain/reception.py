@@ -6,28 +6,26 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
+from intake_service.domain.procedure_rules import ProcessingRules
 from shared.auth import Principal
 from shared.calendar import WorkingCalendar
+from shared.vocabulary import Channel
 
 SUBMITTING_ROLES = ("receptionist", "integration", "applicant")
 
 
-def may_submit_at(principal: Principal, unit_path: str, channel: str) -> bool:
+def may_submit_at(principal: Principal, unit_path: str, channel: Channel) -> bool:
     """Officers and integration clients submit only to units they cover; a citizen may submit
     online to any unit."""
     if principal.has_role("receptionist", "integration") and principal.covers(unit_path):
         return True
-    return principal.has_role("applicant") and channel == "online"
+    return principal.has_role("applicant") and channel == Channel.online
 
 
 def same_day_cutoff(processing: Mapping[str, Any]) -> dt.time | None:
     """For procedures resolved within the day: the hour after which a dossier is resolved the
     next working day instead ("nhận sau 15 giờ thì trả trong ngày làm việc tiếp theo")."""
-    raw = processing.get("same_day_cutoff") if processing.get("same_day") else None
-    try:
-        return dt.time.fromisoformat(raw) if raw else None
-    except (TypeError, ValueError):
-        return None
+    return ProcessingRules.model_validate(processing).cutoff
 
 
 def appointment(
@@ -36,6 +34,8 @@ def appointment(
     working_days: float,
     cutoff: dt.time | None = None,
 ) -> dt.datetime:
+    """An appointment counted in working days (reception itself asks the procedure's typed
+    rules, ``ProcessingRules.due``, which also counts procedures timed in working hours)."""
     return calendar.add_working_days(received_at, working_days, cutoff=cutoff)
 
 

@@ -8,7 +8,6 @@ the same every time it is asked for, and its PDF renders to the same bytes.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -63,15 +62,14 @@ class SlipNotIssued(Exception):
         self.status = status
 
 
-# --- The supplement request's list, kept in the action's note -------------------------------
+# --- The supplement request's readable note -----------------------------------------------------
 #
-# The log has one free-text note per action. The request lists each component on a line of its
-# own, so the list can be read back exactly; the note stays readable in the dossier's history.
+# The request's list is kept structured on its action row (``supplement``: items and the
+# officer's note), which slips read. The note below is its readable form in the history.
 
 _SUPPLEMENT_HEADING = "Thành phần cần bổ sung, hoàn thiện:"
 _NOTE_PREFIX = "Ghi chú: "
 _SEPARATOR = " — "
-_ITEM_LINE = re.compile(r"^(\d+)\. (.*?)" + _SEPARATOR + r"(.*)$")
 
 
 def _one_line(text: str) -> str:
@@ -90,23 +88,6 @@ def supplement_note(items: Sequence[tuple[str, str]], note: str | None = None) -
     return "\n".join(lines)
 
 
-def parse_supplement_note(text: str | None) -> tuple[list[tuple[str, str]], str | None]:
-    """The (component, reason) pairs and the officer's note of :func:`supplement_note`; a note
-    written otherwise is all note and no list."""
-    if not text:
-        return [], None
-    lines = text.split("\n")
-    if lines[0] != _SUPPLEMENT_HEADING:
-        return [], text
-    items: list[tuple[str, str]] = []
-    rest = lines[1:]
-    while rest and (match := _ITEM_LINE.match(rest[0])):
-        items.append((match.group(2), match.group(3)))
-        rest = rest[1:]
-    note = "\n".join(rest).removeprefix(_NOTE_PREFIX).strip() or None
-    return items, note
-
-
 # --- What a slip is built from ----------------------------------------------------------------
 
 
@@ -117,6 +98,8 @@ class HistoryEntry(Protocol):
     at: dt.datetime
     actor: str
     note: str | None
+    # A supplement request's list: {"items": [{component, reason}], "note": the officer's note}.
+    supplement: Mapping[str, Any] | None
 
 
 @dataclass(frozen=True)
@@ -348,11 +331,11 @@ def build_slip(
             fee_amount_vnd=dossier.fee_amount_vnd,
         )
     if kind == SlipKind.supplement_request:
-        items, note = parse_supplement_note(source.note)
+        request = source.supplement or {}
         return SupplementRequestSlip(
             **common,
-            items=[SupplementItemOut(component=c, reason=r) for c, r in items],
-            note=note,
+            items=[SupplementItemOut.model_validate(i) for i in request.get("items") or ()],
+            note=request.get("note"),
             # Asked after reception: by the agency processing it, through workflow.
             during_processing=dossier.received_at is not None and source.at >= dossier.received_at,
         )

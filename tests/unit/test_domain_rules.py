@@ -12,12 +12,14 @@ from hypothesis import strategies as st
 from intake_service.domain.applicant import is_valid_personal_id, is_valid_tax_code
 from intake_service.domain.dossier_codes import dossier_code
 from intake_service.domain.fees import fee_amount
+from intake_service.domain.procedure_rules import ProcedureRules
 from intake_service.domain.reception import appointment, same_day_cutoff
 from metrics_service.domain.counting import received_increments
 from metrics_service.domain.ratios import Ratio
 from shared.calendar import VN_TZ, WorkingCalendar
 from shared.events import DossierReceived, MalformedEvent, decode, wrap
 from shared.events.envelope import ce_headers, encode_data
+from shared.vocabulary import Channel
 
 
 @pytest.mark.parametrize(
@@ -41,10 +43,10 @@ def test_dossier_code_is_unit_date_and_an_unguessable_tail() -> None:
 
 
 def test_online_fee_applies_only_online() -> None:
-    fees = [{"amount_vnd": 20000, "online_amount_vnd": 10000}]
-    assert fee_amount(fees, "online") == 10000
-    assert fee_amount(fees, "direct") == 20000
-    assert fee_amount([{"amount_vnd": 0}], "online") == 0
+    rules = ProcedureRules.of({"fees": [{"amount_vnd": 20000, "online_amount_vnd": 10000}]})
+    assert fee_amount(rules, Channel.online) == 10000 == rules.fee_amount(Channel.online)
+    assert fee_amount(rules, Channel.direct) == 20000
+    assert fee_amount(ProcedureRules.of({"fees": [{"amount_vnd": 0}]}), Channel.online) == 0
 
 
 def test_working_days_skip_weekend_and_holidays() -> None:

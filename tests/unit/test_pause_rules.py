@@ -36,7 +36,16 @@ from intake_service.domain.slips import (
 from shared.events import CasePaused, PaymentRequested
 from shared.events.cases import SupplementItem
 from shared.pdf import render_pdf
-from tests.unit.test_slips import HOAN_KIEM, LOOKUP, PROCEDURE, RECEIVED, Entry, dossier, pdf_text
+from tests.unit.test_slips import (
+    HOAN_KIEM,
+    LOOKUP,
+    PROCEDURE,
+    RECEIVED,
+    Entry,
+    dossier,
+    pdf_text,
+    request,
+)
 
 S = DossierStatus
 APPLICANT = frozenset({"applicant"})
@@ -157,14 +166,20 @@ def test_the_obligation_shown_is_the_request_raised_for_this_pause() -> None:
 
 def test_a_supplement_slip_of_a_request_during_processing_says_the_clock_is_paused() -> None:
     asked_at = RECEIVED + dt.timedelta(days=2)
-    note = supplement_note([("Sơ đồ thửa đất", "Thiếu xác nhận của UBND phường")], "Gấp")
+    asked = [("Sơ đồ thửa đất", "Thiếu xác nhận của UBND phường")]
     slip = build_slip(
         SlipKind.supplement_request,
         dossier("awaiting_supplement", received=True),
         PROCEDURE,
         [
             Entry("receive", RECEIVED, "cb.tiepnhan.00070"),
-            Entry("request_supplement", asked_at, "cb.vpdkdd-01", note),
+            Entry(
+                "request_supplement",
+                asked_at,
+                "cb.vpdkdd-01",
+                supplement_note(asked, "Gấp"),
+                request(asked, "Gấp"),
+            ),
         ],
         HOAN_KIEM,
         LOOKUP,

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib.util
 import io
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import pypdf
 import pytest
@@ -20,11 +23,12 @@ from intake_service.domain.slips import (
     SupplementRequestSlip,
     UnitSnapshot,
     build_slip,
-    parse_supplement_note,
     slip_document,
     supplement_note,
 )
 from shared.pdf import qr_matrix, render_pdf, vietnamese_date
+
+VERSIONS = Path(__file__).parents[2] / "intake_service" / "db" / "migrations" / "versions"
 
 LOOKUP = "https://dichvucong.hanoi.gov.vn/tra-cuu"
 SUBMITTED = dt.datetime(2026, 3, 5, 1, 0, tzinfo=dt.UTC)
@@ -39,6 +43,12 @@ class Entry:
     at: dt.datetime
     actor: str
     note: str | None = None
+    supplement: dict[str, Any] | None = None
+
+
+def request(items: list[tuple[str, str]], note: str | None = None) -> dict[str, Any]:
+    """A supplement request as its action row keeps it."""
+    return {"items": [{"component": c, "reason": r} for c, r in items], "note": note}
 
 
 def dossier(status: str = "received", received: bool = True) -> DossierSnapshot:
@@ -94,23 +104,34 @@ def receipt() -> ReceiptSlip:
     return slip
 
 
-def test_supplement_note_round_trips_components_reasons_and_note() -> None:
+def _backfill() -> Any:
+    """The migration that filled the structured column from the notes written before it."""
+    path = next(VERSIONS.glob("*_supplement_items.py"))
+    spec = importlib.util.spec_from_file_location("supplement_items_migration", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_backfill_reads_an_old_note_back_into_components_reasons_and_note() -> None:
     items = [
         ("Giấy tờ chứng minh chỗ ở hợp pháp", "Bản chụp không rõ"),
         ("Tờ khai — bản 2", "Thiếu chữ ký\nchủ hộ"),
     ]
     text = supplement_note(items, "Bổ sung trong 10 ngày làm việc\nliên hệ quầy số 3")
-    parsed, note = parse_supplement_note(text)
-    assert parsed == [
-        ("Giấy tờ chứng minh chỗ ở hợp pháp", "Bản chụp không rõ"),
-        ("Tờ khai - bản 2", "Thiếu chữ ký chủ hộ"),
-    ]
-    assert note == "Bổ sung trong 10 ngày làm việc\nliên hệ quầy số 3"
+    assert _backfill().supplement_of_note(text) == request(
+        [
+            ("Giấy tờ chứng minh chỗ ở hợp pháp", "Bản chụp không rõ"),
+            ("Tờ khai - bản 2", "Thiếu chữ ký chủ hộ"),
+        ],
+        "Bổ sung trong 10 ngày làm việc\nliên hệ quầy số 3",
+    )
 
 
-def test_a_free_text_note_has_no_component_list() -> None:
-    assert parse_supplement_note("Thiếu giấy tờ") == ([], "Thiếu giấy tờ")
-    assert parse_supplement_note(None) == ([], None)
+def test_the_backfill_finds_no_component_list_in_a_free_text_note() -> None:
+    assert _backfill().supplement_of_note("Thiếu giấy tờ") is None
+    assert _backfill().supplement_of_note(None) is None
 
 
 def test_receipt_lists_required_and_attached_components_with_the_appointment() -> None:
@@ -166,14 +187,21 @@ def test_no_refusal_slip_for_a_received_dossier() -> None:
 
 
 def test_supplement_slip_reads_the_list_of_the_request() -> None:
-    note = supplement_note([("Tờ khai thay đổi thông tin cư trú", "Thiếu chữ ký chủ hộ")], "Gấp")
+    asked = [("Tờ khai thay đổi thông tin cư trú", "Thiếu chữ ký chủ hộ")]
     slip = build_slip(
         SlipKind.supplement_request,
         dossier("awaiting_supplement", received=False),
         PROCEDURE,
         [
             Entry("submit", SUBMITTED, "001090012345"),
-            Entry("request_supplement", RECEIVED, "cb.tiepnhan.00070", note),
+            # The note's text is not where the list is read from.
+            Entry(
+                "request_supplement",
+                RECEIVED,
+                "cb.tiepnhan.00070",
+                "sửa tay",
+                request(asked, "Gấp"),
+            ),
         ],
         HOAN_KIEM,
         LOOKUP,

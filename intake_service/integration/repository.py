@@ -1,4 +1,5 @@
-"""The change feed of dossier statuses, read from the append-only ``dossier_actions`` log.
+"""Every query of the integration feature: the change feed of dossier statuses, read from the
+append-only ``dossier_actions`` log, and the dossiers an integration client knows by its own id.
 
 Why not simply "rows with id > last id seen": an identity value is drawn when a row is inserted,
 but rows become visible when their transaction commits, and commits land out of order. A reader
@@ -41,6 +42,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from intake_service.db.models import Dossier, DossierAction
 from intake_service.domain.documents import DocumentAudit
+from intake_service.dossiers.repository import visible_to
+from shared.auth import Principal, unit_scope
 
 _XID_MOD = 1 << 32
 _XMIN = cast(cast(literal_column("intake.dossier_actions.xmin"), Text), BigInteger)
@@ -114,48 +117,49 @@ _FIRST_GAP = text(
 
 
 async def read_changes(
-    session: AsyncSession, scope: ColumnElement[bool], position: FeedPosition, limit: int
+    session: AsyncSession, principal: Principal, position: FeedPosition, limit: int
 ) -> FeedPage:
-    """One page of changes after ``position`` within ``scope``, and the position after it."""
-    async with session.begin():
-        await session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"))
-        snapshot = (
-            await session.execute(
-                text(
-                    "SELECT pg_snapshot_xmax(s)::text, "
-                    "ARRAY(SELECT x::text FROM pg_snapshot_xip(s) AS x) "
-                    "FROM pg_current_snapshot() AS s"
-                )
+    """One page of changes after ``position`` within the client's units, and the position after
+    it."""
+    scope = unit_scope(Dossier.unit_path, principal)
+    # The snapshot's isolation is the transaction's first statement: the request's session has
+    # run nothing before this read (the route commits the read-only transaction afterwards).
+    await session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"))
+    snapshot = (
+        await session.execute(
+            text(
+                "SELECT pg_snapshot_xmax(s)::text, "
+                "ARRAY(SELECT x::text FROM pg_snapshot_xip(s) AS x) "
+                "FROM pg_current_snapshot() AS s"
             )
-        ).one()
-        xmax_now = int(snapshot[0]) % _XID_MOD
-        in_progress = frozenset(int(x) % _XID_MOD for x in snapshot[1])
+        )
+    ).one()
+    xmax_now = int(snapshot[0]) % _XID_MOD
+    in_progress = frozenset(int(x) % _XID_MOD for x in snapshot[1])
 
-        late: list[Any] = []
-        if position.watch or position.horizon is not None:
-            watched = _XMIN.op("%")(_XID_MOD).in_(sorted(position.watch))
-            if position.horizon is not None:
-                watched = watched | _newer_or_same(_XMIN.op("%")(_XID_MOD), position.horizon)
-            late = list(
-                await session.execute(
-                    _changes(scope).where(
-                        and_(
-                            DossierAction.id >= position.floor,
-                            DossierAction.id <= position.after,
-                            watched,
-                        )
+    late: list[Any] = []
+    if position.watch or position.horizon is not None:
+        watched: ColumnElement[bool] = _XMIN.op("%")(_XID_MOD).in_(sorted(position.watch))
+        if position.horizon is not None:
+            watched = watched | _newer_or_same(_XMIN.op("%")(_XID_MOD), position.horizon)
+        late = list(
+            await session.execute(
+                _changes(scope).where(
+                    and_(
+                        DossierAction.id >= position.floor,
+                        DossierAction.id <= position.after,
+                        watched,
                     )
                 )
             )
-        fresh = list(
-            await session.execute(
-                _changes(scope).where(DossierAction.id > position.after).limit(limit)
-            )
         )
-        after = fresh[-1].id if fresh else position.after
-        gap = None
-        if after > position.after:
-            gap = await session.scalar(_FIRST_GAP, {"after": position.after, "upto": after})
+    fresh = list(
+        await session.execute(_changes(scope).where(DossierAction.id > position.after).limit(limit))
+    )
+    after = fresh[-1].id if fresh else position.after
+    gap = None
+    if after > position.after:
+        gap = await session.scalar(_FIRST_GAP, {"after": position.after, "upto": after})
 
     still_relevant = not position.watch.isdisjoint(in_progress)
     if gap is None and not still_relevant:
@@ -167,3 +171,28 @@ async def read_changes(
         )
     changes = [Change(*row) for row in [*late, *fresh]]
     return FeedPage(changes=changes, position=next_position, has_more=len(fresh) == limit)
+
+
+async def dossier_by_external_id(
+    session: AsyncSession, principal: Principal, source_system: str, external_id: str
+) -> Dossier | None:
+    """The dossier a client knows by (source system, its id), within what the client sees."""
+    return await session.scalar(
+        select(Dossier).where(
+            Dossier.source_system == source_system,
+            Dossier.external_id == external_id,
+            visible_to(principal),
+        )
+    )
+
+
+async def submitted_with_external_id(
+    session: AsyncSession, source_system: str, external_id: str
+) -> Dossier | None:
+    """Any dossier submitted with this external id, whoever sees it (the caller decides what
+    to say about one outside the client's scope)."""
+    return await session.scalar(
+        select(Dossier).where(
+            Dossier.source_system == source_system, Dossier.external_id == external_id
+        )
+    )
