@@ -450,11 +450,18 @@ async def test_supplement_is_refused_when_none_is_awaited_and_for_anyone_but_the
         read = await chain.read(case["id"])
         return read if read["status"] == "open" else None
 
-    await eventually(resumed, timeout=30, interval=0.2)
-    again = await chain.http.post(
-        url, headers={**own, "If-Match": f'"{at_desk.json()["version"]}"'}, json={}
-    )
-    assert again.status_code == 409
+    reopened = await eventually(resumed, timeout=30, interval=0.2)
+
+    # Intake hears of the resume, which moves the appointment (and so the version) with the
+    # case's due instant when the pause lasted office time: answer against the dossier as it
+    # stands then, so only the state can refuse the second answer.
+    async def resume_heard() -> httpx.Response | None:
+        read = await chain.dossier(code, own)
+        return read if ts(read.json()["appointment_at"]) == ts(reopened["due_at"]) else None
+
+    current_etag = (await eventually(resume_heard, timeout=30, interval=0.2)).headers["ETag"]
+    again = await chain.http.post(url, headers={**own, "If-Match": current_etag}, json={})
+    assert again.status_code == 409 and again.json()["type"].endswith("invalid-transition")
 
 
 async def test_an_integration_client_answers_the_supplement_of_a_dossier_it_submitted(
