@@ -7,8 +7,6 @@ from typing import Any
 from fastapi import FastAPI
 
 from intake_service.api import (
-    calendar,
-    catalogue,
     documents,
     dossiers,
     integration,
@@ -18,9 +16,12 @@ from intake_service.api import (
     slips,
     transitions,
 )
+from intake_service.calendar.router import router as calendar_router
+from intake_service.catalogue.router import router as catalogue_router
 from intake_service.db.models import MESSAGING
 from intake_service.events.handlers import HANDLERS
 from intake_service.settings import IntakeSettings
+from intake_service.units.router import router as units_router
 from shared.app import create_service_app
 from shared.events import topics
 from shared.runtime import Runtime
@@ -54,8 +55,9 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
             lookup.router,
             lookup_page.router,
             integration.router,
-            catalogue.router,
-            calendar.router,
+            catalogue_router,
+            units_router,
+            calendar_router,
         ],
         openapi_tags=[
             {"name": "dossiers", "description": "Hồ sơ: nộp, xem, danh sách"},
@@ -63,7 +65,10 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
                 "name": "dossier lifecycle",
                 "description": "Tiếp nhận, yêu cầu bổ sung, từ chối, rút, trả kết quả",
             },
-            {"name": "catalogue", "description": "Danh mục thủ tục và đơn vị hành chính"},
+            {
+                "name": "catalogue",
+                "description": "Danh mục thủ tục, đơn vị hành chính và cơ quan",
+            },
             {
                 "name": "dossier slips",
                 "description": "Phiếu tiếp nhận, yêu cầu bổ sung, từ chối (JSON, PDF)",

@@ -350,28 +350,3 @@ class DossierOut(BaseModel):
 class DossierPage(BaseModel):
     items: list[DossierOut]
     next_cursor: str | None
-
-
-class UnitOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    code: str
-    name: str
-    level: str
-    parent_code: str | None
-    path: str
-    retired_at: dt.datetime | None = None
-
-
-class ProcedureOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    key: str
-    code: str | None
-    name: str
-    field: str
-    level: str
-    online: str
-    processing_working_days: float
-    version: int
-    retired_at: dt.datetime | None = Field(None, description="ngừng áp dụng từ")

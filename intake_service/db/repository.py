@@ -5,20 +5,15 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import ColumnElement, and_, false, or_, select, tuple_
+from sqlalchemy import ColumnElement, false, or_, select, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from intake_service.db.models import (
-    Dossier,
-    DossierAction,
-    DossierSequence,
-    IdempotencyKey,
-    Procedure,
-    ProcedureVersion,
-    Unit,
-)
-from intake_service.seed.loader import procedure_row
+# The procedure and unit queries live with their features; re-exported here until every
+# caller imports them from there.
+from intake_service.catalogue.repository import procedure_as_received, procedures_by_key
+from intake_service.db.models import Dossier, DossierAction, DossierSequence, IdempotencyKey
+from intake_service.units.repository import active_unit
 from shared.auth import Principal, Role, unit_scope
 
 
@@ -114,25 +109,16 @@ async def history(session: AsyncSession, dossier_id: uuid.UUID) -> list[DossierA
     return list((await session.scalars(query)).all())
 
 
-async def procedure_as_received(session: AsyncSession, dossier: Dossier) -> Procedure:
-    """The procedure's rules in the version the dossier was submitted under, not today's: a
-    later change of the catalogue must not move its deadline or its fee. Not added to the session."""
-    version = await session.get(
-        ProcedureVersion, (dossier.procedure_key, dossier.procedure_version)
-    )
-    if version is None:
-        current = await session.get(Procedure, dossier.procedure_key)
-        assert current is not None
-        return current
-    return Procedure(**{**procedure_row(version.data), "version": version.version})
-
-
-async def procedures_by_key(session: AsyncSession, keys: set[str]) -> dict[str, Procedure]:
-    rows = await session.scalars(select(Procedure).where(Procedure.key.in_(keys)))
-    return {p.key: p for p in rows}
-
-
-async def active_unit(session: AsyncSession, code: str) -> Unit | None:
-    return await session.scalar(
-        select(Unit).where(and_(Unit.code == code, Unit.retired_at.is_(None)))
-    )
+__all__ = [
+    "active_unit",
+    "claim_idempotency_key",
+    "dossier_by_code",
+    "history",
+    "idempotency_record",
+    "list_dossiers",
+    "next_sequence",
+    "own_dossiers",
+    "procedure_as_received",
+    "procedures_by_key",
+    "visible_to",
+]
