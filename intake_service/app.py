@@ -6,10 +6,8 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from intake_service.api import (
-    calendar,
-    catalogue,
-)
+from intake_service.calendar.router import router as calendar_router
+from intake_service.catalogue.router import router as catalogue_router
 from intake_service.db.models import MESSAGING
 from intake_service.documents import router as documents
 from intake_service.dossiers.router import router as dossiers_router
@@ -21,6 +19,7 @@ from intake_service.lookup import router as lookup
 from intake_service.ratings import router as ratings
 from intake_service.settings import IntakeSettings
 from intake_service.slips import router as slips
+from intake_service.units.router import router as units_router
 from shared.app import create_service_app
 from shared.events import topics
 from shared.runtime import Runtime
@@ -56,8 +55,9 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
             lookup.router,
             lookup_page.router,
             integration_router,
-            catalogue.router,
-            calendar.router,
+            catalogue_router,
+            units_router,
+            calendar_router,
         ],
         openapi_tags=[
             {"name": "dossiers", "description": "Hồ sơ: nộp, xem, danh sách"},
@@ -65,7 +65,10 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
                 "name": "dossier lifecycle",
                 "description": "Tiếp nhận, yêu cầu bổ sung, từ chối, rút, trả kết quả",
             },
-            {"name": "catalogue", "description": "Danh mục thủ tục và đơn vị hành chính"},
+            {
+                "name": "catalogue",
+                "description": "Danh mục thủ tục, đơn vị hành chính và cơ quan",
+            },
             {
                 "name": "dossier slips",
                 "description": "Phiếu tiếp nhận, yêu cầu bổ sung, từ chối (JSON, PDF)",

@@ -14,7 +14,7 @@ from typing import Any, Generic, Protocol, TypeVar
 from pydantic import BaseModel, Field
 from sqlalchemy import ColumnElement, Select, tuple_
 
-from shared.errors import Problem
+from shared.errors import Problem, invalid_request
 
 
 def encode_cursor(at: dt.datetime, ident: uuid.UUID) -> str:
@@ -105,7 +105,18 @@ def _decode_value(raw: Any) -> Any:
 
 
 def _bad_cursor() -> Problem:
-    return Problem(400, "bad-cursor", "Invalid cursor", "Con trỏ phân trang không hợp lệ")
+    # A wrong value of a query parameter, like any other: the one 422 naming the field. A
+    # client (or a fuzzer) can send any string the schema allows; only the list can tell it is
+    # not one of its cursors.
+    return invalid_request(
+        [
+            {
+                "field": "query.cursor",
+                "message": "not a cursor of this list; send next_cursor back as received",
+                "message_vi": "không phải con trỏ của danh sách này; gửi lại đúng next_cursor đã nhận",
+            }
+        ]
+    )
 
 
 @dataclass(frozen=True)

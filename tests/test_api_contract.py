@@ -178,7 +178,7 @@ async def test_request_id_is_echoed(http: httpx.AsyncClient, stack: Stack) -> No
     r = await http.get(f"{stack.url('intake')}/v1/procedures", headers={"X-Request-ID": "abc123"})
     assert r.status_code == 200
     assert r.headers["x-request-id"] == "abc123"
-    assert any(p["key"] == "dang-ky-khai-sinh" for p in r.json())
+    assert any(p["key"] == "dang-ky-khai-sinh" for p in r.json()["items"])
 
 
 SERVICES = ("intake", "workflow", "payment", "metrics")

@@ -19,7 +19,7 @@ import pytest
 from fastapi import FastAPI
 
 from intake_service.app import create_app
-from intake_service.db.calendar import CalendarCache
+from intake_service.calendar.service import CalendarCache
 from intake_service.db.models import MESSAGING
 from intake_service.settings import IntakeSettings
 from services.stack import Infrastructure, Stack
@@ -276,6 +276,48 @@ async def test_deadline_of_a_procedure_uses_its_processing_time(
     assert r.json()["working_days"] == 3
     assert r.json()["appointment_at"] == "2026-05-06T17:00:00+07:00"
     assert r.json()["appointment_date"] == "2026-05-06"
+
+
+async def test_a_procedure_timed_in_working_hours_is_due_in_office_hours(
+    http: httpx.AsyncClient, stack: Stack, calendar_url: str, tokens: Tokens, database_url: str
+) -> None:
+    # Office hours 7:30–11:30 and 13:30–17:00. Four working hours from 15:00 on Friday 6/3/2026:
+    # 15:00–17:00 that Friday, then 7:30–9:30 on Monday 9/3.
+    key = f"trich-luc-4-gio-{uuid.uuid4().hex[:8]}"
+    body = {
+        "key": key,
+        "code": "1.009997",
+        "name": "Cấp bản sao trích lục hộ tịch (thử nghiệm)",
+        "field": "Hộ tịch",
+        "level": "commune",
+        "online": "full",
+        "processing": {"working_days": 0.5, "working_hours": 4},
+        "fees": [{"name": "Lệ phí", "amount_vnd": 8000}],
+        "components": ["Tờ khai đề nghị cấp bản sao trích lục hộ tịch"],
+        "result": "Bản sao trích lục hộ tịch",
+    }
+    r = await http.post(f"{stack.url('intake')}/v1/procedures", json=body, headers=tokens.ops())
+    assert r.status_code == 201, r.text
+
+    friday = vn(2026, 3, 6, 15)
+    assert friday.weekday() == 4
+    r = await http.get(
+        f"{calendar_url}/deadline", params={"from": friday.isoformat(), "procedure_key": key}
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["appointment_at"] == "2026-03-09T09:30:00+07:00"
+    assert r.json()["appointment_date"] == "2026-03-09"
+    assert r.json()["working_hours"] == 4
+
+    conn = await asyncpg.connect(asyncpg_dsn(database_url))
+    try:
+        payload = await conn.fetchval(
+            "SELECT payload FROM intake.outbox WHERE key = $1 ORDER BY id DESC LIMIT 1", key
+        )
+    finally:
+        await conn.close()
+    published = orjson.loads(payload)
+    assert published["processing_working_hours"] == 4 and published["fee_amount_vnd"] == 8000
 
 
 # --- the appointment on a real receipt, at a chosen instant -----------------------------------

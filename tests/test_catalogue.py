@@ -7,14 +7,16 @@ import asyncio
 import uuid
 from typing import Any
 
+import asyncpg
 import httpx
 import orjson
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from services.stack import Infrastructure, Stack
+from shared.db.engine import asyncpg_dsn
 from shared.events import topics
-from tests.support import HOAN_KIEM, Tokens, dossier_body
+from tests.support import HANOI, HOAN_KIEM, Tokens, dossier_body
 
 PROBLEM = "application/problem+json"
 
@@ -169,22 +171,22 @@ async def test_units_and_agencies_are_retired_not_deleted(
         await http.post(f"{base}/agencies", json=agency, headers=tokens.ops())
     ).status_code == 201
     listed = await http.get(f"{base}/agencies", params={"unit_code": code})
-    assert [a["code"] for a in listed.json()] == [agency["code"]]
+    assert [a["code"] for a in listed.json()["items"]] == [agency["code"]]
 
     assert (await http.post(f"{base}/units/01/retire", headers=tokens.ops())).status_code == 409
     assert (
         await http.post(f"{base}/agencies/{agency['code']}/retire", headers=tokens.ops())
     ).status_code == 200
-    assert (await http.get(f"{base}/agencies", params={"unit_code": code})).json() == []
+    assert (await http.get(f"{base}/agencies", params={"unit_code": code})).json()["items"] == []
     retired = await http.post(f"{base}/units/{code}/retire", headers=tokens.ops())
     assert retired.status_code == 200 and retired.json()["retired_at"]
 
-    children = (await http.get(f"{base}/units", params={"parent_code": "01"})).json()
+    children = (await http.get(f"{base}/units", params={"parent_code": "01"})).json()["items"]
     assert code not in {u["code"] for u in children}
     with_retired = await http.get(
         f"{base}/units", params={"parent_code": "01", "include_retired": "true"}
     )
-    assert code in {u["code"] for u in with_retired.json()}
+    assert code in {u["code"] for u in with_retired.json()["items"]}
 
     # A retired unit takes no new dossiers and no new agencies.
     r = await http.post(
@@ -220,9 +222,9 @@ async def test_a_retired_procedure_takes_no_new_dossiers_but_keeps_its_history(
 
     after = await http.post(f"{base}/dossiers", json=dossier_body(key), headers=desk)
     assert after.status_code == 422 and after.headers["content-type"] == PROBLEM
-    assert key not in {p["key"] for p in (await http.get(f"{base}/procedures")).json()}
+    assert key not in {p["key"] for p in (await http.get(f"{base}/procedures")).json()["items"]}
     listed = await http.get(f"{base}/procedures", params={"include_retired": "true"})
-    assert key in {p["key"] for p in listed.json()}
+    assert key in {p["key"] for p in listed.json()["items"]}
     assert (await http.get(f"{base}/procedures/{key}/versions/1")).status_code == 200
     old = await http.get(f"{base}/dossiers/{before.json()['code']}", headers=desk)
     assert old.status_code == 200
@@ -235,3 +237,110 @@ async def test_a_retired_procedure_takes_no_new_dossiers_but_keeps_its_history(
             break
         await asyncio.sleep(0.2)
     assert [m.get("retired", False) for m in messages] == [False, True]
+
+
+async def agency_events(database_url: str, code: str) -> list[dict[str, Any]]:
+    """The agency's events in intake's outbox, oldest first."""
+    conn = await asyncpg.connect(asyncpg_dsn(database_url))
+    try:
+        rows = await conn.fetch(
+            "SELECT event_type, topic, payload FROM intake.outbox WHERE key = $1 ORDER BY id",
+            f"agency-{code}",
+        )
+    finally:
+        await conn.close()
+    return [
+        {"type": r["event_type"], "topic": r["topic"], **orjson.loads(r["payload"])} for r in rows
+    ]
+
+
+async def test_renaming_an_agency_publishes_it_and_shows_the_new_name(
+    http: httpx.AsyncClient, base: str, tokens: Tokens, database_url: str, namespace: str
+) -> None:
+    code = f"vpdkdd-thu-nghiem-{uuid.uuid4().hex[:8]}"
+    agency = {
+        "code": code,
+        "name": "Chi nhánh Văn phòng đăng ký đất đai Hoàn Kiếm",
+        "kind": "land_registration_office",
+        "unit_code": HOAN_KIEM,
+    }
+    r = await http.post(f"{base}/agencies", json=agency, headers=tokens.ops())
+    assert r.status_code == 201, r.text
+
+    new_name = "Chi nhánh Văn phòng Đăng ký đất đai quận Hoàn Kiếm"
+    r = await http.patch(
+        f"{base}/agencies/{code}", json={"name": new_name}, headers=tokens.receptionist()
+    )
+    assert r.status_code == 403 and r.headers["content-type"] == PROBLEM
+    r = await http.patch(f"{base}/agencies/{code}", json={"name": new_name}, headers=tokens.ops())
+    assert r.status_code == 200, r.text
+    assert r.json()["name"] == new_name and r.json()["kind"] == "land_registration_office"
+    read = await http.get(f"{base}/agencies/{code}")
+    assert read.json()["name"] == new_name
+
+    events = await agency_events(database_url, code)
+    assert [e["type"] for e in events] == ["vn.motcua.agency.changed.v1"] * 2
+    assert {e["topic"] for e in events} == {f"{namespace}{topics.CATALOGUE}"}
+    created, renamed = events
+    assert created["name"] == agency["name"] and renamed["name"] == new_name
+    assert renamed["agency_code"] == code and renamed["unit_code"] == HOAN_KIEM
+    assert renamed["unit_path"] == f"{HANOI}.{HOAN_KIEM}" and renamed["retired"] is False
+
+    assert (
+        await http.post(f"{base}/agencies/{code}/retire", headers=tokens.ops())
+    ).status_code == 200
+    retired = (await agency_events(database_url, code))[-1]
+    assert retired["retired"] is True and retired["name"] == new_name
+
+
+@pytest.mark.parametrize(
+    ("code", "body", "status"),
+    [
+        ("khong-co-co-quan-nay", {"name": "Văn phòng Đăng ký đất đai"}, 404),
+        ("ttphcc-01", {"name": "x"}, 422),
+        ("ttphcc-01", {"name": "   "}, 422),
+        ("ttphcc-01", {}, 422),
+        ("ttphcc-01", {"name": "Trung tâm Phục vụ hành chính công", "kind": "police"}, 422),
+    ],
+)
+async def test_a_bad_rename_is_a_problem_and_changes_nothing(
+    http: httpx.AsyncClient,
+    base: str,
+    tokens: Tokens,
+    code: str,
+    body: dict[str, Any],
+    status: int,
+) -> None:
+    before = (await http.get(f"{base}/agencies/ttphcc-01")).json()
+    r = await http.patch(f"{base}/agencies/{code}", json=body, headers=tokens.ops())
+    assert r.status_code == status, r.text
+    assert r.headers["content-type"] == PROBLEM
+    assert (await http.get(f"{base}/agencies/ttphcc-01")).json() == before
+
+
+async def test_lists_are_pages_followed_by_their_cursor(http: httpx.AsyncClient, base: str) -> None:
+    first = (await http.get(f"{base}/agencies", params={"unit_code": HANOI, "limit": 2})).json()
+    assert len(first["items"]) == 2 and first["next_cursor"]
+    second = (
+        await http.get(
+            f"{base}/agencies",
+            params={"unit_code": HANOI, "limit": 2, "cursor": first["next_cursor"]},
+        )
+    ).json()
+    codes = [a["code"] for a in first["items"] + second["items"]]
+    assert codes == sorted(set(codes)) and len(codes) == 4
+    everything = (await http.get(f"{base}/agencies", params={"unit_code": HANOI})).json()
+    assert [a["code"] for a in everything["items"]][:4] == codes
+
+    units = (await http.get(f"{base}/units", params={"limit": 5})).json()
+    rest = (await http.get(f"{base}/units", params={"cursor": units["next_cursor"]})).json()
+    provinces = [u["code"] for u in units["items"] + rest["items"]]
+    assert provinces == sorted(provinces) and HANOI in provinces and rest["next_cursor"] is None
+
+    page = (await http.get(f"{base}/procedures", params={"limit": 1})).json()
+    after = (await http.get(f"{base}/procedures", params={"cursor": page["next_cursor"]})).json()
+    keys = [p["key"] for p in page["items"] + after["items"]]
+    assert "dang-ky-khai-sinh" in keys and keys == sorted(keys)
+    bad = await http.get(f"{base}/procedures", params={"cursor": "không-phải-con-trỏ"})
+    assert bad.status_code == 422 and bad.headers["content-type"] == PROBLEM
+    assert [e["field"] for e in bad.json()["errors"]] == ["query.cursor"]

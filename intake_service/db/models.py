@@ -32,7 +32,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from shared.db import schema_metadata
 from shared.messaging.tables import messaging_tables
-from shared.vocabulary import Channel
+from shared.vocabulary import AgencyKind, Channel
 
 SCHEMA = "intake"
 
@@ -68,7 +68,7 @@ class Procedure(Base):
     online: Mapped[str] = mapped_column(String(16))
     processing_working_days: Mapped[float] = mapped_column(Float)
     version: Mapped[int] = mapped_column(Integer, default=1)
-    data: Mapped[dict] = mapped_column(JSONB)
+    data: Mapped[dict[str, Any]] = mapped_column(JSONB)
     # A retired procedure takes no new dossiers; those already received keep their version.
     retired_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
@@ -206,7 +206,16 @@ class Agency(Base):
     __tablename__ = "agencies"
     code: Mapped[str] = mapped_column(String(64), primary_key=True)
     name: Mapped[str] = mapped_column(Text)
-    kind: Mapped[str] = mapped_column(String(40))
+    # Stored as the kind's code in a VARCHAR (no database enum type, no check constraint).
+    kind: Mapped[AgencyKind] = mapped_column(
+        Enum(
+            AgencyKind,
+            native_enum=False,
+            create_constraint=False,
+            length=40,
+            values_callable=lambda kinds: [k.value for k in kinds],
+        )
+    )
     unit_code: Mapped[str] = mapped_column(ForeignKey("units.code"), index=True)
     created_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
@@ -245,7 +254,7 @@ class ProcedureVersion(Base):
     __tablename__ = "procedure_versions"
     key: Mapped[str] = mapped_column(String(128), primary_key=True)
     version: Mapped[int] = mapped_column(Integer, primary_key=True)
-    data: Mapped[dict] = mapped_column(JSONB)
+    data: Mapped[dict[str, Any]] = mapped_column(JSONB)
     created_by: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()

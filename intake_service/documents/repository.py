@@ -11,9 +11,9 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from intake_service.db import repository
 from intake_service.db.models import Blob, Document, Dossier, DossierAction, Procedure
 from intake_service.domain.documents import DocumentAudit, DocumentFacts
+from intake_service.dossiers import repository
 from shared.auth import Principal
 from shared.pagination import Keyset
 

@@ -6,21 +6,26 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import ColumnElement, and_, false, literal, or_, select, true
+from sqlalchemy import ColumnElement, false, literal, or_, select, true
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
+# The procedure and unit reads a dossier needs belong to their features; named here too so the
+# features that read dossiers (documents, slips, lookup, ratings) have one repository to ask.
+from intake_service.catalogue.repository import (
+    procedure_as_received as procedure_as_received,
+)
+from intake_service.catalogue.repository import procedures_by_key as procedures_by_key
 from intake_service.db.models import (
     Dossier,
     DossierAction,
     DossierSequence,
     IdempotencyKey,
     Procedure,
-    ProcedureVersion,
     Unit,
 )
-from intake_service.seed.loader import procedure_row
+from intake_service.units.repository import active_unit as active_unit
 from shared.auth import Principal, Role, unit_scope
 from shared.pagination import Keyset
 
@@ -113,32 +118,6 @@ async def unit_and_procedure(
 
 async def procedure(session: AsyncSession, key: str) -> Procedure | None:
     return await session.get(Procedure, key)
-
-
-async def procedure_as_received(session: AsyncSession, dossier: Dossier) -> Procedure:
-    """The procedure's rules in the version the dossier was submitted under, not today's: a
-    later change of the catalogue must not move its deadline or its fee. Not added to the session."""
-    version = await session.get(
-        ProcedureVersion, (dossier.procedure_key, dossier.procedure_version)
-    )
-    if version is None:
-        current = await session.get(Procedure, dossier.procedure_key)
-        assert current is not None
-        return current
-    return Procedure(**{**procedure_row(version.data), "version": version.version})
-
-
-async def procedures_by_key(session: AsyncSession, keys: set[str]) -> dict[str, Procedure]:
-    if not keys:
-        return {}
-    rows = await session.scalars(select(Procedure).where(Procedure.key.in_(keys)))
-    return {p.key: p for p in rows}
-
-
-async def active_unit(session: AsyncSession, code: str) -> Unit | None:
-    return await session.scalar(
-        select(Unit).where(and_(Unit.code == code, Unit.retired_at.is_(None)))
-    )
 
 
 async def next_sequence(

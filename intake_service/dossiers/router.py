@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Query, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from intake_service.api.calendar import ReceptionCalendar
+from intake_service.calendar.service import ReceptionCalendar
 from intake_service.domain.lifecycle import DossierStatus
 from intake_service.domain.reception import SUBMITTING_ROLES
 from intake_service.dossiers import service

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from intake_service.api.calendar import ReceptionCalendar
+from intake_service.calendar.service import ReceptionCalendar
 from intake_service.domain.lifecycle import ACTION_LABELS_VI, TRANSITIONS, Action, markdown_table
 from intake_service.dossiers.errors import DossierNotFound
 from intake_service.dossiers.schemas import DossierOut

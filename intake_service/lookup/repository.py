@@ -8,8 +8,8 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from intake_service.db import repository
 from intake_service.db.models import Dossier, DossierAction, Procedure, Unit
+from intake_service.dossiers import repository
 
 
 async def dossier_by_code(session: AsyncSession, code: str) -> Dossier | None:

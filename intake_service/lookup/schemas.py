@@ -6,14 +6,14 @@ import datetime as dt
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from intake_service.api.schemas import (
+from intake_service.domain.verifier import VERIFIER_PATTERN
+from intake_service.dossiers.schemas import (
     PURPOSE_DESCRIPTION,
     RECEIPT_NUMBER_DESCRIPTION,
     REQUEST_STATUS_DESCRIPTION,
     PaymentPurpose,
     PaymentRequestStatus,
 )
-from intake_service.domain.verifier import VERIFIER_PATTERN
 from shared.text import CleanText
 
 

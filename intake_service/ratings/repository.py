@@ -9,8 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from intake_service.db import repository
 from intake_service.db.models import Dossier, Procedure, Rating
+from intake_service.dossiers import repository
 from shared.auth import Principal
 from shared.vocabulary import RatingChannel
 

@@ -2,33 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from intake_service.catalogue.repository import procedure_row
 from intake_service.db.models import Agency, Procedure, ProcedureVersion, Unit
 from shared.reference import agency_rows, seed_procedures, unit_rows
 
 
-def procedure_row(p: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "key": p["key"],
-        "code": p.get("code"),
-        "name": p["name"],
-        "field": p["field"],
-        "level": p["level"],
-        "online": p.get("online", "none"),
-        "processing_working_days": float(p["processing"].get("working_days", 0)),
-        "version": 1,
-        "data": p,
-    }
-
-
 async def load_reference_data(session: AsyncSession) -> dict[str, int]:
     """Idempotent: loads units and procedures only into empty tables, and adds the seeded
-    agencies that are missing."""
+    agencies that are missing. Seeded agencies are not published as ``AgencyChanged``:
+    workflow seeds the same list from ``shared.reference``."""
     loaded = {"units": 0, "agencies": 0, "procedures": 0}
     if not await session.scalar(select(func.count()).select_from(Unit)):
         rows = unit_rows()

@@ -8,8 +8,8 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from intake_service.db import repository
 from intake_service.db.models import Document, Dossier, DossierAction, Procedure, Unit
+from intake_service.dossiers import repository
 from shared.auth import Principal
 
 

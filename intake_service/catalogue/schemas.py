@@ -1,4 +1,4 @@
-"""Bodies of the catalogue and unit administration routes."""
+"""API models of the catalogue: a procedure as ops send it, as a version reads, as a list row."""
 
 from __future__ import annotations
 
@@ -8,21 +8,10 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from shared.bounds import MAX_AMOUNT_VND
+from shared.pagination import Page
 from shared.routes import InvalidRoute, RouteTemplate
 
 OnlineKind = Literal["full", "partial", "none"]
-AgencyKind = Literal[
-    "one_stop_desk",
-    "public_service_centre",
-    "department",
-    "specialist_office",
-    "commune_justice",
-    "land_registration_office",
-    "tax_authority",
-    "police",
-    "social_insurance",
-    "other",
-]
 
 
 class Processing(BaseModel):
@@ -125,50 +114,42 @@ class ProcedureDetail(BaseModel):
     created_at: dt.datetime
 
 
-class UnitIn(BaseModel):
+class ProcedureOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    key: str
+    code: str | None
+    name: str
+    field: str
+    level: str
+    online: str
+    processing_working_days: float
+    version: int
+    retired_at: dt.datetime | None = Field(None, description="ngừng áp dụng từ")
+
+
+class ProcedurePage(Page[ProcedureOut]):
+    """Một trang của danh mục thủ tục, theo mã thủ tục."""
+
     model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {"code": "26734", "name": "Phường Sài Gòn", "level": "commune", "parent_code": "79"}
-            ]
-        },
-    )
-
-    code: str = Field(pattern=r"^\d{2,5}$", description="mã đơn vị hành chính")
-    name: str = Field(min_length=2, max_length=200)
-    level: str = Field(
-        pattern=r"^(province|district|commune)$", description="cấp: tỉnh, huyện (trước 2025), xã"
-    )
-    parent_code: str | None = Field(None, pattern=r"^\d{2,5}$")
-
-
-class AgencyIn(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
         json_schema_extra={
             "examples": [
                 {
-                    "code": "vpdkdd-cn-nghiloc",
-                    "name": "Chi nhánh Văn phòng Đăng ký đất đai Nghi Lộc",
-                    "kind": "land_registration_office",
-                    "unit_code": "40",
+                    "items": [
+                        {
+                            "key": "dang-ky-tam-tru",
+                            "code": "1.004194",
+                            "name": "Đăng ký tạm trú",
+                            "field": "Đăng ký, quản lý cư trú",
+                            "level": "commune",
+                            "online": "full",
+                            "processing_working_days": 3,
+                            "version": 1,
+                            "retired_at": None,
+                        }
+                    ],
+                    "next_cursor": None,
                 }
             ]
-        },
+        }
     )
-
-    code: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")
-    name: str = Field(min_length=2, max_length=300)
-    kind: AgencyKind
-    unit_code: str = Field(pattern=r"^\d{2,5}$")
-
-
-class AgencyOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    code: str
-    name: str
-    kind: str
-    unit_code: str
-    retired_at: dt.datetime | None

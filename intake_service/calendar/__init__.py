@@ -1,0 +1,1 @@
+"""The working-day calendar: the stored year, ops' edits, and the appointment a desk gives."""

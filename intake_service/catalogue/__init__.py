@@ -1,0 +1,1 @@
+"""The procedure catalogue: versioned procedures, read publicly, changed by ops."""

@@ -1,0 +1,1 @@
+"""Administrative units and the agencies of each unit, retired but never deleted."""
