@@ -16,7 +16,7 @@ from shared.calendar import WorkingCalendar
 from shared.db.engine import asyncpg_dsn
 from shared.holidays_vn import vietnam_base_year
 from tests.support import HANOI, HOAN_KIEM, Tokens, dossier_body, eventually
-from workflow_service.domain.deadlines import timeliness
+from shared.deadlines import timeliness
 
 NEWBORN = "lien-thong-khai-sinh-thuong-tru-bhyt"
 LAND = "dang-ky-bien-dong-chuyen-nhuong-dat"

@@ -29,7 +29,7 @@ from workflow_service.domain.control_sheet import (
     control_sheet_document,
     handoffs,
 )
-from workflow_service.domain.deadlines import Timeliness
+from shared.vocabulary import Timeliness
 
 
 def vn(y: int, m: int, d: int, hh: int = 9, mm: int = 0) -> dt.datetime:
