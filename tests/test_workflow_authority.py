@@ -11,7 +11,10 @@ import httpx
 import pytest
 
 from services.stack import Infrastructure, Stack
+from shared.events import AgencyChanged
+from shared.vocabulary import AgencyKind
 from tests.support import HANOI, HOAN_KIEM, Tokens, dossier_body, eventually
+from tests.test_workflow_agencies import announce
 from tests.test_workflow_cases import LAND, NEWBORN, Cases, current, walk
 from tests.test_workflow_results import workflow_in_process
 
@@ -76,15 +79,54 @@ async def test_transfer_to_an_unknown_agency_is_refused_and_no_key_is_minted_for
     assert not agency_key(stack, invented)
 
 
-async def test_an_approver_transfers_ad_hoc_to_a_known_agency_not_to_a_retired_one(
-    cases: Cases, tokens: Tokens, stack: Stack
+async def catalogue_announces(
+    infra: Infrastructure, namespace: str, code: str, *, retired: bool = False
 ) -> None:
+    """The catalogue's ``AgencyChanged`` for an agency ``add_agency`` created."""
+    await announce(
+        infra,
+        namespace,
+        AgencyChanged(
+            agency_code=code,
+            name="Chi nhánh Văn phòng Đăng ký đất đai Hoàn Kiếm",
+            kind=AgencyKind.land_registration_office,
+            unit_code=HANOI,
+            unit_path=HANOI,
+            retired=retired,
+        ),
+    )
+
+
+async def workflow_accepts_members(cases: Cases, tokens: Tokens, workflow: str, code: str) -> bool:
+    r = await cases.http.put(
+        f"{workflow}/v1/agencies/{code}/members/cb.{uuid.uuid4().hex[:6]}", headers=tokens.ops()
+    )
+    return r.status_code in (200, 201)
+
+
+async def test_an_approver_transfers_ad_hoc_to_a_known_agency_not_to_a_retired_one(
+    cases: Cases, tokens: Tokens, stack: Stack, infra: Infrastructure, namespace: str
+) -> None:
+    workflow = stack.url("workflow")
     branch = f"vpdkdd-01-cn{uuid.uuid4().hex[:6]}"
     retired = f"vpdkdd-01-cu{uuid.uuid4().hex[:6]}"
     await add_agency(cases, tokens, branch)
     await add_agency(cases, tokens, retired)
     r = await cases.http.post(f"{cases.intake}/v1/agencies/{retired}/retire", headers=tokens.ops())
     assert r.status_code == 200
+    # Workflow learns agencies from the catalogue topic: wait until it knows both, then until
+    # it has seen the retirement.
+    for code in (branch, retired):
+        await catalogue_announces(infra, namespace, code)
+        await eventually(
+            lambda c=code: workflow_accepts_members(cases, tokens, workflow, c), timeout=30
+        )
+    await catalogue_announces(infra, namespace, retired, retired=True)
+
+    async def retirement_seen() -> bool:
+        return not await workflow_accepts_members(cases, tokens, workflow, retired)
+
+    await eventually(retirement_seen, timeout=30)
 
     # Intake reads agencies one by one, retired ones included; the ward's specialist office,
     # which decides procedures without a route, is seeded with the ward.

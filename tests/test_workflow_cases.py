@@ -14,9 +14,9 @@ import pytest
 from services.stack import Stack
 from shared.calendar import WorkingCalendar
 from shared.db.engine import asyncpg_dsn
+from shared.deadlines import timeliness
 from shared.holidays_vn import vietnam_base_year
 from tests.support import HANOI, HOAN_KIEM, Tokens, dossier_body, eventually
-from shared.deadlines import timeliness
 
 NEWBORN = "lien-thong-khai-sinh-thuong-tru-bhyt"
 LAND = "dang-ky-bien-dong-chuyen-nhuong-dat"

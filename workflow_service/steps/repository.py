@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any, cast
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Row, Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.auth import Principal, unit_scope
@@ -40,7 +40,7 @@ async def queue(
     filter: QueueFilter | None,
     limit: int,
     cursor: str | None,
-) -> tuple[list[tuple[Step, Case]], str | None]:
+) -> tuple[list[Row[Step, Case]], str | None]:
     """Open steps in the principal's unit subtree, soonest due first; ``agencies`` None means
     every agency (supervisors, ops)."""
     query = (
@@ -68,5 +68,5 @@ async def queue(
     elif filter is QueueFilter.paused:
         query = query.where(Case.status == CaseStatus.paused)
     paged = cast("Select[Step, Case]", QUEUE_ORDER.apply(cast("Select[Any]", query), cursor, limit))
-    rows: Sequence[tuple[Step, Case]] = (await session.execute(paged)).tuples().all()
+    rows: Sequence[Row[Step, Case]] = (await session.execute(paged)).all()
     return QUEUE_ORDER.page(rows, limit, lambda r: (r[0].due_at, r[0].id))
