@@ -108,7 +108,7 @@ class Chain:
             r = await self.http.get(
                 self.cases, params={"dossier_id": dossier["id"]}, headers=self.desk
             )
-            return r.json() or None
+            return r.json()["items"] or None
 
         case = (await eventually(found, timeout=30))[0]
         return await self.read(case["id"])

@@ -99,7 +99,7 @@ class Cases:
             r = await self.http.get(
                 self.base, params={"dossier_id": dossier["id"]}, headers=self.who.desk
             )
-            return r.json() or None
+            return r.json()["items"] or None
 
         case = (await eventually(found, timeout=30))[0]
         return {"dossier": dossier, **(await self.read(case["id"]))}

@@ -13,7 +13,7 @@ from shared.http.commit import CommitRoute
 from shared.http.preconditions import expected_version
 from workflow_service.agencies.errors import UnknownAgency
 from workflow_service.cases import service
-from workflow_service.cases.schemas import ActionBody, ActionRuleOut, CaseDetail, CaseOut
+from workflow_service.cases.schemas import ActionBody, ActionRuleOut, CaseDetail, CasePage
 from workflow_service.common.deps import (
     Book,
     Caller,
@@ -24,37 +24,31 @@ from workflow_service.common.deps import (
     Limit,
     Session,
 )
-from workflow_service.db.models import Case
 from workflow_service.domain import cases as rules
 
 router = APIRouter(
     prefix="/v1/cases", tags=["cases"], responses=PROBLEM_RESPONSES, route_class=CommitRoute
 )
 
-NEXT_CURSOR = "X-Next-Cursor"
-
 
 @router.get(
     "",
-    response_model=list[CaseOut],
+    response_model=CasePage,
     summary="Find cases",
     description=(
         "Tìm hồ sơ xử lý theo mã hồ sơ hoặc id hồ sơ, trong phạm vi đơn vị của người xem, theo "
-        "thời điểm mở. Còn trang sau thì tiêu đề `X-Next-Cursor` mang con trỏ, gửi lại trong "
-        "`?cursor=`."
+        "thời điểm mở; còn trang sau thì `next_cursor` mang con trỏ, gửi lại trong `?cursor=`."
     ),
-    responses={200: {"headers": {NEXT_CURSOR: {"schema": {"type": "string"}}}}},
 )
 async def find_cases(
     principal: Caller,
     session: Session,
-    response: Response,
     dossier_id: uuid.UUID | None = None,
     dossier_code: Annotated[str | None, Query(max_length=40)] = None,
     limit: Limit = 50,
     cursor: Cursor = None,
-) -> list[Case]:
-    found, next_cursor = await service.find_cases(
+) -> CasePage:
+    return await service.find_cases(
         session,
         principal,
         dossier_id=dossier_id,
@@ -62,9 +56,6 @@ async def find_cases(
         limit=limit,
         cursor=cursor,
     )
-    if next_cursor:
-        response.headers[NEXT_CURSOR] = next_cursor
-    return found
 
 
 @router.get(

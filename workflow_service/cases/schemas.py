@@ -8,6 +8,7 @@ import uuid
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.bounds import MAX_AMOUNT_VND
+from shared.pagination import Page
 from shared.vocabulary import Timeliness
 from workflow_service.cases.errors import MissingFields
 from workflow_service.domain.cases import CaseAction
@@ -26,6 +27,10 @@ class CaseOut(BaseModel):
     opened_at: dt.datetime
     due_at: dt.datetime = Field(description="hạn giải quyết")
     version: int
+
+
+class CasePage(Page[CaseOut]):
+    """Một trang hồ sơ xử lý, theo thời điểm mở."""
 
 
 class CaseDetail(CaseOut):

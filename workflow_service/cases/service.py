@@ -32,7 +32,7 @@ from workflow_service.cases.errors import (
     CaseNotFound,
     InvalidTarget,
 )
-from workflow_service.cases.schemas import ActionBody, ActionRuleOut, CaseDetail
+from workflow_service.cases.schemas import ActionBody, ActionRuleOut, CaseDetail, CaseOut, CasePage
 from workflow_service.db.models import Case, CaseAction, Step
 from workflow_service.domain import authority
 from workflow_service.domain import cases as rules
@@ -79,8 +79,8 @@ async def find_cases(
     dossier_code: str | None,
     limit: int,
     cursor: str | None,
-) -> tuple[list[Case], str | None]:
-    return await repository.find(
+) -> CasePage:
+    found, next_cursor = await repository.find(
         session,
         principal,
         dossier_id=dossier_id,
@@ -88,6 +88,7 @@ async def find_cases(
         limit=limit,
         cursor=cursor,
     )
+    return CasePage(items=[CaseOut.model_validate(c) for c in found], next_cursor=next_cursor)
 
 
 def detail_of(case: Case, case_steps: list[Step]) -> CaseDetail:
