@@ -474,7 +474,7 @@ async def test_an_integration_client_answers_the_supplement_of_a_dossier_it_subm
         r = await chain.http.get(
             chain.cases, params={"dossier_id": sent.json()["id"]}, headers=chain.desk
         )
-        return r.json() or None
+        return r.json()["items"] or None
 
     case = await chain.read((await eventually(found, timeout=30))[0]["id"])
     case = await chain.walk(case, "survey_and_check")

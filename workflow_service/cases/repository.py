@@ -60,7 +60,8 @@ async def locked_by_dossier(session: AsyncSession, dossier_id: uuid.UUID) -> Cas
 
 
 async def step(session: AsyncSession, step_id: uuid.UUID | None) -> Step | None:
-    return await session.get(Step, step_id) if step_id else None
+    """The step as stored now (read afresh, so a case just locked comes with its current step)."""
+    return await session.get(Step, step_id, populate_existing=True) if step_id else None
 
 
 async def steps_of(session: AsyncSession, case_id: uuid.UUID) -> list[Step]:

@@ -41,7 +41,7 @@ class Target(StrEnum):
     """Where a transfer goes."""
 
     route = "route"  # an agency the route lists for this step (transfer_to)
-    known_agency = "known_agency"  # any agency intake knows and has not retired (ad hoc)
+    known_agency = "known_agency"  # any active agency of the agencies table (ad hoc)
 
 
 HOLDER_LABELS = {Holder.step_role: "the step's role", Holder.approver: "approver"}
