@@ -173,7 +173,7 @@ async def test_ops_memberships_grant_and_revoke_an_agencys_steps(
     again = await http.put(member_url, headers=tokens.ops())
     assert again.status_code == 200 and again.json()["added_at"] == r.json()["added_at"]
     listed = await http.get(f"{workflow}/v1/agencies/{LAND_OFFICE}/members", headers=tokens.ops())
-    assert officer_sub in {m["officer_sub"] for m in listed.json()}
+    assert officer_sub in {m["officer_sub"] for m in listed.json()["items"]}
     unknown = await http.put(
         f"{workflow}/v1/agencies/khong-co-{uuid.uuid4().hex[:6]}/members/{officer_sub}",
         headers=tokens.ops(),
@@ -194,7 +194,7 @@ async def test_ops_memberships_grant_and_revoke_an_agencys_steps(
     assert (await http.delete(member_url, headers=tokens.ops())).status_code == 204
     assert (await cases.act(claimed, "complete", newcomer)).status_code == 403
     listed = await http.get(f"{workflow}/v1/agencies/{LAND_OFFICE}/members", headers=tokens.ops())
-    assert officer_sub not in {m["officer_sub"] for m in listed.json()}
+    assert officer_sub not in {m["officer_sub"] for m in listed.json()["items"]}
 
 
 async def test_queues_list_only_the_steps_of_the_officers_agencies(

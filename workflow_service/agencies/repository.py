@@ -10,6 +10,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.pagination import Keyset
 from workflow_service.db.models import Agency, AgencyMember
 
 
@@ -66,7 +67,7 @@ async def names(session: AsyncSession, codes: Iterable[str]) -> dict[str, str]:
     if not wanted:
         return {}
     rows = await session.execute(select(Agency.code, Agency.name).where(Agency.code.in_(wanted)))
-    return {code: name for code, name in rows.tuples()}
+    return {code: name for code, name in rows}
 
 
 async def recorded_agencies(session: AsyncSession, officer_sub: str) -> set[str]:
@@ -76,13 +77,15 @@ async def recorded_agencies(session: AsyncSession, officer_sub: str) -> set[str]
     return set(rows.all())
 
 
-async def members(session: AsyncSession, agency_code: str) -> list[AgencyMember]:
-    rows = await session.scalars(
-        select(AgencyMember)
-        .where(AgencyMember.agency_code == agency_code)
-        .order_by(AgencyMember.officer_sub)
-    )
-    return list(rows.all())
+MEMBER_ORDER = Keyset(columns=(AgencyMember.officer_sub,))
+
+
+async def members(
+    session: AsyncSession, agency_code: str, limit: int, cursor: str | None
+) -> tuple[list[AgencyMember], str | None]:
+    query = select(AgencyMember).where(AgencyMember.agency_code == agency_code)
+    rows = list((await session.scalars(MEMBER_ORDER.apply(query, cursor, limit))).all())
+    return MEMBER_ORDER.page(rows, limit, lambda m: (m.officer_sub,))
 
 
 async def add_member(

@@ -13,8 +13,8 @@ from shared.errors import PROBLEM_RESPONSES, problem_responses
 from shared.http.commit import CommitRoute
 from workflow_service.agencies import service
 from workflow_service.agencies.errors import UnknownAgency
-from workflow_service.agencies.schemas import MemberOut
-from workflow_service.common.deps import Session
+from workflow_service.agencies.schemas import MemberOut, MemberPage
+from workflow_service.common.deps import Cursor, Limit, Session
 from workflow_service.db.models import AgencyMember
 
 router = APIRouter(
@@ -29,15 +29,21 @@ OfficerSub = Annotated[str, Path(min_length=1, max_length=200, pattern=r"^[^\x00
 
 @router.get(
     "/{agency_code}/members",
-    response_model=list[MemberOut],
+    response_model=MemberPage,
     summary="Members of an agency",
     description=(
         "Cán bộ được ghi nhận thuộc cơ quan (ngoài cơ quan ghi trong token, claim `agency`). "
         "Chỉ vận hành (ops)."
     ),
 )
-async def list_members(agency_code: AgencyCode, _: Ops, session: Session) -> list[AgencyMember]:
-    return await service.members(session, agency_code)
+async def list_members(
+    agency_code: AgencyCode,
+    _: Ops,
+    session: Session,
+    limit: Limit = 200,
+    cursor: Cursor = None,
+) -> MemberPage:
+    return await service.members(session, agency_code, limit, cursor)
 
 
 @router.put(

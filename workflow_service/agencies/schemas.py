@@ -6,6 +6,8 @@ import datetime as dt
 
 from pydantic import BaseModel, ConfigDict
 
+from shared.pagination import Page
+
 
 class MemberOut(BaseModel):
     """Một cán bộ thuộc một cơ quan."""
@@ -16,3 +18,7 @@ class MemberOut(BaseModel):
     officer_sub: str
     added_at: dt.datetime
     added_by: str
+
+
+class MemberPage(Page[MemberOut]):
+    """Một trang cán bộ của cơ quan, theo tên đăng nhập."""

@@ -13,6 +13,7 @@ from shared.events.catalogue import AgencyChanged
 from shared.reference import agency_rows, unit_rows
 from workflow_service.agencies import repository
 from workflow_service.agencies.errors import UnknownAgency
+from workflow_service.agencies.schemas import MemberOut, MemberPage
 from workflow_service.db.models import Agency, AgencyMember
 from workflow_service.domain.assignment import serving
 
@@ -83,8 +84,11 @@ async def agencies_of(session: AsyncSession, principal: Principal) -> frozenset[
     return frozenset(recorded)
 
 
-async def members(session: AsyncSession, agency_code: str) -> list[AgencyMember]:
-    return await repository.members(session, agency_code)
+async def members(
+    session: AsyncSession, agency_code: str, limit: int, cursor: str | None
+) -> MemberPage:
+    rows, next_cursor = await repository.members(session, agency_code, limit, cursor)
+    return MemberPage(items=[MemberOut.model_validate(m) for m in rows], next_cursor=next_cursor)
 
 
 async def add_member(

@@ -9,17 +9,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.events import ProcedurePublished
 from shared.routes import RouteTemplate
-from workflow_service.db.models import Case, RouteTemplateRow, Step
+from workflow_service.db.models import Case, Step
 from workflow_service.domain.authority import StepView
 from workflow_service.routes import repository
 from workflow_service.routes.errors import RouteNotFound
+from workflow_service.routes.schemas import RouteOut, RoutePage
 
 
-async def route_versions(session: AsyncSession, procedure_key: str) -> list[RouteTemplateRow]:
-    rows = await repository.versions(session, procedure_key)
-    if not rows:
+async def route_versions(
+    session: AsyncSession, procedure_key: str, limit: int, cursor: str | None
+) -> RoutePage:
+    """The procedure's route versions, newest first; 404 when it has none at all."""
+    rows, next_cursor = await repository.versions(session, procedure_key, limit, cursor)
+    if not rows and cursor is None:
         raise RouteNotFound()
-    return rows
+    return RoutePage(items=[RouteOut.model_validate(r) for r in rows], next_cursor=next_cursor)
 
 
 async def route_for(session: AsyncSession, procedure_key: str | None) -> RouteTemplate:
