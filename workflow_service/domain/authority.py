@@ -216,13 +216,14 @@ def markdown_table() -> str:
     rows = [
         f"| `{g.action}` ({states.ACTION_LABELS_VI[g.action]}) | {HOLDER_LABELS[g.holder]} | "
         f"{RELATION_LABELS[g.relation]} | {WHERE_LABELS[g.where]} | "
-        f"{', '.join(TARGET_LABELS[t] for t in Target if t in g.targets) or '—'} |"
+        f"{', '.join(TARGET_LABELS[t] for t in Target if t in g.targets) or '—'} | "
+        f"{'the assignee, if any (or an approver)' if g.assignee_only else '—'} |"
         for g in GRANTS
     ]
     return "\n".join(
         [
-            "| action | role | agency relation | where on the route | transfer to |",
-            "|---|---|---|---|---|",
+            "| action | role | agency relation | where on the route | transfer to | assigned step |",
+            "|---|---|---|---|---|---|",
             *rows,
         ]
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -72,3 +72,12 @@ async def hours(session: AsyncSession, procedure_key: str) -> float | None:
     return await session.scalar(
         select(ProcedureHours.working_hours).where(ProcedureHours.procedure_key == procedure_key)
     )
+
+
+async def count(session: AsyncSession) -> int:
+    return int(await session.scalar(select(func.count()).select_from(RouteTemplateRow)) or 0)
+
+
+async def insert_many(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        await session.execute(pg_insert(RouteTemplateRow).on_conflict_do_nothing(), rows)

@@ -8,12 +8,31 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.events import ProcedurePublished
+from shared.reference import seed_procedures
 from shared.routes import RouteTemplate
 from workflow_service.db.models import Case, Step
 from workflow_service.domain.authority import StepView
 from workflow_service.routes import repository
 from workflow_service.routes.errors import RouteNotFound
 from workflow_service.routes.schemas import RouteOut, RoutePage
+
+
+async def seed(session: AsyncSession) -> int:
+    """Load the seed catalogue's routes (version 1 each) into an empty table; idempotent."""
+    if await repository.count(session):
+        return 0
+    rows: list[dict[str, Any]] = [
+        {
+            "procedure_key": p["key"],
+            "version": 1,
+            "steps": RouteTemplate.from_dicts(p["key"], 1, p["route"]).to_dicts(),
+            "created_by": "seed",
+        }
+        for p in seed_procedures()
+        if p.get("route")
+    ]
+    await repository.insert_many(session, rows)
+    return len(rows)
 
 
 async def route_versions(
