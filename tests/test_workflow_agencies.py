@@ -1,15 +1,19 @@
 """Workflow's agencies table over HTTP and the broker: an agency the catalogue announces
 (``AgencyChanged`` on the catalogue topic) can be transferred to, and once it is renamed, the
-control sheet and the signed result of a case resolved afterwards carry the new name."""
+control sheet and the signed result of a case resolved afterwards carry the new name; the
+newest publication of an agency wins whatever order the entries arrive in."""
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
 from services.stack import Infrastructure, Stack
 from shared.events import AgencyChanged, topics
@@ -17,6 +21,7 @@ from shared.events.envelope import ce_headers, encode_data, wrap
 from shared.vocabulary import AgencyKind
 from tests.support import HANOI, Tokens, eventually
 from tests.test_workflow_cases import NEWBORN, Cases, current, walk
+from workflow_service.agencies import service as agencies
 
 SOCIAL_INSURANCE = f"bhxh-{HANOI}"
 
@@ -108,3 +113,35 @@ async def test_a_renamed_agency_signs_and_shows_under_its_new_name(
     assert verdict.status_code == 200
     assert (verdict.json()["signer_agency"], verdict.json()["signer_name"]) == (branch, new_name)
     assert verdict.json()["valid"] and verdict.json()["known_result"]
+
+
+@pytest.fixture
+async def session(database_url: str) -> AsyncIterator[AsyncSession]:
+    """A session whose writes are rolled back at the end."""
+    engine = create_async_engine(database_url)
+    try:
+        async with async_sessionmaker(engine, expire_on_commit=False)() as session:
+            try:
+                yield session
+            finally:
+                await session.rollback()
+    finally:
+        await engine.dispose()
+
+
+async def test_the_newest_publication_of_an_agency_wins_whatever_order_it_arrives_in(
+    session: AsyncSession,
+) -> None:
+    code = f"bhxh-01-cn{uuid.uuid4().hex[:6]}"
+    earlier = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
+    later = earlier + dt.timedelta(hours=1)
+    await agencies.agency_changed(session, branch_office(code, "Tên mới"), later)
+    # An older entry arriving late, then a redelivery of the newest: neither changes anything.
+    await agencies.agency_changed(session, branch_office(code, "Tên cũ"), earlier)
+    await agencies.agency_changed(session, branch_office(code, "Tên mới"), later)
+    assert await agencies.names(session, {code}) == {code: "Tên mới"}
+    retired = branch_office(code, "Tên mới").model_copy(update={"retired": True})
+    await agencies.agency_changed(session, retired, later + dt.timedelta(hours=1))
+    assert not await agencies.is_active(session, code)
+    # A retired agency is never where a step goes: the seeded one of the unit stays.
+    assert await agencies.agency_for(session, "social_insurance", HANOI) == SOCIAL_INSURANCE

@@ -8,18 +8,16 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.pagination import Keyset
 from workflow_service.db.models import ProcedureHours, RouteTemplateRow
 
-VERSION_ORDER = Keyset(columns=(RouteTemplateRow.version,), descending=True)
 
-
-async def versions(
-    session: AsyncSession, procedure_key: str, limit: int, cursor: str | None
-) -> tuple[list[RouteTemplateRow], str | None]:
-    query = select(RouteTemplateRow).where(RouteTemplateRow.procedure_key == procedure_key)
-    rows = list((await session.scalars(VERSION_ORDER.apply(query, cursor, limit))).all())
-    return VERSION_ORDER.page(rows, limit, lambda r: (r.version,))
+async def versions(session: AsyncSession, procedure_key: str) -> list[RouteTemplateRow]:
+    rows = await session.scalars(
+        select(RouteTemplateRow)
+        .where(RouteTemplateRow.procedure_key == procedure_key)
+        .order_by(RouteTemplateRow.version.desc())
+    )
+    return list(rows.all())
 
 
 async def newest(session: AsyncSession, procedure_key: str) -> RouteTemplateRow | None:

@@ -7,8 +7,6 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from shared.pagination import Page
-
 
 class RouteOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
@@ -18,7 +16,3 @@ class RouteOut(BaseModel):
     steps: list[dict[str, Any]]
     created_by: str | None
     created_at: dt.datetime | None = None
-
-
-class RoutePage(Page[RouteOut]):
-    """Một trang các phiên bản quy trình, mới nhất trước."""

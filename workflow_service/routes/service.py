@@ -14,7 +14,7 @@ from workflow_service.db.models import Case, Step
 from workflow_service.domain.authority import StepView
 from workflow_service.routes import repository
 from workflow_service.routes.errors import RouteNotFound
-from workflow_service.routes.schemas import RouteOut, RoutePage
+from workflow_service.routes.schemas import RouteOut
 
 
 async def seed(session: AsyncSession) -> int:
@@ -35,14 +35,13 @@ async def seed(session: AsyncSession) -> int:
     return len(rows)
 
 
-async def route_versions(
-    session: AsyncSession, procedure_key: str, limit: int, cursor: str | None
-) -> RoutePage:
-    """The procedure's route versions, newest first; 404 when it has none at all."""
-    rows, next_cursor = await repository.versions(session, procedure_key, limit, cursor)
-    if not rows and cursor is None:
+async def route_versions(session: AsyncSession, procedure_key: str) -> list[RouteOut]:
+    """The procedure's route versions, newest first (a handful: published by hand); 404 when
+    it has none."""
+    rows = await repository.versions(session, procedure_key)
+    if not rows:
         raise RouteNotFound()
-    return RoutePage(items=[RouteOut.model_validate(r) for r in rows], next_cursor=next_cursor)
+    return [RouteOut.model_validate(r) for r in rows]
 
 
 async def route_for(session: AsyncSession, procedure_key: str | None) -> RouteTemplate:
