@@ -11,7 +11,7 @@ from intake_service.seed.loader import load_reference_data
 from services.registry import SERVICES
 from shared.db.engine import asyncpg_dsn
 from shared.db.migrations import upgrade
-from workflow_service.seed import load_route_templates
+from workflow_service.seed import load_reference_data as load_workflow_reference_data
 
 
 def with_database(url: str, name: str) -> str:
@@ -60,7 +60,7 @@ async def _seed(database_url: str) -> dict[str, int]:
     try:
         async with AsyncSession(engine) as session, session.begin():
             loaded = await load_reference_data(session)
-            loaded["route_templates"] = await load_route_templates(session)
+            loaded.update(await load_workflow_reference_data(session))
             return loaded
     finally:
         await engine.dispose()

@@ -137,8 +137,6 @@ class Stack:
             # Kept with the stack's keys, so applicants' pseudonyms survive a restart.
             f"{p}APPLICANT_REF_KEY": ensure_dev_secret(self.keys_dir / "applicant-ref.key"),
             **(self._payment_env() if spec.name == "payment" else {}),
-            # Workflow checks ad-hoc transfer targets against intake's agencies.
-            **({"WORKFLOW_INTAKE_URL": self._local("intake")} if spec.name == "workflow" else {}),
             **self.extra_env,
         }
 

@@ -141,7 +141,7 @@ async def test_unit_claims_on_an_applicant_token_open_no_case_in_workflow(
     widened = citizens.citizen(personal_id(), unit=HOAN_KIEM, unit_path=HANOI)
     assert (await citizens.http.get(url, headers=widened)).status_code == 404
     listed = await citizens.http.get(f"{citizens.workflow}/v1/cases", headers=widened)
-    assert listed.status_code == 200 and listed.json() == []
+    assert listed.status_code == 200 and listed.json()["items"] == []
 
 
 async def test_filing_under_another_persons_id_needs_the_representative(

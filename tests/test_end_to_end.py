@@ -56,7 +56,7 @@ async def test_posted_dossier_becomes_case_payment_request_and_count(
             params={"dossier_id": dossier["id"]},
             headers=officer,
         )
-        return res.json()
+        return res.json()["items"]
 
     async def fee_request() -> list:
         res = await http.get(
@@ -108,7 +108,7 @@ async def test_dossier_without_fee_gets_no_payment_request(
             params={"dossier_id": dossier["id"]},
             headers=officer,
         )
-        return res.json()
+        return res.json()["items"]
 
     await eventually(case, timeout=30)
     fees = await http.get(

@@ -108,7 +108,7 @@ class Chain:
             r = await self.http.get(
                 self.cases, params={"dossier_id": dossier["id"]}, headers=self.desk
             )
-            return r.json() or None
+            return r.json()["items"] or None
 
         case = (await eventually(found, timeout=30))[0]
         return await self.read(case["id"])
@@ -481,7 +481,7 @@ async def test_an_integration_client_answers_the_supplement_of_a_dossier_it_subm
         r = await chain.http.get(
             chain.cases, params={"dossier_id": sent.json()["id"]}, headers=chain.desk
         )
-        return r.json() or None
+        return r.json()["items"] or None
 
     case = await chain.read((await eventually(found, timeout=30))[0]["id"])
     case = await chain.walk(case, "survey_and_check")

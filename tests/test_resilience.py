@@ -103,7 +103,7 @@ async def test_poison_message_goes_to_dead_letters_and_consumption_goes_on(
             params={"dossier_id": dossier["id"]},
             headers=officer,
         )
-        return res.json()
+        return res.json()["items"]
 
     await eventually(case, timeout=10)
 

@@ -14,9 +14,9 @@ import orjson
 import pypdf
 
 from shared.db.engine import asyncpg_dsn
+from shared.vocabulary import TIMELINESS_LABELS_VI, Timeliness
 from tests.support import HANOI
 from tests.test_workflow_cases import LAND, Cases, calendar, cases, current, ts, walk
-from workflow_service.domain.deadlines import TIMELINESS_LABELS_VI, Timeliness
 
 __all__ = ["cases"]  # the fixture, shared with the case tests
 

@@ -10,9 +10,11 @@ from typing import Any
 import httpx
 import pytest
 
-from services.infra import free_port
 from services.stack import Infrastructure, Stack
+from shared.events import AgencyChanged
+from shared.vocabulary import AgencyKind
 from tests.support import HANOI, HOAN_KIEM, Tokens, dossier_body, eventually
+from tests.test_workflow_agencies import announce
 from tests.test_workflow_cases import LAND, NEWBORN, Cases, current, walk
 from tests.test_workflow_results import workflow_in_process
 
@@ -77,15 +79,54 @@ async def test_transfer_to_an_unknown_agency_is_refused_and_no_key_is_minted_for
     assert not agency_key(stack, invented)
 
 
-async def test_an_approver_transfers_ad_hoc_to_a_known_agency_not_to_a_retired_one(
-    cases: Cases, tokens: Tokens, stack: Stack
+async def catalogue_announces(
+    infra: Infrastructure, namespace: str, code: str, *, retired: bool = False
 ) -> None:
+    """The catalogue's ``AgencyChanged`` for an agency ``add_agency`` created."""
+    await announce(
+        infra,
+        namespace,
+        AgencyChanged(
+            agency_code=code,
+            name="Chi nhánh Văn phòng Đăng ký đất đai Hoàn Kiếm",
+            kind=AgencyKind.land_registration_office,
+            unit_code=HANOI,
+            unit_path=HANOI,
+            retired=retired,
+        ),
+    )
+
+
+async def workflow_accepts_members(cases: Cases, tokens: Tokens, workflow: str, code: str) -> bool:
+    r = await cases.http.put(
+        f"{workflow}/v1/agencies/{code}/members/cb.{uuid.uuid4().hex[:6]}", headers=tokens.ops()
+    )
+    return r.status_code in (200, 201)
+
+
+async def test_an_approver_transfers_ad_hoc_to_a_known_agency_not_to_a_retired_one(
+    cases: Cases, tokens: Tokens, stack: Stack, infra: Infrastructure, namespace: str
+) -> None:
+    workflow = stack.url("workflow")
     branch = f"vpdkdd-01-cn{uuid.uuid4().hex[:6]}"
     retired = f"vpdkdd-01-cu{uuid.uuid4().hex[:6]}"
     await add_agency(cases, tokens, branch)
     await add_agency(cases, tokens, retired)
     r = await cases.http.post(f"{cases.intake}/v1/agencies/{retired}/retire", headers=tokens.ops())
     assert r.status_code == 200
+    # Workflow learns agencies from the catalogue topic: wait until it knows both, then until
+    # it has seen the retirement.
+    for code in (branch, retired):
+        await catalogue_announces(infra, namespace, code)
+        await eventually(
+            lambda c=code: workflow_accepts_members(cases, tokens, workflow, c), timeout=30
+        )
+    await catalogue_announces(infra, namespace, retired, retired=True)
+
+    async def retirement_seen() -> bool:
+        return not await workflow_accepts_members(cases, tokens, workflow, retired)
+
+    await eventually(retirement_seen, timeout=30)
 
     # Intake reads agencies one by one, retired ones included; the ward's specialist office,
     # which decides procedures without a route, is seeded with the ward.
@@ -132,7 +173,7 @@ async def test_ops_memberships_grant_and_revoke_an_agencys_steps(
     again = await http.put(member_url, headers=tokens.ops())
     assert again.status_code == 200 and again.json()["added_at"] == r.json()["added_at"]
     listed = await http.get(f"{workflow}/v1/agencies/{LAND_OFFICE}/members", headers=tokens.ops())
-    assert officer_sub in {m["officer_sub"] for m in listed.json()}
+    assert officer_sub in {m["officer_sub"] for m in listed.json()["items"]}
     unknown = await http.put(
         f"{workflow}/v1/agencies/khong-co-{uuid.uuid4().hex[:6]}/members/{officer_sub}",
         headers=tokens.ops(),
@@ -153,7 +194,7 @@ async def test_ops_memberships_grant_and_revoke_an_agencys_steps(
     assert (await http.delete(member_url, headers=tokens.ops())).status_code == 204
     assert (await cases.act(claimed, "complete", newcomer)).status_code == 403
     listed = await http.get(f"{workflow}/v1/agencies/{LAND_OFFICE}/members", headers=tokens.ops())
-    assert officer_sub not in {m["officer_sub"] for m in listed.json()}
+    assert officer_sub not in {m["officer_sub"] for m in listed.json()["items"]}
 
 
 async def test_queues_list_only_the_steps_of_the_officers_agencies(
@@ -176,7 +217,7 @@ async def test_queues_list_only_the_steps_of_the_officers_agencies(
     assert step_id not in {s["id"] for s in await listed(cases.who.social_insurance)}
 
 
-async def test_while_intake_cannot_be_asked_ad_hoc_transfers_and_memberships_wait_503(
+async def test_a_transfer_to_an_agency_workflow_does_not_know_is_422_without_asking_intake(
     cases: Cases,
     tokens: Tokens,
     infra: Infrastructure,
@@ -185,20 +226,23 @@ async def test_while_intake_cannot_be_asked_ad_hoc_transfers_and_memberships_wai
     namespace: str,
 ) -> None:
     case = await walk(cases, await cases.open(LAND), "survey_and_check")
-    nowhere = f"http://127.0.0.1:{free_port()}"  # nothing listens there
-    async with workflow_in_process(
-        infra, database_url, stack, namespace, intake_url=nowhere, intake_timeout_s=0.5
-    ) as client:
+    # Workflow answers from its own agencies table: nothing here can reach intake.
+    async with workflow_in_process(infra, database_url, stack, namespace) as client:
         r = await client.post(
             f"/v1/cases/{case['id']}/transfer",
             json={"agency_code": "vpdkdd-01-cn-hoankiem", "reason": "Chuyển chi nhánh"},
             headers={**cases.who.approver(LAND_OFFICE), "If-Match": case["etag"]},
         )
-        assert r.status_code == 503, r.text
+        assert r.status_code == 422, r.text
         assert r.headers["content-type"] == "application/problem+json"
-        assert r.json()["title_vi"] and r.headers["Retry-After"]
-        r = await client.put(f"/v1/agencies/{LAND_OFFICE}/members/cb.x", headers=tokens.ops())
-        assert r.status_code == 503
+        problem = r.json()
+        assert problem["type"].endswith("/unknown-agency") and problem["title_vi"]
+        assert {e["field"] for e in problem["errors"]} == {"body.agency_code"}
+        r = await client.put(
+            "/v1/agencies/vpdkdd-01-cn-hoankiem/members/cb.x", headers=tokens.ops()
+        )
+        assert r.status_code == 422
+        assert r.headers["content-type"] == "application/problem+json"
     assert (await cases.read(case["id"]))["version"] == case["version"]
 
 

@@ -14,9 +14,9 @@ import pytest
 from services.stack import Stack
 from shared.calendar import WorkingCalendar
 from shared.db.engine import asyncpg_dsn
+from shared.deadlines import timeliness
 from shared.holidays_vn import vietnam_base_year
 from tests.support import HANOI, HOAN_KIEM, Tokens, dossier_body, eventually
-from workflow_service.domain.deadlines import timeliness
 
 NEWBORN = "lien-thong-khai-sinh-thuong-tru-bhyt"
 LAND = "dang-ky-bien-dong-chuyen-nhuong-dat"
@@ -99,7 +99,7 @@ class Cases:
             r = await self.http.get(
                 self.base, params={"dossier_id": dossier["id"]}, headers=self.who.desk
             )
-            return r.json() or None
+            return r.json()["items"] or None
 
         case = (await eventually(found, timeout=30))[0]
         return {"dossier": dossier, **(await self.read(case["id"]))}

@@ -221,7 +221,7 @@ async def test_an_applicant_downloads_their_own_signed_result_and_no_one_elses(
     assert r.status_code == 200, r.text
     assert r.headers["content-type"] == "application/pdf" and r.content.startswith(b"%PDF-")
     found = await cases.http.get(cases.base, params={"dossier_id": case["dossier_id"]}, headers=own)
-    assert [c["id"] for c in found.json()] == [case["id"]]
+    assert [c["id"] for c in found.json()["items"]] == [case["id"]]
 
     # Another citizen, even one whose token carries the case's unit, finds nothing.
     for other in (
@@ -234,7 +234,7 @@ async def test_an_applicant_downloads_their_own_signed_result_and_no_one_elses(
         found = await cases.http.get(
             cases.base, params={"dossier_id": case["dossier_id"]}, headers=other
         )
-        assert found.status_code == 200 and found.json() == []
+        assert found.status_code == 200 and found.json()["items"] == []
         r = await cases.http.get(f"{cases.base}/{case['id']}", headers=other)
         assert r.status_code == 404
 

@@ -9,15 +9,21 @@ from fastapi import FastAPI
 from shared.app import create_service_app
 from shared.events import topics
 from shared.runtime import Runtime
-from workflow_service.api import agencies, apologies, cases, queues, results, routes
-from workflow_service.db.calendar import CalendarBook
+from workflow_service.agencies.router import router as agencies_router
+from workflow_service.apologies.router import router as apologies_router
+from workflow_service.calendar.service import CalendarBook
+from workflow_service.cases.router import router as cases_router
+from workflow_service.control_sheet.router import router as control_sheet_router
 from workflow_service.db.models import MESSAGING
-from workflow_service.db.results import SigningKeys
-from workflow_service.db.timers import run_timers
 from workflow_service.domain import authority
 from workflow_service.domain.cases import markdown_table
 from workflow_service.events.handlers import make_handlers
+from workflow_service.results.keys import SigningKeys
+from workflow_service.results.router import router as results_router
+from workflow_service.routes.router import router as routes_router
 from workflow_service.settings import WorkflowSettings
+from workflow_service.steps.router import router as steps_router
+from workflow_service.timers.service import run_timers
 
 DESCRIPTION = f"""
 Giải quyết hồ sơ liên thông: mở hồ sơ xử lý khi hồ sơ được tiếp nhận, chuyển bước giữa các cơ
@@ -70,12 +76,13 @@ def create_app(settings: WorkflowSettings | None = None) -> FastAPI:
         publishes=[topics.CASES],
         consumes=[topics.DOSSIERS, topics.PAYMENTS, topics.CATALOGUE],
         routers=[
-            queues.router,
-            routes.router,
-            cases.router,
-            apologies.router,
-            results.router,
-            agencies.router,
+            steps_router,
+            routes_router,
+            cases_router,
+            control_sheet_router,
+            apologies_router,
+            results_router,
+            agencies_router,
         ],
         openapi_tags=[
             {"name": "cases", "description": "Hồ sơ xử lý: các bước, thao tác, phiếu kiểm soát"},

@@ -16,13 +16,6 @@ class WorkflowSettings(ServiceSettings):
     timer_batch_size: int = 500
     calendar_cache_ttl_s: float = 30.0
 
-    # Intake's catalogue, read before a step is transferred to an agency its route does not
-    # list (and before ops record an officer in an agency): only agencies intake knows.
-    intake_url: str = Field(
-        "http://127.0.0.1:8001", description="intake's base URL (WORKFLOW_INTAKE_URL)"
-    )
-    intake_timeout_s: float = Field(2.0, description="how long to wait for intake's answer")
-
     # Signed electronic results (kết quả điện tử có ký số).
     pki_dir: Path = Field(
         Path(".data/pki"),

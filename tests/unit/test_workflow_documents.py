@@ -14,6 +14,7 @@ import pytest
 from shared.calendar import VN_TZ, WorkingCalendar
 from shared.holidays_vn import vietnam_base_year
 from shared.pdf import render_pdf
+from shared.vocabulary import Timeliness
 from workflow_service.domain.apologies import (
     CaseFinished,
     InvalidApology,
@@ -29,7 +30,6 @@ from workflow_service.domain.control_sheet import (
     control_sheet_document,
     handoffs,
 )
-from workflow_service.domain.deadlines import Timeliness
 
 
 def vn(y: int, m: int, d: int, hh: int = 9, mm: int = 0) -> dt.datetime:

@@ -11,11 +11,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from shared.calendar import VN_TZ, WorkingCalendar
+from shared.deadlines import timeliness
 from shared.routes import AGENCY_KINDS, InvalidRoute, RouteTemplate
+from shared.vocabulary import Timeliness
 from workflow_service.domain import authority as au
 from workflow_service.domain import cases as c
-from workflow_service.domain.assignment import agency_for
-from workflow_service.domain.deadlines import Timeliness, after_pause, step_due, timeliness
+from workflow_service.domain.assignment import serving
+from workflow_service.domain.deadlines import after_pause, step_due, working_days_of_hours
 
 SEED = Path(__file__).resolve().parents[2] / "shared" / "reference" / "procedures.json"
 
@@ -170,11 +172,12 @@ def test_every_step_kind_resolves_to_an_agency_intake_seeds() -> None:
     from shared.reference import agency_rows, unit_rows
 
     units = [u for u in unit_rows() if u["code"] in ("01", "00070")]
-    seeded = {row["code"] for row in agency_rows(units)}
+    seeded = {(row["unit_code"], row["kind"]): row["code"] for row in agency_rows(units)}
     for kind in AGENCY_KINDS:
-        assert agency_for(kind, "01.00070") in seeded, kind
-        assert agency_for(kind, "01") in seeded, kind
-    assert agency_for("specialist_office", "01.00070") == "chuyenmon-00070"
+        assert serving(kind, "01.00070") in seeded, kind
+        assert serving(kind, "01") in seeded, kind
+    assert seeded[serving("specialist_office", "01.00070")] == "chuyenmon-00070"
+    assert seeded[serving("one_stop_desk", "01")] == "ttphcc-01"
     with pytest.raises(InvalidRoute):
         RouteTemplate.from_dicts("x", 1, [{"step": "a", "agency_kind": "cuc-csgt", "share": 1}])
     with pytest.raises(InvalidRoute):
@@ -215,6 +218,16 @@ def test_a_pause_across_a_holiday_moves_the_due_instant_by_office_time_only() ->
     moved = after_pause(calendar, due, at(2026, 8, 28, 15), at(2026, 9, 3, 9))
     assert moved == calendar.shift_by_working_time(due, dt.timedelta(hours=11))
     assert moved == at(2026, 9, 14, 11, 0)
+
+
+def test_a_procedure_timed_in_working_hours_gives_its_steps_those_hours() -> None:
+    calendar = WorkingCalendar()
+    day_hours = calendar.working_day_length / dt.timedelta(hours=1)
+    assert working_days_of_hours(calendar, day_hours) == 1
+    assert working_days_of_hours(calendar, 4) == 4 / day_hours
+    started = at(2026, 12, 2, 8)
+    due = step_due(calendar, started, working_days_of_hours(calendar, 4), 1.0)
+    assert calendar.working_time_between(started, due) == dt.timedelta(hours=4)
 
 
 def test_timeliness_is_judged_by_the_due_day() -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from types import MappingProxyType
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -49,6 +51,8 @@ class Case(Base):
     status: Mapped[str] = mapped_column(String(32))
     opened_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     due_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    # Bumped by the mapper on every UPDATE of the row (``version_id_col``): the ETag, and what
+    # ``If-Match`` compares.
     version: Mapped[int] = mapped_column(Integer, default=1)
     procedure_key: Mapped[str | None] = mapped_column(String(128))
     route_version: Mapped[int | None] = mapped_column(Integer)
@@ -66,6 +70,29 @@ class Case(Base):
     # The applicant's pseudonym (HMAC of the ID number) from the received dossier: how an
     # applicant's token finds their own results without workflow holding the number.
     applicant_ref: Mapped[str | None] = mapped_column(String(64), index=True)
+
+    __mapper_args__ = MappingProxyType({"version_id_col": version})
+
+
+class Agency(Base):
+    """An agency as intake's catalogue publishes it (``AgencyChanged``), seeded from the shared
+    reference data: where steps are assigned, what transfers may name, the name results print."""
+
+    __tablename__ = "agencies"
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(40))
+    unit_code: Mapped[str] = mapped_column(String(16))
+    unit_path: Mapped[str] = mapped_column(Text)
+    retired: Mapped[bool] = mapped_column(Boolean, default=False)
+    # When the catalogue published this entry; an older publication arriving late changes nothing.
+    changed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # When workflow first knew it: a unit's first agency of a kind is the one its steps go to.
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+    __table_args__ = (Index("ix_agencies_unit_kind", "unit_code", "kind"),)
 
 
 class AgencyMember(Base):
@@ -102,11 +129,22 @@ class RouteTemplateRow(Base):
     __tablename__ = "route_templates"
     procedure_key: Mapped[str] = mapped_column(String(128), primary_key=True)
     version: Mapped[int] = mapped_column(Integer, primary_key=True)
-    steps: Mapped[list] = mapped_column(JSONB)
+    steps: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
     created_by: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )
+
+
+class ProcedureHours(Base):
+    """A procedure whose processing time is set in working hours (``ProcedurePublished``'s
+    ``processing_working_hours``), as its newest published version says; its steps share those
+    hours instead of the working days between receipt and appointment."""
+
+    __tablename__ = "procedure_hours"
+    procedure_key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    working_hours: Mapped[float | None] = mapped_column(Float)
 
 
 class Step(Base):
@@ -172,7 +210,7 @@ class CalendarYearRow(Base):
 
     __tablename__ = "calendar_years"
     year: Mapped[int] = mapped_column(Integer, primary_key=True)
-    entries: Mapped[list] = mapped_column(JSONB)
+    entries: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
     changed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
 

@@ -18,6 +18,7 @@ from typing import Literal, Protocol
 from pydantic import BaseModel, Field
 
 from shared.calendar import VN_TZ, WorkingCalendar
+from shared.deadlines import is_overdue
 from shared.pdf import Block, OfficialDocument, Paragraph, SignatureBlock, Signatures
 from shared.pdf import Field as Line
 from workflow_service.domain.cases import LEADER, STEP_ROLE, CaseStatus, holds
@@ -133,7 +134,7 @@ def check(
         raise InvalidApology(problems)
     # A new appointment after the current one means the case will be late even if it is not yet;
     # an apology is owed either way, and only the wording of the slip differs.
-    return Lateness.overdue if now > due_at else Lateness.will_be_late
+    return Lateness.overdue if is_overdue(due_at, now) else Lateness.will_be_late
 
 
 # --- The slip -----------------------------------------------------------------------------------
@@ -189,7 +190,9 @@ class ApologySlip(BaseModel):
 
 def lateness_of(apology: ApologyRecord) -> Lateness:
     return (
-        Lateness.overdue if apology.issued_at > apology.original_due_at else Lateness.will_be_late
+        Lateness.overdue
+        if is_overdue(apology.original_due_at, apology.issued_at)
+        else Lateness.will_be_late
     )
 
 

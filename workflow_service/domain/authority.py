@@ -41,7 +41,7 @@ class Target(StrEnum):
     """Where a transfer goes."""
 
     route = "route"  # an agency the route lists for this step (transfer_to)
-    known_agency = "known_agency"  # any agency intake knows and has not retired (ad hoc)
+    known_agency = "known_agency"  # any active agency of the agencies table (ad hoc)
 
 
 HOLDER_LABELS = {Holder.step_role: "the step's role", Holder.approver: "approver"}
@@ -58,6 +58,9 @@ class Grant:
     relation: Relation = Relation.member
     where: Where = Where.any_step
     targets: frozenset[Target] = frozenset()
+    # Only the officer the step is assigned to (when it is assigned to anyone) may use this
+    # grant; an approver of the step's agency may always (to take over a step).
+    assignee_only: bool = False
 
 
 A, H = CaseAction, Holder
@@ -67,7 +70,7 @@ _ANY_KNOWN = frozenset({Target.route, Target.known_agency})
 # Only what is listed is allowed; in particular nothing is granted to an officer of another
 # agency, and no role but the approver ends a case.
 GRANTS: tuple[Grant, ...] = (
-    Grant(A.claim, H.step_role),
+    Grant(A.claim, H.step_role, assignee_only=True),
     Grant(A.complete, H.step_role),
     Grant(A.send_back, H.step_role),
     Grant(A.transfer, H.step_role, targets=_ROUTE),
@@ -185,10 +188,10 @@ def authorise(
             "Bước đang do cán bộ khác xử lý",
         )
     if (
-        action is CaseAction.claim
-        and step.assignee is not None
+        step.assignee is not None
         and step.assignee != officer.sub
         and Holder.approver not in held
+        and all(g.assignee_only for g in allowed)
     ):
         raise Refused(
             "assignee",
@@ -213,13 +216,14 @@ def markdown_table() -> str:
     rows = [
         f"| `{g.action}` ({states.ACTION_LABELS_VI[g.action]}) | {HOLDER_LABELS[g.holder]} | "
         f"{RELATION_LABELS[g.relation]} | {WHERE_LABELS[g.where]} | "
-        f"{', '.join(TARGET_LABELS[t] for t in Target if t in g.targets) or '—'} |"
+        f"{', '.join(TARGET_LABELS[t] for t in Target if t in g.targets) or '—'} | "
+        f"{'the assignee, if any (or an approver)' if g.assignee_only else '—'} |"
         for g in GRANTS
     ]
     return "\n".join(
         [
-            "| action | role | agency relation | where on the route | transfer to |",
-            "|---|---|---|---|---|",
+            "| action | role | agency relation | where on the route | transfer to | assigned step |",
+            "|---|---|---|---|---|---|",
             *rows,
         ]
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Literal
 
 
 class CaseStatus(StrEnum):
@@ -33,9 +34,19 @@ class StepStatus(StrEnum):
         return self in (StepStatus.waiting, StepStatus.in_progress)
 
 
+# How a step came to start, and how one ended, as the events spell them.
+StepVia = Literal["open", "complete", "send_back", "transfer"]
+StepOutcome = Literal["done", "sent_back", "transferred", "closed"]
+PauseReasonName = Literal["supplement", "financial_obligation"]
+
+
 class PauseReason(StrEnum):
     supplement = "supplement"
     financial_obligation = "financial_obligation"
+
+    @property
+    def event_name(self) -> PauseReasonName:
+        return "supplement" if self is PauseReason.supplement else "financial_obligation"
 
 
 class CaseAction(StrEnum):

@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 from shared.calendar import VN_TZ
 from shared.pdf import Block, OfficialDocument, Paragraph, Table
 from shared.pdf import Field as Line
+from shared.vocabulary import TIMELINESS_LABELS_VI, Timeliness
 from workflow_service.domain.cases import ACTION_LABELS_VI, CaseAction, CaseStatus
-from workflow_service.domain.deadlines import TIMELINESS_LABELS_VI, Timeliness
 
 TITLE_VI = "Phiếu kiểm soát quá trình giải quyết hồ sơ"
 
@@ -101,7 +101,14 @@ def agency_short_vi(code: str | None) -> str | None:
     return f"{short} ({rest})" if rest else short
 
 
-def _abbreviations(rows: Sequence[Handoff]) -> str | None:
+def _abbreviations(rows: Sequence[Handoff], names: Mapping[str, str]) -> str | None:
+    if names:
+        codes = sorted(
+            {code for r in rows for code in (r.from_agency, r.to_agency) if code and code in names}
+        )
+        if codes:
+            spelt = "; ".join(f"{agency_short_vi(code)}: {names[code]}" for code in codes)
+            return f"Viết tắt — {spelt}."
     prefixes = sorted(
         {
             code.partition("-")[0]
@@ -273,10 +280,15 @@ def _cell(value: str | None) -> str:
     return value if value else "—"
 
 
-def control_sheet_document(case: CaseHeading, rows: Sequence[Handoff]) -> OfficialDocument:
-    """The sheet laid out as the form: the case's particulars, then one table line per handoff."""
+def control_sheet_document(
+    case: CaseHeading, rows: Sequence[Handoff], names: Mapping[str, str] | None = None
+) -> OfficialDocument:
+    """The sheet laid out as the form: the case's particulars, then one table line per handoff.
+    ``names``: the agencies' names as the agencies table has them, spelt out under the table
+    (without them, the names their codes' kinds imply)."""
+    names = names or {}
     desk = next((r.to_agency for r in rows if r.action == OPEN_ACTION and r.to_agency), None)
-    desk_label = agency_label_vi(desk) or "Bộ phận Một cửa"
+    desk_label = (names.get(desk) if desk else None) or agency_label_vi(desk) or "Bộ phận Một cửa"
     issuer = (f"ĐƠN VỊ HÀNH CHÍNH MÃ {case.unit_code}", desk_label.upper())
     blocks: list[Block] = [
         Line("Mã thủ tục hành chính", case.procedure_code),
@@ -322,7 +334,7 @@ def control_sheet_document(case: CaseHeading, rows: Sequence[Handoff]) -> Offici
             title="Quá trình giải quyết hồ sơ:",
         ),
     ]
-    abbreviations = _abbreviations(rows)
+    abbreviations = _abbreviations(rows, names)
     if abbreviations:
         blocks.append(Paragraph(abbreviations, italic=True))
     blocks += [

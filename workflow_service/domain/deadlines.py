@@ -4,27 +4,21 @@ The case is due at the appointment intake promised. A step may take its share of
 procedure's total processing time, counted in office time from the moment it starts. A pause
 (supplement during processing, a financial obligation) stops the clock: on resume every due
 instant moves by the office time the pause lasted, so a pause over a holiday costs nothing.
+
+Whether a due instant has passed, and how a finished step stood against it, is
+:mod:`shared.deadlines`, the one rule every service shares.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from enum import StrEnum
 
-from shared.calendar import VN_TZ, WorkingCalendar
-
-
-class Timeliness(StrEnum):
-    early = "early"  # trước hạn
-    on_time = "on_time"  # đúng hạn
-    late = "late"  # trễ hạn
+from shared.calendar import WorkingCalendar
 
 
-TIMELINESS_LABELS_VI = {
-    Timeliness.early: "Trước hạn",
-    Timeliness.on_time: "Đúng hạn",
-    Timeliness.late: "Trễ hạn",
-}
+def working_days_of_hours(calendar: WorkingCalendar, working_hours: float) -> float:
+    """A processing time set in working hours, in working days of this calendar."""
+    return dt.timedelta(hours=working_hours) / calendar.working_day_length
 
 
 def step_budget(calendar: WorkingCalendar, total_working_days: float, share: float) -> dt.timedelta:
@@ -46,13 +40,3 @@ def after_pause(
     if paused_for <= dt.timedelta(0):
         return due
     return calendar.shift_by_working_time(due, paused_for)
-
-
-def timeliness(finished_at: dt.datetime, due_at: dt.datetime) -> Timeliness:
-    """Late after the due instant; early when finished on a day before the due day (Vietnam
-    time), which is how the desks count "trước hạn"; otherwise on time."""
-    if finished_at > due_at:
-        return Timeliness.late
-    if finished_at.astimezone(VN_TZ).date() < due_at.astimezone(VN_TZ).date():
-        return Timeliness.early
-    return Timeliness.on_time

@@ -30,7 +30,7 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, ObjectIdentifier
 
 ROOT_COMMON_NAME = "Một Cửa Development CA"
@@ -238,7 +238,7 @@ def _issue_agency(
         )
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)
         .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(root.public_key()),
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(_issuer_key(root)),
             critical=False,
         )
         .sign(root_key, hashes.SHA256())
@@ -306,3 +306,11 @@ def _write_atomically(path: Path, content: bytes, *, private: bool = False) -> N
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
         raise
+
+
+def _issuer_key(root: x509.Certificate) -> ec.EllipticCurvePublicKey | rsa.RSAPublicKey:
+    """The root's public key, of a kind an authority key identifier can name."""
+    key = root.public_key()
+    if not isinstance(key, ec.EllipticCurvePublicKey | rsa.RSAPublicKey):
+        raise TypeError(f"unexpected root key type {type(key).__name__}")
+    return key

@@ -1,0 +1,117 @@
+"""Every query of cases: scoping by who asks, reading, locking, finding, opening, logging.
+
+Whose cases a principal may see at all: an applicant their own (by the pseudonym of their ID
+number, never by a unit the token may also carry), an officer those of their unit's subtree.
+Others do not exist for them (404)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import ColumnElement, false, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import flag_modified
+
+from shared.auth import Principal, Role, unit_scope
+from shared.pagination import Keyset
+from workflow_service.db.models import Case, CaseAction, Step
+
+# Roles that make a token an officer's (or a system's) rather than a citizen's.
+_OFFICER_ROLES = tuple(r for r in Role if r is not Role.applicant)
+
+CASE_ORDER = Keyset(columns=(Case.opened_at, Case.id))
+
+
+def is_applicant_only(principal: Principal) -> bool:
+    return Role.applicant in principal.roles and not principal.has_role(*_OFFICER_ROLES)
+
+
+def case_scope(principal: Principal) -> ColumnElement[bool]:
+    if is_applicant_only(principal):
+        if not principal.applicant_ref:
+            return false()
+        return Case.applicant_ref == principal.applicant_ref
+    return unit_scope(Case.unit_path, principal)
+
+
+async def visible(session: AsyncSession, case_id: uuid.UUID, principal: Principal) -> Case | None:
+    return await session.scalar(select(Case).where(Case.id == case_id, case_scope(principal)))
+
+
+async def locked(session: AsyncSession, case_id: uuid.UUID, principal: Principal) -> Case | None:
+    """The case the principal may see, locked for a change and read afresh."""
+    return await session.scalar(
+        select(Case)
+        .where(Case.id == case_id, case_scope(principal))
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+
+
+async def locked_by_dossier(session: AsyncSession, dossier_id: uuid.UUID) -> Case | None:
+    return await session.scalar(
+        select(Case)
+        .where(Case.dossier_id == dossier_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+
+
+async def step(session: AsyncSession, step_id: uuid.UUID | None) -> Step | None:
+    """The step as stored now (read afresh, so a case just locked comes with its current step)."""
+    return await session.get(Step, step_id, populate_existing=True) if step_id else None
+
+
+async def steps_of(session: AsyncSession, case_id: uuid.UUID) -> list[Step]:
+    rows = await session.scalars(select(Step).where(Step.case_id == case_id).order_by(Step.seq))
+    return list(rows.all())
+
+
+async def actions_of(session: AsyncSession, case_id: uuid.UUID) -> list[CaseAction]:
+    rows = await session.scalars(
+        select(CaseAction).where(CaseAction.case_id == case_id).order_by(CaseAction.id)
+    )
+    return list(rows.all())
+
+
+async def find(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    dossier_id: uuid.UUID | None,
+    dossier_code: str | None,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[Case], str | None]:
+    query = select(Case).where(case_scope(principal))
+    if dossier_id:
+        query = query.where(Case.dossier_id == dossier_id)
+    if dossier_code:
+        query = query.where(Case.dossier_code == dossier_code)
+    rows = list((await session.scalars(CASE_ORDER.apply(query, cursor, limit))).all())
+    return CASE_ORDER.page(rows, limit, lambda c: (c.opened_at, c.id))
+
+
+async def insert_once(session: AsyncSession, values: dict[str, Any]) -> Case | None:
+    """Insert the case of a dossier unless it is there already (a redelivery)."""
+    inserted = await session.scalar(
+        pg_insert(Case)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=[Case.dossier_id])
+        .returning(Case.id)
+    )
+    if inserted is None:
+        return None
+    return await session.get_one(Case, inserted)
+
+
+def touch(case: Case) -> None:
+    """Make the next flush update the case's row, so its version moves even when only a step
+    changed (a claim): every action on a case gives it a new ETag."""
+    flag_modified(case, "status")
+
+
+def log(session: AsyncSession, entry: CaseAction) -> None:
+    session.add(entry)
