@@ -188,10 +188,10 @@ def test_a_keyset_cursor_round_trips_and_names_the_last_row_of_a_full_page() -> 
 
 
 @pytest.mark.parametrize("bad", ["bm90IGpzb24", "W10", "WyJ4Il0", "!!!", "eyJ0IjoieCJ9"])
-def test_a_cursor_that_is_not_ours_is_a_400_problem(bad: str) -> None:
+def test_a_cursor_that_is_not_ours_is_a_422_problem_naming_the_cursor(bad: str) -> None:
     from sqlalchemy import column
 
     keyset = Keyset((column("at"), column("id")))
     with pytest.raises(Problem) as caught:
         keyset.decode(bad)
-    assert caught.value.status == 400
+    assert caught.value.status == 422

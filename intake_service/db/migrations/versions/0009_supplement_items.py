@@ -1,6 +1,6 @@
 """a supplement request's items as JSONB on its action row, backfilled from the old notes
 
-Revision ID: intake_b1_supplement_items
+Revision ID: 0009
 Revises: 0008
 """
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision = "intake_b1_supplement_items"
+revision = "0009"
 down_revision = "0008"
 branch_labels = None
 depends_on = None

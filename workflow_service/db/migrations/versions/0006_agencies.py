@@ -1,13 +1,13 @@
 """agencies as the catalogue publishes them; procedures timed in working hours
 
-Revision ID: workflow_agencies
+Revision ID: 0006
 Revises: 0005
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "workflow_agencies"
+revision = "0006"
 down_revision = "0005"
 branch_labels = None
 depends_on = None
