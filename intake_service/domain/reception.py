@@ -2,13 +2,7 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Mapping
-from typing import Any
-
-from intake_service.domain.procedure_rules import ProcessingRules
 from shared.auth import Principal
-from shared.calendar import WorkingCalendar
 from shared.vocabulary import Channel
 
 SUBMITTING_ROLES = ("receptionist", "integration", "applicant")
@@ -20,23 +14,6 @@ def may_submit_at(principal: Principal, unit_path: str, channel: Channel) -> boo
     if principal.has_role("receptionist", "integration") and principal.covers(unit_path):
         return True
     return principal.has_role("applicant") and channel == Channel.online
-
-
-def same_day_cutoff(processing: Mapping[str, Any]) -> dt.time | None:
-    """For procedures resolved within the day: the hour after which a dossier is resolved the
-    next working day instead ("nhận sau 15 giờ thì trả trong ngày làm việc tiếp theo")."""
-    return ProcessingRules.model_validate(processing).cutoff
-
-
-def appointment(
-    calendar: WorkingCalendar,
-    received_at: dt.datetime,
-    working_days: float,
-    cutoff: dt.time | None = None,
-) -> dt.datetime:
-    """An appointment counted in working days (reception itself asks the procedure's typed
-    rules, ``ProcessingRules.due``, which also counts procedures timed in working hours)."""
-    return calendar.add_working_days(received_at, working_days, cutoff=cutoff)
 
 
 def may_withdraw(principal: Principal, submitted_by: str) -> bool:

@@ -94,12 +94,18 @@ def supplement_note(items: Sequence[tuple[str, str]], note: str | None = None) -
 class HistoryEntry(Protocol):
     """One action of the dossier's log (the ``dossier_actions`` row has these attributes)."""
 
-    action: str
-    at: dt.datetime
-    actor: str
-    note: str | None
+    # Read-only, so an ORM row whose columns are narrower (a dict for the mapping) fits.
+    @property
+    def action(self) -> str: ...
+    @property
+    def at(self) -> dt.datetime: ...
+    @property
+    def actor(self) -> str: ...
+    @property
+    def note(self) -> str | None: ...
     # A supplement request's list: {"items": [{component, reason}], "note": the officer's note}.
-    supplement: Mapping[str, Any] | None
+    @property
+    def supplement(self) -> Mapping[str, Any] | None: ...
 
 
 @dataclass(frozen=True)

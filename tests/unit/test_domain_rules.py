@@ -13,7 +13,6 @@ from intake_service.domain.applicant import is_valid_personal_id, is_valid_tax_c
 from intake_service.domain.dossier_codes import dossier_code
 from intake_service.domain.fees import fee_amount
 from intake_service.domain.procedure_rules import ProcedureRules
-from intake_service.domain.reception import appointment, same_day_cutoff
 from metrics_service.domain.counting import received_increments
 from metrics_service.domain.ratios import Ratio
 from shared.calendar import VN_TZ, WorkingCalendar
@@ -159,13 +158,23 @@ def test_malformed_records_are_recognised(value: bytes, headers: list[tuple[str,
 
 
 def test_same_day_procedures_received_after_the_cutoff_are_due_the_next_working_day() -> None:
-    processing = {"working_days": 0, "same_day": True, "same_day_cutoff": "15:00"}
-    cutoff = same_day_cutoff(processing)
-    assert cutoff == dt.time(15, 0)
-    assert same_day_cutoff({"working_days": 3}) is None
+    rules = ProcedureRules.of(
+        {"processing": {"working_days": 0, "same_day": True, "same_day_cutoff": "15:00"}}
+    ).processing
+    assert rules.cutoff == dt.time(15, 0)
+    assert ProcedureRules.of({"processing": {"working_days": 3}}).processing.cutoff is None
     calendar = WorkingCalendar()
     friday = dt.date(2026, 11, 27)
     before = dt.datetime.combine(friday, dt.time(14, 59), tzinfo=VN_TZ)
     after = dt.datetime.combine(friday, dt.time(15, 1), tzinfo=VN_TZ)
-    assert appointment(calendar, before, 0, cutoff) == dt.datetime(2026, 11, 27, 17, tzinfo=VN_TZ)
-    assert appointment(calendar, after, 0, cutoff) == dt.datetime(2026, 11, 30, 17, tzinfo=VN_TZ)
+    assert rules.due(calendar, before) == dt.datetime(2026, 11, 27, 17, tzinfo=VN_TZ)
+    assert rules.due(calendar, after) == dt.datetime(2026, 11, 30, 17, tzinfo=VN_TZ)
+
+
+def test_a_procedure_timed_in_working_hours_is_due_in_office_hours() -> None:
+    rules = ProcedureRules.of({"processing": {"working_days": 0, "working_hours": 4}}).processing
+    calendar = WorkingCalendar()
+    friday_afternoon = dt.datetime(2026, 11, 27, 15, tzinfo=VN_TZ)
+    # 15:00–17:00 on Friday, then 07:30–09:30 on Monday.
+    assert rules.due(calendar, friday_afternoon) == dt.datetime(2026, 11, 30, 9, 30, tzinfo=VN_TZ)
+    assert rules.total_working_days(calendar) == pytest.approx(4 / 7.5)
