@@ -145,3 +145,62 @@ async def test_the_newest_publication_of_an_agency_wins_whatever_order_it_arrive
     assert not await agencies.is_active(session, code)
     # A retired agency is never where a step goes: the seeded one of the unit stays.
     assert await agencies.agency_for(session, "social_insurance", HANOI) == SOCIAL_INSURANCE
+
+
+async def test_an_agency_created_and_renamed_in_intake_signs_under_its_new_name_in_workflow(
+    cases: Cases, tokens: Tokens, stack: Stack, http: httpx.AsyncClient
+) -> None:
+    """The whole contract, through the services: intake's catalogue creates and renames the
+    agency and publishes each change; workflow hears it, transfers to it and signs as it."""
+    intake, workflow = stack.url("intake"), stack.url("workflow")
+    suffix = uuid.uuid4().hex[:6]
+    branch = f"bhxh-01-kv{suffix}"
+    old_name, new_name = f"BHXH khu vực {suffix}", f"Bảo hiểm xã hội cơ sở {suffix}"
+    created = await http.post(
+        f"{intake}/v1/agencies",
+        json={"code": branch, "name": old_name, "kind": "social_insurance", "unit_code": HANOI},
+        headers=tokens.ops(),
+    )
+    assert created.status_code == 201, created.text
+
+    # Before workflow has heard of it, no transfer may name it; once heard, it is a target.
+    async def known() -> bool:
+        r = await http.put(
+            f"{workflow}/v1/agencies/{branch}/members/cb.{suffix}", headers=tokens.ops()
+        )
+        assert r.status_code in (200, 201, 422), r.text
+        return r.status_code in (200, 201)
+
+    await eventually(known, timeout=30)
+    case = await walk(cases, await cases.open(NEWBORN), "health_insurance_card")
+    r = await cases.act(
+        case,
+        "transfer",
+        cases.who.approver(SOCIAL_INSURANCE),
+        {"agency_code": branch, "reason": "Chuyển cơ quan BHXH cơ sở phụ trách"},
+    )
+    assert r.status_code == 200, r.text
+    case = await cases.step({**r.json(), "etag": r.headers["ETag"]}, "claim")
+
+    renamed = await http.patch(
+        f"{intake}/v1/agencies/{branch}", json={"name": new_name}, headers=tokens.ops()
+    )
+    assert renamed.status_code == 200 and renamed.json()["name"] == new_name
+
+    async def heard() -> bool:
+        r = await http.get(f"{cases.base}/{case['id']}/control-sheet", headers=cases.who.desk)
+        assert r.status_code == 200, r.text
+        return any(
+            row["agency_code"] == branch and row["agency_name"] == new_name for row in r.json()
+        )
+
+    await eventually(heard, timeout=30)
+    case = await cases.step(case, "resolve", {"result": "Đã cấp thẻ BHYT cho trẻ dưới 6 tuổi"})
+    pdf = await http.get(f"{cases.base}/{case['id']}/result", headers=cases.who.desk)
+    assert pdf.status_code == 200, pdf.text
+    verdict = await http.post(
+        f"{workflow}/v1/results/verify",
+        content=pdf.content,
+        headers={"Content-Type": "application/pdf"},
+    )
+    assert (verdict.json()["signer_agency"], verdict.json()["signer_name"]) == (branch, new_name)

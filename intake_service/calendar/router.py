@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query
-from sqlalchemy.ext.asyncio import AsyncSession
+from fastapi import APIRouter, Path, Query
 
 from intake_service.calendar import service
 from intake_service.calendar.errors import (
@@ -18,12 +17,11 @@ from intake_service.calendar.errors import (
 )
 from intake_service.calendar.schemas import CalendarDayIn, CalendarYearOut, DeadlineOut
 from intake_service.calendar.service import Cache
-from shared.auth import Principal, current_principal
 from shared.bounds import BoundedAwareDatetime, BoundedDate
 from shared.clock import Now
 from shared.errors import PROBLEM_RESPONSES, problem_responses
 from shared.http.commit import CommitRoute
-from shared.runtime import Runtime, db_session, runtime_of
+from shared.http.deps import Caller, RuntimeDep, Session
 
 router = APIRouter(
     prefix="/v1/calendar", tags=["calendar"], responses=PROBLEM_RESPONSES, route_class=CommitRoute
@@ -32,9 +30,6 @@ router = APIRouter(
 FIRST_YEAR, LAST_YEAR = 2000, 2100
 YearPath = Annotated[int, Path(ge=FIRST_YEAR, le=LAST_YEAR, description="năm", examples=[2026])]
 DatePath = Annotated[BoundedDate, Path(description="ngày (YYYY-MM-DD)", examples=["2026-02-21"])]
-Caller = Annotated[Principal, Depends(current_principal)]
-Session = Annotated[AsyncSession, Depends(db_session)]
-RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
 
 
 # Declared before ``/{year}`` so that "deadline" is never read as a year.

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Response
-from sqlalchemy.ext.asyncio import AsyncSession
+from fastapi import APIRouter, Header, Path, Query, Response
 
 from intake_service.catalogue import service
 from intake_service.catalogue.errors import (
@@ -20,20 +19,14 @@ from intake_service.catalogue.schemas import (
     ProcedureOut,
     ProcedurePage,
 )
-from shared.auth import Principal, current_principal
 from shared.clock import Now
 from shared.errors import IF_MATCH_RESPONSES, PROBLEM_RESPONSES, problem_responses
 from shared.http.commit import CommitRoute
-from shared.runtime import Runtime, db_session, runtime_of
+from shared.http.deps import Caller, Cursor, RuntimeDep, Session
 
 router = APIRouter(
     prefix="/v1", tags=["catalogue"], responses=PROBLEM_RESPONSES, route_class=CommitRoute
 )
-
-Caller = Annotated[Principal, Depends(current_principal)]
-Session = Annotated[AsyncSession, Depends(db_session)]
-RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
-Cursor = Annotated[str | None, Query(max_length=200, description="con trỏ trang sau (next_cursor)")]
 
 
 def _etag(response: Response, version: int) -> None:

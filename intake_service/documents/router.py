@@ -39,11 +39,12 @@ from intake_service.domain.documents import ACCEPTED_CONTENT_TYPES
 from intake_service.lookup.deps import ClientAddress, GuardDep
 from intake_service.lookup.errors import LookupLocked, LookupNotFound, TooManyLookups
 from intake_service.settings import IntakeSettings
-from shared.auth import Principal, current_principal
 from shared.clock import Now
 from shared.errors import PROBLEM_RESPONSES, RATE_LIMITED_RESPONSES, problem_responses
 from shared.http.commit import CommitRoute
-from shared.runtime import Runtime, db_session, runtime_of
+from shared.http.deps import Caller as PrincipalDep
+from shared.http.deps import Cursor, RuntimeDep
+from shared.runtime import db_session
 
 router = APIRouter(tags=["documents"], route_class=CommitRoute, responses=PROBLEM_RESPONSES)
 
@@ -51,11 +52,8 @@ router = APIRouter(tags=["documents"], route_class=CommitRoute, responses=PROBLE
 FORM_OVERHEAD_BYTES = 64 * 1024
 JSON_BODY_MAX_BYTES = 64 * 1024
 
-PrincipalDep = Annotated[Principal, Depends(current_principal)]
 SessionDep = Annotated[AsyncSession, Depends(db_session)]
-RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
 DossierCode = Annotated[str, Path(max_length=40, description="mã hồ sơ")]
-Cursor = Annotated[str | None, Query(max_length=400, description="con trỏ trang sau (next_cursor)")]
 
 
 def settings_of(request: Request) -> IntakeSettings:

@@ -17,7 +17,8 @@ from shared.auth import Principal, Role, require_roles
 from shared.clock import Now
 from shared.errors import PROBLEM_RESPONSES, RATE_LIMITED_RESPONSES, problem_responses
 from shared.http.commit import CommitRoute
-from shared.runtime import Runtime, db_session, runtime_of
+from shared.http.deps import RuntimeDep
+from shared.runtime import db_session
 
 router = APIRouter(tags=["ratings"], route_class=CommitRoute, responses=PROBLEM_RESPONSES)
 
@@ -33,7 +34,6 @@ OFFICER_ROLES = (
 _optional_bearer = HTTPBearer(auto_error=False)
 
 SessionDep = Annotated[AsyncSession, Depends(db_session)]
-RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
 DossierCode = Annotated[str, Path(min_length=1, max_length=40, description="mã hồ sơ")]
 
 

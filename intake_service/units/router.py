@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Path, Query
-from sqlalchemy.ext.asyncio import AsyncSession
+from fastapi import APIRouter, Body, Path, Query
 
 from intake_service.units import service
 from intake_service.units.errors import (
@@ -25,20 +24,15 @@ from intake_service.units.schemas import (
     UnitOut,
     UnitPage,
 )
-from shared.auth import Principal, current_principal
 from shared.clock import Now
 from shared.errors import PROBLEM_RESPONSES, problem_responses
 from shared.http.commit import CommitRoute
-from shared.runtime import Runtime, db_session, runtime_of
+from shared.http.deps import Caller, Cursor, RuntimeDep, Session
 
 router = APIRouter(
     prefix="/v1", tags=["catalogue"], responses=PROBLEM_RESPONSES, route_class=CommitRoute
 )
 
-Caller = Annotated[Principal, Depends(current_principal)]
-Session = Annotated[AsyncSession, Depends(db_session)]
-RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
-Cursor = Annotated[str | None, Query(max_length=200, description="con trỏ trang sau (next_cursor)")]
 AgencyCode = Annotated[str, Path(max_length=64, description="mã cơ quan")]
 
 

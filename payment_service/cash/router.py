@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Response
+from fastapi import APIRouter, Header, Query, Response
 
 from payment_service.cash import service
 from payment_service.cash.schemas import (
@@ -29,11 +29,10 @@ from shared.bounds import BoundedDate
 from shared.clock import Now
 from shared.errors import IF_MATCH_RESPONSES, PROBLEM_RESPONSES
 from shared.http.commit import CommitRoute
+from shared.http.deps import RuntimeDep
 from shared.http.preconditions import expected_version
-from shared.runtime import Runtime, runtime_of
 
 router = APIRouter(tags=["cash"], responses=PROBLEM_RESPONSES, route_class=CommitRoute)
-RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
 
 
 @router.post(

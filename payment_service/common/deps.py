@@ -6,14 +6,11 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Header, Query, Request
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from payment_service.settings import PaymentSettings
-from shared.auth import Principal, current_principal
-from shared.runtime import db_session
+from shared.http.deps import Caller as Caller
+from shared.http.deps import Session as Session
 
-Session = Annotated[AsyncSession, Depends(db_session)]
-Caller = Annotated[Principal, Depends(current_principal)]
 IdempotencyKey = Annotated[str | None, Header(max_length=200, description="khóa chống gửi trùng")]
 Limit = Annotated[int, Query(ge=1, le=200)]
 Cursor = Annotated[str | None, Query(max_length=200)]

@@ -6,7 +6,7 @@ import datetime as dt
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Query, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from payment_service.common.deps import (
@@ -31,10 +31,10 @@ from payment_service.settings import PaymentSettings
 from shared.clock import Now
 from shared.errors import PROBLEM_RESPONSES
 from shared.http.commit import CommitRoute
-from shared.runtime import Runtime, runtime_of
+from shared.http.deps import RuntimeDep
+from shared.runtime import Runtime
 
 router = APIRouter(tags=["refunds"], responses=PROBLEM_RESPONSES, route_class=CommitRoute)
-RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
 
 # How a refund request maps onto transactions, and what Idempotency-Key replays.
 #

@@ -6,19 +6,17 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, Header, Query, Request
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.auth import Principal, current_principal
+from shared.http.deps import Caller as Caller
+from shared.http.deps import Session as Session
 from shared.messaging.outbox import Outbox
-from shared.runtime import Runtime, db_session, runtime_of
+from shared.runtime import Runtime, runtime_of
 from workflow_service.settings import WorkflowSettings
 
 if TYPE_CHECKING:
     from workflow_service.calendar.service import CalendarBook
     from workflow_service.results.keys import SigningKeys
 
-Session = Annotated[AsyncSession, Depends(db_session)]
-Caller = Annotated[Principal, Depends(current_principal)]
 Limit = Annotated[int, Query(ge=1, le=200)]
 Cursor = Annotated[str | None, Query(max_length=300)]
 IfMatch = Annotated[str | None, Header(max_length=40)]
