@@ -293,7 +293,8 @@ async def test_the_documents_list_pages_with_next_cursor(desk: Desk) -> None:
     assert [d["id"] for d in everything["items"]] == uploaded
     assert everything["next_cursor"] is None
     bad = await desk.http.get(url, params={"cursor": "not-a-cursor"}, headers=desk.officer)
-    assert bad.status_code == 400 and bad.headers["content-type"].startswith(PROBLEM)
+    assert bad.status_code == 422 and bad.headers["content-type"].startswith(PROBLEM)
+    assert bad.json()["errors"][0]["field"] == "query.cursor"
 
 
 async def test_the_reusable_documents_list_pages_with_next_cursor(desk: Desk) -> None:
