@@ -1,5 +1,6 @@
 """One deadline rule: a step due exactly now is not yet overdue for the timers, the overdue work
-queue or the timeliness of a step finished now; one second later all three say it is late.
+queue, the timeliness of a step finished now or metrics' count of a case resolved now; one second
+later all of them say it is late.
 
 The clock is frozen by passing the instant in; the step's due instant is moved to a day long
 past, inside a transaction that is rolled back, so nothing else in the suite sees it."""
@@ -15,9 +16,11 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
+from metrics_service.domain.facts import Fact, merge
 from services.stack import Stack
 from shared.auth import Principal, Role
 from shared.deadlines import is_overdue, timeliness
+from shared.events import CaseResolved
 from shared.messaging.outbox import Outbox
 from shared.vocabulary import Timeliness
 from tests.support import HANOI, Tokens
@@ -74,6 +77,23 @@ async def timer_fired(session: AsyncSession, step_id: uuid.UUID) -> dt.datetime 
     )
 
 
+def counted_by_metrics(resolved_at: dt.datetime) -> str | None:
+    """How metrics classes a case resolved at ``resolved_at`` against ``DUE`` when workflow's
+    event leaves the timeliness to it."""
+    event = CaseResolved(
+        case_id=uuid.uuid4(),
+        dossier_id=uuid.uuid4(),
+        dossier_code="00070-010305-TEST-0001",
+        unit_path=HANOI,
+        outcome="approved",
+        resolved_at=resolved_at,
+        due_at=DUE,
+        result_digitised=True,
+        timeliness=None,
+    )
+    return merge(Fact(), event).timeliness
+
+
 async def test_a_step_due_exactly_now_is_not_overdue_and_one_second_later_is_everywhere(
     cases: Cases, session: AsyncSession, namespace: str
 ) -> None:
@@ -93,6 +113,7 @@ async def test_a_step_due_exactly_now_is_not_overdue_and_one_second_later_is_eve
     assert await timer_fired(session, step_id) is None
     assert step_id not in await overdue_queue(session, step["agency_code"], now)
     assert timeliness(now, DUE) is Timeliness.on_time
+    assert counted_by_metrics(now) == Timeliness.on_time
 
     # One second later: late everywhere.
     now = DUE + dt.timedelta(seconds=1)
@@ -101,3 +122,4 @@ async def test_a_step_due_exactly_now_is_not_overdue_and_one_second_later_is_eve
     assert await timer_fired(session, step_id) == now
     assert step_id in await overdue_queue(session, step["agency_code"], now)
     assert timeliness(now, DUE) is Timeliness.late
+    assert counted_by_metrics(now) == Timeliness.late
