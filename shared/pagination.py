@@ -1,4 +1,4 @@
-"""Opaque cursors for lists sorted by (instant, id): stable under inserts, unreadable to clients
+"""Opaque cursors for lists sorted by (sort value, id): stable under inserts, unreadable to clients
 by design so the sort can change without breaking them."""
 
 from __future__ import annotations
@@ -9,59 +9,20 @@ import json
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, Field
-from sqlalchemy import ColumnElement, Select, tuple_
+from sqlalchemy import Select, tuple_
 
 from shared.errors import Problem, invalid_request
-
-
-def encode_cursor(at: dt.datetime, ident: uuid.UUID) -> str:
-    return base64.urlsafe_b64encode(f"{at.isoformat()}|{ident}".encode()).decode()
-
-
-def decode_cursor(cursor: str) -> tuple[dt.datetime, uuid.UUID]:
-    try:
-        at, _, ident = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
-        instant = dt.datetime.fromisoformat(at)
-        if instant.tzinfo is None:
-            # Every sorted column is timestamptz; a naive instant is no cursor of ours.
-            raise ValueError("cursor instant without a time zone")
-        return instant, uuid.UUID(ident)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise Problem(
-            400, "bad-cursor", "Invalid cursor", "Con trỏ phân trang không hợp lệ"
-        ) from exc
-
-
-def after_cursor(
-    instant: Any, ident: Any, cursor: tuple[dt.datetime, uuid.UUID]
-) -> ColumnElement[bool]:
-    """Rows past the cursor in (instant, id) order, as one row comparison an index on both
-    columns answers with a single range."""
-    return tuple_(instant, ident) > tuple_(*cursor)
-
-
-class _Identified(Protocol):
-    id: uuid.UUID
-
-
-R = TypeVar("R", bound=_Identified)
-
-
-def next_cursor(rows: Sequence[R], limit: int, instant: Callable[[R], dt.datetime]) -> str | None:
-    """The cursor of the page's last row when the query (asked for ``limit + 1``) found more."""
-    if len(rows) <= limit:
-        return None
-    last = rows[limit - 1]
-    return encode_cursor(instant(last), last.id)
-
 
 # ---------------------------------------------------------------------------------------------
 # The one list contract: ``Page[T]`` and a keyset over (sort value, id).
 
 T = TypeVar("T")
+R2 = TypeVar("R2")
+# Any select, of one entity or several (a row of a join).
+Q = TypeVar("Q", bound="Select[*tuple[Any, ...]]")
 
 
 class Page(BaseModel, Generic[T]):
@@ -130,7 +91,7 @@ class Keyset:
     columns: tuple[Any, ...]
     descending: bool = False
 
-    def apply(self, query: Select[Any], cursor: str | None, limit: int) -> Select[Any]:
+    def apply(self, query: Q, cursor: str | None, limit: int) -> Q:
         if cursor:
             after = self.decode(cursor)
             left, right = tuple_(*self.columns), tuple_(*after)
@@ -158,6 +119,3 @@ class Keyset:
             return tuple(_decode_value(v) for v in raw)
         except (ValueError, UnicodeDecodeError, TypeError) as exc:
             raise _bad_cursor() from exc
-
-
-R2 = TypeVar("R2")

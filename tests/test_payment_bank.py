@@ -417,7 +417,7 @@ async def test_bad_notices_and_imports_are_problems_never_500(
         ),
         await http.get(f"{stack.url('payment')}/v1/bank-credits?outcome=lost", headers=officer),
     ]
-    assert [p.status_code for p in problems] == [400, 422, 404, 404, 422, 422]
+    assert [p.status_code for p in problems] == [422, 422, 404, 404, 422, 422]
     assert all(p.headers["content-type"].startswith(PROBLEM) for p in problems)
 
 

@@ -4,7 +4,6 @@ and the list finance and ops read."""
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -17,7 +16,7 @@ from payment_service.common.access import scope
 from payment_service.db.models import BankCredit, Payment, PaymentException, PaymentRequest
 from payment_service.domain.credit_matching import FALLBACK_WINDOW
 from shared.auth import Principal, Role
-from shared.pagination import after_cursor
+from shared.pagination import Keyset
 
 
 async def claim_credit(session: AsyncSession, values: dict[str, Any]) -> BankCredit | None:
@@ -113,13 +112,16 @@ def _visible(principal: Principal) -> Any:
     )
 
 
+CREDIT_ORDER = Keyset(columns=(BankCredit.received_at, BankCredit.id))
+
+
 async def list_credits(
     session: AsyncSession,
     principal: Principal,
     *,
     account_no: str | None,
     outcome: str | None,
-    after: tuple[dt.datetime, uuid.UUID] | None,
+    cursor: str | None,
     limit: int,
 ) -> Sequence[BankCredit]:
     query = select(BankCredit).where(_visible(principal))
@@ -127,7 +129,4 @@ async def list_credits(
         query = query.where(BankCredit.account_no == account_no)
     if outcome:
         query = query.where(BankCredit.outcome == outcome)
-    if after:
-        query = query.where(after_cursor(BankCredit.received_at, BankCredit.id, after))
-    query = query.order_by(BankCredit.received_at, BankCredit.id).limit(limit)
-    return (await session.scalars(query)).all()
+    return (await session.scalars(CREDIT_ORDER.apply(query, cursor, limit))).all()

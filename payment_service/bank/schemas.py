@@ -9,6 +9,7 @@ from typing import Annotated, Final
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from payment_service.domain.credit_matching import Outcome
+from shared.pagination import Page
 from shared.text import CleanText
 
 # Banks write times in Vietnam's time; one without an offset is taken as such.
@@ -113,9 +114,8 @@ class BankCreditOut(BaseModel):
     received_at: dt.datetime
 
 
-class BankCreditPage(BaseModel):
-    items: list[BankCreditOut]
-    next_cursor: str | None = None
+class BankCreditPage(Page[BankCreditOut]):
+    pass
 
 
 class OutcomeCounts(BaseModel):

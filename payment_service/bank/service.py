@@ -56,7 +56,6 @@ from payment_service.settings import PaymentSettings
 from shared.auth import Principal
 from shared.errors import Problem
 from shared.messaging.outbox import Outbox
-from shared.pagination import decode_cursor, next_cursor
 
 log = structlog.get_logger(__name__)
 
@@ -649,10 +648,8 @@ async def list_credits(
         principal,
         account_no=account_no,
         outcome=outcome,
-        after=decode_cursor(cursor) if cursor else None,
-        limit=limit + 1,
+        cursor=cursor,
+        limit=limit,
     )
-    return BankCreditPage(
-        items=[credit_out(c) for c in rows[:limit]],
-        next_cursor=next_cursor(rows, limit, lambda r: r.received_at),
-    )
+    page, next_cursor = repository.CREDIT_ORDER.page(rows, limit, lambda r: (r.received_at, r.id))
+    return BankCreditPage(items=[credit_out(c) for c in page], next_cursor=next_cursor)

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from payment_service.db.models import CashClose, Dossier, Payment, Receipt
 from shared.auth import Principal, unit_scope
-from shared.pagination import after_cursor
+from shared.pagination import Keyset
 
 DESK_METHODS = ("cash", "on_behalf")
 
@@ -70,6 +70,9 @@ async def insert_close(session: AsyncSession, row: dict[str, Any]) -> CashClose 
     )
 
 
+CLOSE_ORDER = Keyset(columns=(CashClose.closed_at, CashClose.id))
+
+
 async def list_closes(
     session: AsyncSession,
     principal: Principal,
@@ -77,7 +80,7 @@ async def list_closes(
     own_only: bool,
     day: dt.date | None,
     officer: str | None,
-    after: tuple[dt.datetime, uuid.UUID] | None,
+    cursor: str | None,
     limit: int,
 ) -> Sequence[CashClose]:
     query = select(CashClose)
@@ -89,7 +92,4 @@ async def list_closes(
         query = query.where(CashClose.day == day)
     if officer:
         query = query.where(CashClose.officer == officer)
-    if after:
-        query = query.where(after_cursor(CashClose.closed_at, CashClose.id, after))
-    query = query.order_by(CashClose.closed_at, CashClose.id).limit(limit)
-    return (await session.scalars(query)).all()
+    return (await session.scalars(CLOSE_ORDER.apply(query, cursor, limit))).all()

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from payment_service.payments.schemas import PaymentOut
 from payment_service.receipts.schemas import ReceiptOut
 from shared.bounds import MAX_AMOUNT_VND
+from shared.pagination import Page
 from shared.text import CleanText
 
 
@@ -123,6 +124,5 @@ class CashCloseOut(BaseModel):
     payments: list[CountedPayment]
 
 
-class CashClosePage(BaseModel):
-    items: list[CashCloseOut]
-    next_cursor: str | None = None
+class CashClosePage(Page[CashCloseOut]):
+    pass

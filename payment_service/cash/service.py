@@ -41,7 +41,6 @@ from shared.calendar import VN_TZ
 from shared.errors import forbidden
 from shared.http.preconditions import precondition_failed
 from shared.messaging.outbox import Outbox
-from shared.pagination import decode_cursor, next_cursor
 
 PAID_VIA_VI = {"cash": "tiền mặt", "transfer": "chuyển khoản", "card": "thẻ"}
 
@@ -293,11 +292,12 @@ async def list_closes(
         own_only=not wide,
         day=day,
         officer=officer,
-        after=decode_cursor(cursor) if cursor else None,
-        limit=limit + 1,
+        cursor=cursor,
+        limit=limit,
     )
+    page, next_cursor = repository.CLOSE_ORDER.page(rows, limit, lambda r: (r.closed_at, r.id))
     items = [
         _close_out(c, await repository.desk_payments(session, c.officer, *day_bounds(c.day)))
-        for c in rows[:limit]
+        for c in page
     ]
-    return CashClosePage(items=items, next_cursor=next_cursor(rows, limit, lambda r: r.closed_at))
+    return CashClosePage(items=items, next_cursor=next_cursor)

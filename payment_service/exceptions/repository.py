@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from collections.abc import Sequence
 
@@ -12,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from payment_service.common.access import scope
 from payment_service.db.models import PaymentException
 from shared.auth import Principal
-from shared.pagination import after_cursor
+from shared.pagination import Keyset
 
 
 def _visible(principal: Principal) -> ColumnElement[bool]:
@@ -29,13 +28,16 @@ async def visible_exception(
     return await session.scalar(query)
 
 
+EXCEPTION_ORDER = Keyset(columns=(PaymentException.created_at, PaymentException.id))
+
+
 async def list_exceptions(
     session: AsyncSession,
     principal: Principal,
     *,
     kind: str | None,
     status: str | None,
-    after: tuple[dt.datetime, uuid.UUID] | None,
+    cursor: str | None,
     limit: int,
 ) -> Sequence[PaymentException]:
     query = select(PaymentException).where(_visible(principal))
@@ -43,7 +45,4 @@ async def list_exceptions(
         query = query.where(PaymentException.kind == kind)
     if status:
         query = query.where(PaymentException.status == status)
-    if after:
-        query = query.where(after_cursor(PaymentException.created_at, PaymentException.id, after))
-    query = query.order_by(PaymentException.created_at, PaymentException.id).limit(limit)
-    return (await session.scalars(query)).all()
+    return (await session.scalars(EXCEPTION_ORDER.apply(query, cursor, limit))).all()

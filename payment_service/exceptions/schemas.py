@@ -8,6 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.pagination import Page
 from shared.text import CleanText
 
 # Every kind the service raises, with the words a finance officer reads.
@@ -59,9 +60,8 @@ class ExceptionOut(BaseModel):
     )
 
 
-class ExceptionPage(BaseModel):
-    items: list[ExceptionOut]
-    next_cursor: str | None = None
+class ExceptionPage(Page[ExceptionOut]):
+    pass
 
 
 class ExceptionResolve(BaseModel):

@@ -25,7 +25,6 @@ from payment_service.exceptions.schemas import (
 from payment_service.payments import repository as payments_repository
 from payment_service.refunds import service as refunds
 from shared.auth import Principal
-from shared.pagination import decode_cursor, next_cursor
 
 # The reason a refund proposed from the queue carries (one proposal per payment and reason).
 REFUND_REASON = "exception"
@@ -58,13 +57,11 @@ async def list_exceptions(
         principal,
         kind=kind,
         status=status,
-        after=decode_cursor(cursor) if cursor else None,
-        limit=limit + 1,
+        cursor=cursor,
+        limit=limit,
     )
-    return ExceptionPage(
-        items=[exception_out(r) for r in rows[:limit]],
-        next_cursor=next_cursor(rows, limit, lambda r: r.created_at),
-    )
+    page, next_cursor = repository.EXCEPTION_ORDER.page(rows, limit, lambda r: (r.created_at, r.id))
+    return ExceptionPage(items=[exception_out(r) for r in page], next_cursor=next_cursor)
 
 
 async def read_exception(

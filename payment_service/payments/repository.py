@@ -13,7 +13,7 @@ from payment_service.common.access import scope
 from payment_service.db.models import Payment, PaymentRequest, PaymentTransition
 from payment_service.domain.states import OPEN, PAID, PaymentStatus
 from shared.auth import Principal
-from shared.pagination import after_cursor
+from shared.pagination import Keyset
 
 
 def _visible(principal: Principal) -> ColumnElement[bool]:
@@ -56,6 +56,9 @@ async def locked_payment(session: AsyncSession, payment_id: uuid.UUID) -> Paymen
     )
 
 
+PAYMENT_ORDER = Keyset(columns=(Payment.created_at, Payment.id))
+
+
 async def list_payments(
     session: AsyncSession,
     principal: Principal,
@@ -64,7 +67,7 @@ async def list_payments(
     dossier_code: str | None,
     status: str | None,
     method: str | None,
-    after: tuple[dt.datetime, uuid.UUID] | None,
+    cursor: str | None,
     limit: int,
 ) -> Sequence[Payment]:
     query = select(Payment).where(_visible(principal))
@@ -76,10 +79,7 @@ async def list_payments(
         query = query.where(Payment.status == status)
     if method:
         query = query.where(Payment.method == method)
-    if after:
-        query = query.where(after_cursor(Payment.created_at, Payment.id, after))
-    query = query.order_by(Payment.created_at, Payment.id).limit(limit)
-    return (await session.scalars(query)).all()
+    return (await session.scalars(PAYMENT_ORDER.apply(query, cursor, limit))).all()
 
 
 async def history(session: AsyncSession, payment_id: uuid.UUID) -> Sequence[PaymentTransition]:
@@ -112,6 +112,9 @@ async def locked_request(session: AsyncSession, request_id: uuid.UUID) -> Paymen
     )
 
 
+REQUEST_ORDER = Keyset(columns=(PaymentRequest.created_at, PaymentRequest.id))
+
+
 async def list_requests(
     session: AsyncSession,
     principal: Principal,
@@ -119,7 +122,7 @@ async def list_requests(
     dossier_id: uuid.UUID | None,
     dossier_code: str | None,
     status: str | None,
-    after: tuple[dt.datetime, uuid.UUID] | None,
+    cursor: str | None,
     limit: int,
 ) -> Sequence[PaymentRequest]:
     query = select(PaymentRequest).where(_request_visible(principal))
@@ -129,10 +132,7 @@ async def list_requests(
         query = query.where(PaymentRequest.dossier_code == dossier_code)
     if status:
         query = query.where(PaymentRequest.status == status)
-    if after:
-        query = query.where(after_cursor(PaymentRequest.created_at, PaymentRequest.id, after))
-    query = query.order_by(PaymentRequest.created_at, PaymentRequest.id).limit(limit)
-    return (await session.scalars(query)).all()
+    return (await session.scalars(REQUEST_ORDER.apply(query, cursor, limit))).all()
 
 
 async def open_payment_of(

@@ -8,6 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.pagination import Page
+
 Purpose = Literal["fee", "financial_obligation"]
 
 
@@ -41,9 +43,8 @@ class PaymentRequestOut(BaseModel):
     version: int
 
 
-class PaymentRequestPage(BaseModel):
-    items: list[PaymentRequestOut]
-    next_cursor: str | None = None
+class PaymentRequestPage(Page[PaymentRequestOut]):
+    pass
 
 
 class GatewayPaymentCreate(BaseModel):
@@ -114,9 +115,8 @@ class PaymentOut(BaseModel):
     history: list[TransitionOut] = []
 
 
-class PaymentPage(BaseModel):
-    items: list[PaymentOut]
-    next_cursor: str | None = None
+class PaymentPage(Page[PaymentOut]):
+    pass
 
 
 class ReturnOut(BaseModel):

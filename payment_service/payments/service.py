@@ -57,7 +57,6 @@ from shared.events import (
 from shared.events.base import Event
 from shared.events.payments import PaymentChanged
 from shared.messaging.outbox import Outbox
-from shared.pagination import decode_cursor, next_cursor
 
 _EVENTS: dict[str, type[PaymentChanged]] = {
     "payment.pending": PaymentPending,
@@ -473,16 +472,17 @@ async def list_payments(
         dossier_code=dossier_code,
         status=status,
         method=method,
-        after=decode_cursor(cursor) if cursor else None,
-        limit=limit + 1,
+        cursor=cursor,
+        limit=limit,
     )
+    page, next_cursor = repository.PAYMENT_ORDER.page(rows, limit, lambda r: (r.created_at, r.id))
     # One query for the page's receipts, not one per payment.
-    receipt_ids = await receipts_repository.receipt_ids_of(session, [p.id for p in rows[:limit]])
+    receipt_ids = await receipts_repository.receipt_ids_of(session, [p.id for p in page])
     items = [
         await view(session, settings, p, receipt_id=receipt_ids.get(p.id), look_up_receipt=False)
-        for p in rows[:limit]
+        for p in page
     ]
-    return PaymentPage(items=items, next_cursor=next_cursor(rows, limit, lambda r: r.created_at))
+    return PaymentPage(items=items, next_cursor=next_cursor)
 
 
 async def read_request(
@@ -512,12 +512,12 @@ async def list_requests(
         dossier_id=dossier_id,
         dossier_code=dossier_code,
         status=status,
-        after=decode_cursor(cursor) if cursor else None,
-        limit=limit + 1,
+        cursor=cursor,
+        limit=limit,
     )
+    page, next_cursor = repository.REQUEST_ORDER.page(rows, limit, lambda r: (r.created_at, r.id))
     return PaymentRequestPage(
-        items=[PaymentRequestOut.model_validate(r) for r in rows[:limit]],
-        next_cursor=next_cursor(rows, limit, lambda r: r.created_at),
+        items=[PaymentRequestOut.model_validate(r) for r in page], next_cursor=next_cursor
     )
 
 

@@ -4,7 +4,6 @@ issuers, and a rollback gives the number back, so numbers are consecutive with n
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from collections.abc import Sequence
 
@@ -15,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from payment_service.common.access import scope
 from payment_service.db.models import Payment, Receipt, ReceiptRange
 from shared.auth import Principal
-from shared.pagination import Keyset, after_cursor
+from shared.pagination import Keyset
 
 
 async def take_number(session: AsyncSession, agency_code: str) -> tuple[ReceiptRange, int] | None:
@@ -112,13 +111,16 @@ async def receipt_ids_of(
     return {payment_id: receipt_id for payment_id, receipt_id in rows.tuples()}
 
 
+RECEIPT_ORDER = Keyset(columns=(Receipt.issued_at, Receipt.id))
+
+
 async def list_receipts(
     session: AsyncSession,
     principal: Principal,
     *,
     dossier_code: str | None,
     agency_code: str | None,
-    after: tuple[dt.datetime, uuid.UUID] | None,
+    cursor: str | None,
     limit: int,
 ) -> Sequence[Receipt]:
     query = select(Receipt).where(_visible(principal))
@@ -126,9 +128,7 @@ async def list_receipts(
         query = query.where(Receipt.dossier_code == dossier_code)
     if agency_code:
         query = query.where(Receipt.agency_code == agency_code)
-    if after:
-        query = query.where(after_cursor(Receipt.issued_at, Receipt.id, after))
-    return (await session.scalars(query.order_by(Receipt.issued_at, Receipt.id).limit(limit))).all()
+    return (await session.scalars(RECEIPT_ORDER.apply(query, cursor, limit))).all()
 
 
 RANGE_ORDER = Keyset(columns=(ReceiptRange.registered_at, ReceiptRange.id))

@@ -28,9 +28,8 @@ class ReceiptOut(BaseModel):
     content: dict[str, object] = Field(description="nội dung biên lai như khi phát hành")
 
 
-class ReceiptPage(BaseModel):
-    items: list[ReceiptOut]
-    next_cursor: str | None = None
+class ReceiptPage(Page[ReceiptOut]):
+    pass
 
 
 class ReceiptVerification(BaseModel):

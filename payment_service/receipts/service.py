@@ -37,7 +37,6 @@ from shared.auth import Principal
 from shared.errors import forbidden
 from shared.events import ReceiptIssued
 from shared.messaging.outbox import Outbox
-from shared.pagination import decode_cursor, next_cursor
 
 # Receipt lines print the kind as the law names it.
 KIND_LABELS = {"fee": "Phí", "charge": "Lệ phí", "financial_obligation": "Nghĩa vụ tài chính"}
@@ -292,13 +291,11 @@ async def list_receipts(
         principal,
         dossier_code=dossier_code,
         agency_code=agency_code,
-        after=decode_cursor(cursor) if cursor else None,
-        limit=limit + 1,
+        cursor=cursor,
+        limit=limit,
     )
-    return ReceiptPage(
-        items=[receipt_out(r) for r in rows[:limit]],
-        next_cursor=next_cursor(rows, limit, lambda r: r.issued_at),
-    )
+    page, next_cursor = repository.RECEIPT_ORDER.page(rows, limit, lambda r: (r.issued_at, r.id))
+    return ReceiptPage(items=[receipt_out(r) for r in page], next_cursor=next_cursor)
 
 
 async def register_range(

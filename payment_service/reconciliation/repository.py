@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Collection, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,6 +15,7 @@ from payment_service.common.access import scope
 from payment_service.db.models import BankCredit, Dossier, Payment, ReconciliationRun, Refund
 from payment_service.domain.states import PAID, PaymentStatus
 from shared.auth import Principal
+from shared.pagination import Keyset
 
 # A payment whose money the gateway took and we kept as received, refunded since or not; a
 # wrong sum too (we hold what arrived, with the instant it arrived as its end).
@@ -159,6 +160,9 @@ async def visible_run(
     )
 
 
+RUN_ORDER = Keyset(columns=(ReconciliationRun.day, ReconciliationRun.id))
+
+
 async def list_runs(
     session: AsyncSession,
     principal: Principal,
@@ -167,7 +171,7 @@ async def list_runs(
     method: str | None,
     day_from: dt.date | None,
     day_to: dt.date | None,
-    after: tuple[dt.date, uuid.UUID] | None,
+    cursor: str | None,
     limit: int,
 ) -> Sequence[ReconciliationRun]:
     query = select(ReconciliationRun).where(_visible(principal))
@@ -179,16 +183,4 @@ async def list_runs(
         query = query.where(ReconciliationRun.day >= day_from)
     if day_to:
         query = query.where(ReconciliationRun.day <= day_to)
-    if after:
-        day, ident = after
-        query = query.where(
-            or_(
-                ReconciliationRun.day > day,
-                and_(ReconciliationRun.day == day, ReconciliationRun.id > ident),
-            )
-        )
-    return (
-        await session.scalars(
-            query.order_by(ReconciliationRun.day, ReconciliationRun.id).limit(limit)
-        )
-    ).all()
+    return (await session.scalars(RUN_ORDER.apply(query, cursor, limit))).all()

@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from payment_service.domain.reconciliation import Category
+from shared.pagination import Page
 
 Method = Literal["vnpay", "vietqr"]
 
@@ -91,6 +92,5 @@ class RunOut(RunListItem):
     )
 
 
-class RunPage(BaseModel):
-    items: list[RunListItem]
-    next_cursor: str | None = None
+class RunPage(Page[RunListItem]):
+    pass

@@ -43,7 +43,6 @@ from payment_service.reconciliation.schemas import (
 )
 from payment_service.settings import PaymentSettings
 from shared.auth import Principal
-from shared.pagination import decode_cursor, encode_cursor
 
 log = structlog.get_logger(__name__)
 
@@ -283,11 +282,6 @@ async def read(session: AsyncSession, principal: Principal, run_id: uuid.UUID) -
     return run_out(row)
 
 
-def _day_cursor(day: dt.date, ident: uuid.UUID) -> str:
-    # The shared cursor holds an instant; a day is carried as its midnight.
-    return encode_cursor(dt.datetime.combine(day, dt.time.min, dt.UTC), ident)
-
-
 async def list_runs(
     session: AsyncSession,
     principal: Principal,
@@ -300,10 +294,6 @@ async def list_runs(
     limit: int,
 ) -> RunPage:
     require(principal, Act.reconcile)
-    after = None
-    if cursor:
-        at, ident = decode_cursor(cursor)
-        after = (at.date(), ident)
     rows = await repository.list_runs(
         session,
         principal,
@@ -311,11 +301,8 @@ async def list_runs(
         method=method,
         day_from=day_from,
         day_to=day_to,
-        after=after,
-        limit=limit + 1,
+        cursor=cursor,
+        limit=limit,
     )
-    last = rows[limit - 1] if len(rows) > limit else None
-    return RunPage(
-        items=[list_item(r) for r in rows[:limit]],
-        next_cursor=_day_cursor(last.day, last.id) if last else None,
-    )
+    page, next_cursor = repository.RUN_ORDER.page(rows, limit, lambda r: (r.day, r.id))
+    return RunPage(items=[list_item(r) for r in page], next_cursor=next_cursor)

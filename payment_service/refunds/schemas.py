@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.bounds import MAX_AMOUNT_VND
+from shared.pagination import Page
 from shared.text import CleanText
 
 RefundStatus = Literal["proposed", "submitted", "succeeded", "failed"]
@@ -77,6 +78,5 @@ class RefundOut(BaseModel):
     refundable_vnd: int = Field(description="số tiền giao dịch còn được hoàn")
 
 
-class RefundPage(BaseModel):
-    items: list[RefundOut]
-    next_cursor: str | None = None
+class RefundPage(Page[RefundOut]):
+    pass

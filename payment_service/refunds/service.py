@@ -33,7 +33,7 @@ from payment_service.refunds.schemas import RefundApprove, RefundCreate, RefundO
 from payment_service.settings import PaymentSettings
 from shared.auth import Principal
 from shared.messaging.outbox import Outbox
-from shared.pagination import after_cursor, decode_cursor, encode_cursor
+from shared.pagination import Keyset
 
 log = structlog.get_logger(__name__)
 
@@ -413,6 +413,9 @@ async def read_refund(
     return refund_out(row[0], row[1])
 
 
+REFUND_ORDER = Keyset(columns=(Refund.created_at, Refund.id))
+
+
 async def list_refunds(
     session: AsyncSession,
     principal: Principal,
@@ -432,15 +435,10 @@ async def list_refunds(
         query = query.where(Refund.status == status)
     if payment_id:
         query = query.where(Refund.payment_id == payment_id)
-    if cursor:
-        query = query.where(after_cursor(Refund.created_at, Refund.id, decode_cursor(cursor)))
-    rows = (
-        await session.execute(query.order_by(Refund.created_at, Refund.id).limit(limit + 1))
-    ).all()
-    last = rows[limit - 1][0] if len(rows) > limit else None
+    rows = (await session.execute(REFUND_ORDER.apply(query, cursor, limit))).tuples().all()
+    page, next_cursor = REFUND_ORDER.page(rows, limit, lambda r: (r[0].created_at, r[0].id))
     return RefundPage(
-        items=[refund_out(refund, payment) for refund, payment in rows[:limit]],
-        next_cursor=encode_cursor(last.created_at, last.id) if last else None,
+        items=[refund_out(refund, payment) for refund, payment in page], next_cursor=next_cursor
     )
 
 
