@@ -65,7 +65,7 @@ def _decode_value(raw: Any) -> Any:
     raise ValueError("unknown cursor value")
 
 
-def _bad_cursor() -> Problem:
+def bad_cursor() -> Problem:
     # A wrong value of a query parameter, like any other: the one 422 naming the field. A
     # client (or a fuzzer) can send any string the schema allows; only the list can tell it is
     # not one of its cursors.
@@ -118,4 +118,4 @@ class Keyset:
                 raise ValueError("cursor of another list")
             return tuple(_decode_value(v) for v in raw)
         except (ValueError, UnicodeDecodeError, TypeError) as exc:
-            raise _bad_cursor() from exc
+            raise bad_cursor() from exc

@@ -10,8 +10,7 @@ from typing import Any
 from sqlalchemy import RowMapping, Table, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.errors import Problem
-from shared.pagination import Keyset
+from shared.pagination import Keyset, bad_cursor
 
 
 @dataclass(frozen=True)
@@ -29,9 +28,7 @@ class IdKeyset(Keyset):
         try:
             return (int(cursor),)
         except ValueError as exc:
-            raise Problem(
-                400, "bad-cursor", "Invalid cursor", "Con trỏ phân trang không hợp lệ"
-            ) from exc
+            raise bad_cursor() from exc
 
 
 def order(table: Table) -> IdKeyset:
