@@ -199,6 +199,12 @@ def current_principal(
     return authenticator.verify(credentials.credentials)
 
 
+def ensure_roles(principal: Principal, *roles: str) -> None:
+    """A 403 problem unless the caller holds one of ``roles``: the check a service makes."""
+    if not principal.has_role(*roles):
+        raise forbidden(f"requires one of the roles: {', '.join(roles)}")
+
+
 def require_roles(*roles: str) -> Callable[..., Principal]:
     """A dependency giving the caller when they hold one of ``roles``, else a 403 problem."""
     unknown = set(roles) - set(Role)
@@ -207,8 +213,7 @@ def require_roles(*roles: str) -> Callable[..., Principal]:
         raise ValueError(f"unknown roles: {sorted(unknown)}")
 
     def dependency(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
-        if not principal.has_role(*roles):
-            raise forbidden(f"requires one of the roles: {', '.join(roles)}")
+        ensure_roles(principal, *roles)
         return principal
 
     return dependency

@@ -16,6 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from shared.db.engine import make_engine, make_sessionmaker
+from shared.http.commit import track
 from shared.messaging.consumer import ConsumerRunner, Handler
 from shared.messaging.outbox import Outbox
 from shared.messaging.relay import OutboxRelay
@@ -141,4 +142,5 @@ async def db_session(request: Request) -> AsyncIterator[AsyncSession]:
     """A session per request. The route class (:class:`shared.http.commit.CommitRoute`) commits
     it before the response is sent; closing it here rolls back whatever was not committed."""
     async with runtime_of(request).sessionmaker() as session:
+        track(request, session)
         yield session

@@ -102,3 +102,20 @@ RATING_CHANNEL_LABELS_VI = {
     RatingChannel.qr: "Đánh giá qua mã QR tại Bộ phận Một cửa",
     RatingChannel.survey: "Hệ thống khảo sát mức độ hài lòng",
 }
+
+
+class PauseReason(StrEnum):
+    """Why the processing clock stopped (tạm dừng thời gian giải quyết)."""
+
+    supplement = "supplement"
+    financial_obligation = "financial_obligation"
+
+    @property
+    def label_vi(self) -> str:
+        return PAUSE_REASON_LABELS_VI[self]
+
+
+PAUSE_REASON_LABELS_VI = {
+    PauseReason.supplement: "Yêu cầu bổ sung, hoàn thiện hồ sơ",
+    PauseReason.financial_obligation: "Yêu cầu thực hiện nghĩa vụ tài chính",
+}

@@ -21,7 +21,7 @@ from shared.bounds import BoundedAwareDatetime, BoundedDate
 from shared.clock import Now
 from shared.errors import PROBLEM_RESPONSES, problem_responses
 from shared.http.commit import CommitRoute
-from shared.http.deps import Caller, RuntimeDep, Session
+from shared.http.deps import Ops, RuntimeDep, Session
 
 router = APIRouter(
     prefix="/v1/calendar", tags=["calendar"], responses=PROBLEM_RESPONSES, route_class=CommitRoute
@@ -101,7 +101,7 @@ async def set_day(
     year: YearPath,
     date: DatePath,
     body: CalendarDayIn,
-    principal: Caller,
+    principal: Ops,
     session: Session,
     runtime: RuntimeDep,
     cache: Cache,
@@ -123,7 +123,7 @@ async def set_day(
 async def remove_day(
     year: YearPath,
     date: DatePath,
-    principal: Caller,
+    principal: Ops,
     session: Session,
     runtime: RuntimeDep,
     cache: Cache,

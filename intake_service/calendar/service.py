@@ -46,11 +46,10 @@ from intake_service.calendar.schemas import (
 )
 from intake_service.catalogue import repository as catalogue
 from intake_service.domain.procedure_rules import ProcedureRules, ProcessingRules
-from shared.auth import Principal, Role
+from shared.auth import Principal, Role, ensure_roles
 from shared.calendar import VN_TZ, CalendarEntry, DayKind, Override, WorkingCalendar, merge
 from shared.calendar import YearCalendar as YearCalendarData
 from shared.clock import Now
-from shared.errors import forbidden
 from shared.events.calendar import CalendarChanged, CalendarDayData, calendar_key
 from shared.holidays_vn import vietnam_base_year
 from shared.messaging.outbox import Outbox
@@ -76,12 +75,6 @@ def years_reached(start: dt.datetime, working_days: float) -> range:
     span = dt.timedelta(days=math.ceil(max(working_days, 0) * 1.5) + 31)
     last = max(local.year + 1, (local + span).year)
     return range(local.year, last + 1)
-
-
-def require_ops(principal: Principal) -> None:
-    """Only ops change the calendar."""
-    if not principal.has_role(Role.ops):
-        raise forbidden(f"requires one of the roles: {Role.ops}")
 
 
 # --- the stored year ---------------------------------------------------------------------------
@@ -192,7 +185,7 @@ async def set_day(
 ) -> CalendarYearOut:
     """Record what ``day`` is (an ops decision after the government's announcement) and
     publish the year."""
-    require_ops(principal)
+    ensure_roles(principal, Role.ops)
     _check_in_year(year, day)
     if body.kind is DayKind.WORKING_DAY and day.weekday() < 5:
         raise WorkingDayNotOnWeekend(day)
@@ -214,7 +207,7 @@ async def remove_day(
     day: dt.date,
 ) -> CalendarYearOut:
     """Make ``day`` an ordinary day again; 404 when the calendar has no entry for it."""
-    require_ops(principal)
+    ensure_roles(principal, Role.ops)
     _check_in_year(year, day)
     await _lock_year(session, outbox, day.year)
     if not await repository.delete_day(session, day):

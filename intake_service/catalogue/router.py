@@ -22,7 +22,7 @@ from intake_service.catalogue.schemas import (
 from shared.clock import Now
 from shared.errors import IF_MATCH_RESPONSES, PROBLEM_RESPONSES, problem_responses
 from shared.http.commit import CommitRoute
-from shared.http.deps import Caller, Cursor, RuntimeDep, Session
+from shared.http.deps import Cursor, Ops, RuntimeDep, Session
 
 router = APIRouter(
     prefix="/v1", tags=["catalogue"], responses=PROBLEM_RESPONSES, route_class=CommitRoute
@@ -95,7 +95,7 @@ async def get_procedure_version(
 )
 async def create_procedure(
     body: ProcedureIn,
-    principal: Caller,
+    principal: Ops,
     session: Session,
     response: Response,
     runtime: RuntimeDep,
@@ -116,7 +116,7 @@ async def create_procedure(
 async def update_procedure(
     key: str,
     body: ProcedureIn,
-    principal: Caller,
+    principal: Ops,
     session: Session,
     response: Response,
     runtime: RuntimeDep,
@@ -142,6 +142,6 @@ async def update_procedure(
     ),
 )
 async def retire_procedure(
-    key: str, principal: Caller, session: Session, runtime: RuntimeDep, now: Now
+    key: str, principal: Ops, session: Session, runtime: RuntimeDep, now: Now
 ) -> ProcedureOut:
     return await service.retire_procedure(session, runtime.outbox, principal, key, now)

@@ -24,18 +24,11 @@ from intake_service.catalogue.schemas import (
 )
 from intake_service.db.models import Procedure, ProcedureVersion
 from intake_service.domain.procedure_rules import ProcedureRules
-from shared.auth import Principal, Role
-from shared.errors import forbidden
+from shared.auth import Principal, Role, ensure_roles
 from shared.events import ProcedurePublished
 from shared.http.preconditions import expected_version, precondition_failed
 from shared.messaging.outbox import Outbox
 from shared.vocabulary import Channel
-
-
-def require_ops(principal: Principal) -> None:
-    """Only ops change the catalogue."""
-    if not principal.has_role(Role.ops):
-        raise forbidden(f"requires one of the roles: {Role.ops}")
 
 
 def published(procedure: Procedure, *, retired: bool = False) -> ProcedurePublished:
@@ -114,7 +107,7 @@ async def create_procedure(
     body: ProcedureIn,
     now: dt.datetime,
 ) -> ProcedureDetail:
-    require_ops(principal)
+    ensure_roles(principal, Role.ops)
     row = _entry(body)
     if await repository.get(session, body.key) is not None:
         raise ProcedureExists(
@@ -138,7 +131,7 @@ async def update_procedure(
     now: dt.datetime,
 ) -> ProcedureDetail:
     """A change makes a new version; the caller must name the version it read (``If-Match``)."""
-    require_ops(principal)
+    ensure_roles(principal, Role.ops)
     if body.key != key:
         raise KeyMismatch()
     row = _entry(body)
@@ -162,7 +155,7 @@ async def retire_procedure(
 ) -> ProcedureOut:
     """No new dossiers from now on; those received keep their version, and every version stays
     readable. Retiring a retired procedure changes nothing and publishes nothing."""
-    require_ops(principal)
+    ensure_roles(principal, Role.ops)
     procedure = await repository.get(session, key, for_update=True)
     if procedure is None:
         raise ProcedureNotFound()

@@ -12,16 +12,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from intake_service.domain.payments_view import RequestFigures, figures
 from shared.events import CasePaused
-
-REASON_LABELS_VI = {
-    "supplement": "Yêu cầu bổ sung, hoàn thiện hồ sơ",
-    "financial_obligation": "Yêu cầu thực hiện nghĩa vụ tài chính",
-}
-
+from shared.vocabulary import PauseReason
 
 UNITEMISED_REASON = "Theo yêu cầu của cơ quan giải quyết"
 
@@ -55,9 +50,6 @@ class Obligation:
     request: RequestFigures | None  # None until payment's request has reached intake
 
 
-PauseReason = Literal["supplement", "financial_obligation"]
-
-
 @dataclass(frozen=True)
 class PauseView:
     reason: PauseReason
@@ -71,7 +63,7 @@ class PauseView:
 
     @property
     def reason_label_vi(self) -> str:
-        return REASON_LABELS_VI.get(self.reason, self.reason)
+        return PauseReason(self.reason).label_vi
 
 
 def _obligation_request(

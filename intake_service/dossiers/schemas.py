@@ -15,7 +15,7 @@ from intake_service.domain.lifecycle import STATUS_LABELS_VI, DossierStatus
 from intake_service.domain.pauses import view
 from intake_service.domain.payments_view import figures
 from shared.pagination import Page
-from shared.vocabulary import Channel
+from shared.vocabulary import Channel, PauseReason
 
 
 class Applicant(BaseModel):
@@ -217,7 +217,7 @@ class PauseOut(BaseModel):
     """Điều hồ sơ đang chờ người nộp: bổ sung hồ sơ hoặc thực hiện nghĩa vụ tài chính (thời
     gian giải quyết tạm dừng)."""
 
-    reason: Literal["supplement", "financial_obligation"] = Field(
+    reason: PauseReason = Field(
         description="supplement: bổ sung hồ sơ; financial_obligation: nghĩa vụ tài chính"
     )
     reason_label_vi: str

@@ -108,7 +108,8 @@ async def submit(
     received on the spot when the desk says so (a direct submission by default).
 
     The desk's hot path: the unit and the procedure are read in one statement, the daily number
-    in a short transaction of its own (see ``repository.next_sequence``), and the events of the
+    in a short transaction of its own (see ``repository.next_sequence``) once the reads'
+    transaction has ended, and the events of the
     submission (and the reception) in one insert."""
     now = ctx.now
     hashed = request_hash(body)
@@ -137,6 +138,10 @@ async def submit(
         raise Forbidden(detail="only a receptionist receives a dossier on the spot")
 
     today = now.astimezone(VN_TZ).date()
+    # Nothing is written yet: hand the reads' connection back before the daily number takes
+    # another, so a burst of submissions never holds every pooled connection while each waits
+    # for a second one. The writes below begin the request's transaction afresh.
+    await repository.end_reads(session)
     seq = await repository.next_sequence(sessionmaker, unit.code, today)
     dossier_id = uuid.uuid4()
     if idempotency_key:

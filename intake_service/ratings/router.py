@@ -104,9 +104,10 @@ async def list_ratings(
     summary="Import survey ratings",
     description=(
         "Nhập một lô kết quả từ hệ thống khảo sát mức độ hài lòng (vai trò integration, trong "
-        "phạm vi đơn vị). Mỗi mục được nhận hoặc từ chối riêng, mỗi mục một giao dịch: hồ sơ "
-        "không tìm thấy (404), đã có đánh giá qua khảo sát (409). Gửi lại cả lô là an toàn: các "
-        "mục đã nhận trả 409, không ghi hai lần."
+        "phạm vi đơn vị). Mỗi mục được nhận hoặc từ chối riêng (mục bị từ chối không để lại gì), "
+        "các mục được nhận ghi cùng nhau khi cả lô xong: hồ sơ không tìm thấy (404), đã có đánh "
+        "giá qua khảo sát (409). Gửi lại cả lô là an toàn: các mục đã nhận trả 409, không ghi "
+        "hai lần."
     ),
 )
 async def import_survey(

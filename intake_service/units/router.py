@@ -27,7 +27,7 @@ from intake_service.units.schemas import (
 from shared.clock import Now
 from shared.errors import PROBLEM_RESPONSES, problem_responses
 from shared.http.commit import CommitRoute
-from shared.http.deps import Caller, Cursor, RuntimeDep, Session
+from shared.http.deps import Cursor, Ops, RuntimeDep, Session
 
 router = APIRouter(
     prefix="/v1", tags=["catalogue"], responses=PROBLEM_RESPONSES, route_class=CommitRoute
@@ -69,7 +69,7 @@ async def list_units(
     summary="Add an administrative unit",
     description="Thêm đơn vị hành chính vào cây (bất kỳ độ sâu nào), ví dụ khi sắp xếp lại đơn vị.",
 )
-async def create_unit(body: UnitIn, principal: Caller, session: Session) -> UnitOut:
+async def create_unit(body: UnitIn, principal: Ops, session: Session) -> UnitOut:
     return await service.create_unit(session, principal, body)
 
 
@@ -80,7 +80,7 @@ async def create_unit(body: UnitIn, principal: Caller, session: Session) -> Unit
     summary="Retire an administrative unit",
     description="Ngừng hoạt động một đơn vị (không xóa): hồ sơ và lịch sử của đơn vị vẫn đọc được.",
 )
-async def retire_unit(code: str, principal: Caller, session: Session, now: Now) -> UnitOut:
+async def retire_unit(code: str, principal: Ops, session: Session, now: Now) -> UnitOut:
     return await service.retire_unit(session, principal, code, now)
 
 
@@ -132,7 +132,7 @@ async def get_agency(code: AgencyCode, session: Session) -> AgencyOut:
     ),
 )
 async def create_agency(
-    body: AgencyIn, principal: Caller, session: Session, runtime: RuntimeDep
+    body: AgencyIn, principal: Ops, session: Session, runtime: RuntimeDep
 ) -> AgencyOut:
     return await service.create_agency(session, runtime.outbox, principal, body)
 
@@ -162,7 +162,7 @@ async def rename_agency(
             }
         ),
     ],
-    principal: Caller,
+    principal: Ops,
     session: Session,
     runtime: RuntimeDep,
 ) -> AgencyOut:
@@ -180,6 +180,6 @@ async def rename_agency(
     ),
 )
 async def retire_agency(
-    code: str, principal: Caller, session: Session, runtime: RuntimeDep, now: Now
+    code: str, principal: Ops, session: Session, runtime: RuntimeDep, now: Now
 ) -> AgencyOut:
     return await service.retire_agency(session, runtime.outbox, principal, code, now)

@@ -31,19 +31,11 @@ from intake_service.units.schemas import (
     UnitOut,
     UnitPage,
 )
-from shared.auth import Principal, Role
-from shared.errors import forbidden
+from shared.auth import Principal, Role, ensure_roles
 from shared.events import AgencyChanged
 from shared.events.catalogue import agency_key
 from shared.messaging.outbox import Outbox
 from shared.vocabulary import AgencyKind
-
-
-def require_ops(principal: Principal) -> None:
-    """Only ops change units and agencies."""
-    if not principal.has_role(Role.ops):
-        raise forbidden(f"requires one of the roles: {Role.ops}")
-
 
 # --- units -----------------------------------------------------------------------------------
 
@@ -68,7 +60,7 @@ async def list_units(
 
 async def create_unit(session: AsyncSession, principal: Principal, body: UnitIn) -> UnitOut:
     """A unit at any depth; its path is its parent's path and its own code."""
-    require_ops(principal)
+    ensure_roles(principal, Role.ops)
     if await repository.get_unit(session, body.code) is not None:
         raise UnitConflict(detail=f"unit {body.code} exists", detail_vi=f"đơn vị {body.code} đã có")
     path = body.code
@@ -86,7 +78,7 @@ async def retire_unit(
     session: AsyncSession, principal: Principal, code: str, now: dt.datetime
 ) -> UnitOut:
     """Only a unit without active children; its dossiers and history stay readable."""
-    require_ops(principal)
+    ensure_roles(principal, Role.ops)
     unit = await repository.get_unit(session, code, for_update=True)
     if unit is None:
         raise UnitNotFound()
@@ -149,7 +141,7 @@ async def create_agency(
     session: AsyncSession, outbox: Outbox, principal: Principal, body: AgencyIn
 ) -> AgencyOut:
     """An agency of an active unit, published at once."""
-    require_ops(principal)
+    ensure_roles(principal, Role.ops)
     if await repository.get_agency(session, body.code) is not None:
         raise AgencyExists(
             detail=f"agency {body.code} exists", detail_vi=f"cơ quan {body.code} đã có"
@@ -167,7 +159,7 @@ async def rename_agency(
     session: AsyncSession, outbox: Outbox, principal: Principal, code: str, body: AgencyRename
 ) -> AgencyOut:
     """A new name for an agency, retired or not; workflow prints it from then on."""
-    require_ops(principal)
+    ensure_roles(principal, Role.ops)
     agency = await repository.get_agency(session, code, for_update=True)
     if agency is None:
         raise AgencyNotFound()
@@ -183,7 +175,7 @@ async def retire_agency(
 ) -> AgencyOut:
     """No new steps go to a retired agency; its history stays. Retiring it again publishes
     nothing."""
-    require_ops(principal)
+    ensure_roles(principal, Role.ops)
     agency = await repository.get_agency(session, code, for_update=True)
     if agency is None:
         raise AgencyNotFound()

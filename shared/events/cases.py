@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shared.events import topics
 from shared.events.base import Event
-from shared.vocabulary import Timeliness
+from shared.vocabulary import PauseReason, Timeliness
 
 
 class CaseOpened(Event):
@@ -118,7 +118,7 @@ class CasePaused(Event):
     dossier_id: uuid.UUID
     dossier_code: str
     unit_path: str
-    reason: Literal["supplement", "financial_obligation"]
+    reason: PauseReason
     detail: str = Field(description="nội dung yêu cầu bổ sung hoặc nghĩa vụ tài chính")
     amount_vnd: int | None = Field(None, ge=0, description="số tiền nghĩa vụ tài chính")
     paused_at: dt.datetime

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import Depends, Query
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.auth import Principal, current_principal
+from shared.auth import Principal, Role, current_principal, require_roles
 from shared.runtime import Runtime, db_session, runtime_of
 
 Session = Annotated[AsyncSession, Depends(db_session)]
@@ -19,3 +19,6 @@ Cursor = Annotated[
     str | None, Query(max_length=400, description="con trỏ trang sau (next_cursor của trang trước)")
 ]
 Limit = Annotated[int, Query(ge=1, le=200, description="số mục mỗi trang")]
+# Routes only ops may call: refused (403) before the body is read, so a caller without the role
+# learns nothing of what the route would accept. Services check the role again.
+Ops = Annotated[Principal, Depends(require_roles(Role.ops))]

@@ -10,13 +10,13 @@ from pathlib import Path
 
 import httpx
 import pytest
-from fastapi import APIRouter, Depends, FastAPI
+from fastapi import APIRouter, Depends, FastAPI, Request
 from pydantic import BaseModel
 
 from services import layers
 from shared.deadlines import is_overdue, timeliness
 from shared.errors import Problem, install_problem_handlers, problem_responses
-from shared.http.commit import CommitRoute
+from shared.http.commit import CommitRoute, track
 from shared.pagination import Keyset, Page
 from shared.vocabulary import Channel, Timeliness
 
@@ -51,7 +51,9 @@ def _definitions(name: str) -> list[str]:
     return found
 
 
-@pytest.mark.parametrize("name", ["Channel", "Timeliness", "AgencyKind", "RatingChannel"])
+@pytest.mark.parametrize(
+    "name", ["Channel", "Timeliness", "AgencyKind", "RatingChannel", "PauseReason"]
+)
 def test_each_word_of_the_vocabulary_is_defined_once_in_shared(name: str) -> None:
     assert _definitions(name) == ["shared/vocabulary.py"]
 
@@ -143,18 +145,24 @@ async def test_the_commit_route_commits_after_the_endpoint_and_not_when_it_raise
         async def commit(self) -> None:
             log.append("commit")
 
-    def session() -> AsyncSession:
-        return Recording()
+    # Asked for below the endpoint (a dependency of a dependency), as a real route may.
+    def session(request: Request) -> AsyncSession:
+        opened = Recording()
+        track(request, opened)
+        return opened
+
+    def desk(s: AsyncSession = Depends(session)) -> AsyncSession:
+        return s
 
     router = APIRouter(route_class=CommitRoute)
 
     @router.post("/ok")
-    async def ok(s: AsyncSession = Depends(session)) -> dict[str, str]:
+    async def ok(s: AsyncSession = Depends(desk)) -> dict[str, str]:
         log.append("endpoint")
         return {"ok": "yes"}
 
     @router.post("/fails")
-    async def fails(s: AsyncSession = Depends(session)) -> dict[str, str]:
+    async def fails(s: AsyncSession = Depends(desk)) -> dict[str, str]:
         raise Missing()
 
     app = FastAPI()

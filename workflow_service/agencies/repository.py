@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,13 +14,13 @@ from shared.pagination import Keyset
 from workflow_service.db.models import Agency, AgencyMember
 
 
-async def count(session: AsyncSession) -> int:
-    return int(await session.scalar(select(func.count()).select_from(Agency)) or 0)
-
-
-async def insert_many(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
-    if rows:
-        await session.execute(pg_insert(Agency).on_conflict_do_nothing(), rows)
+async def insert_missing(session: AsyncSession, rows: list[dict[str, Any]]) -> int:
+    if not rows:
+        return 0
+    added = await session.scalars(
+        pg_insert(Agency).on_conflict_do_nothing().returning(Agency.code), rows
+    )
+    return len(added.all())
 
 
 async def upsert_newer(session: AsyncSession, row: dict[str, Any], changed_at: dt.datetime) -> None:

@@ -19,17 +19,16 @@ from workflow_service.domain.assignment import serving
 
 
 async def seed(session: AsyncSession) -> int:
-    """Load the reference agencies into an empty table; idempotent."""
-    if await repository.count(session):
-        return 0
+    """Add the reference agencies the table lacks (all of them at first start, those the
+    reference gained later afterwards); an agency the catalogue has since renamed or retired
+    keeps what the catalogue said. Idempotent; returns how many were added."""
     units = unit_rows()
     paths = {u["code"]: u["path"] for u in units}
     rows = [
         {**row, "unit_path": paths[row["unit_code"]], "retired": False}
         for row in agency_rows(units)
     ]
-    await repository.insert_many(session, rows)
-    return len(rows)
+    return await repository.insert_missing(session, rows)
 
 
 async def agency_changed(session: AsyncSession, event: AgencyChanged, at: dt.datetime) -> None:

@@ -22,7 +22,7 @@ from shared.events.cases import SupplementItem
 from shared.http.preconditions import precondition_failed
 from shared.messaging.outbox import Outbox
 from shared.routes import RouteTemplate
-from shared.vocabulary import Timeliness
+from shared.vocabulary import PauseReason, Timeliness
 from workflow_service.agencies import service as agencies
 from workflow_service.calendar.service import CalendarBook
 from workflow_service.cases import repository
@@ -37,7 +37,7 @@ from workflow_service.db.models import Case, CaseAction, Step
 from workflow_service.domain import authority
 from workflow_service.domain import cases as rules
 from workflow_service.domain.cases import CaseAction as Act
-from workflow_service.domain.cases import CaseStatus, PauseReason, StepStatus
+from workflow_service.domain.cases import CaseStatus, StepStatus
 from workflow_service.domain.control_sheet import CLOSE_ACTION, OPEN_ACTION
 from workflow_service.domain.deadlines import after_pause, working_days_of_hours
 from workflow_service.results import service as results
@@ -164,8 +164,12 @@ async def open_case(
     """Open the case of a received dossier, once: a redelivery finds it there and does nothing."""
     calendar = await book.calendar(session, event.received_at)
     route = await routes.route_for(session, event.procedure_key)
-    hours = event.processing_working_hours or await routes.working_hours(
-        session, event.procedure_key
+    # Intake says, for the version the dossier was received under; only a receipt from before
+    # it said (the field absent) is judged by what the catalogue last published.
+    hours = (
+        event.processing_working_hours
+        if "processing_working_hours" in event.model_fields_set
+        else await routes.working_hours(session, event.procedure_key)
     )
     if hours:
         # A procedure timed in working hours: its steps share those hours.
@@ -524,7 +528,7 @@ async def _act(
                 dossier_id=case.dossier_id,
                 dossier_code=case.dossier_code,
                 unit_path=case.unit_path,
-                reason=reason.event_name,
+                reason=reason,
                 detail=body.reason or "",
                 amount_vnd=body.amount_vnd,
                 paused_at=at,

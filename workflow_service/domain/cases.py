@@ -37,16 +37,6 @@ class StepStatus(StrEnum):
 # How a step came to start, and how one ended, as the events spell them.
 StepVia = Literal["open", "complete", "send_back", "transfer"]
 StepOutcome = Literal["done", "sent_back", "transferred", "closed"]
-PauseReasonName = Literal["supplement", "financial_obligation"]
-
-
-class PauseReason(StrEnum):
-    supplement = "supplement"
-    financial_obligation = "financial_obligation"
-
-    @property
-    def event_name(self) -> PauseReasonName:
-        return "supplement" if self is PauseReason.supplement else "financial_obligation"
 
 
 class CaseAction(StrEnum):

@@ -21,10 +21,10 @@ from shared.events import (
 )
 from shared.messaging.consumer import Handler
 from shared.messaging.outbox import Outbox
+from shared.vocabulary import PauseReason
 from workflow_service.agencies import service as agencies
 from workflow_service.calendar.service import CalendarBook, calendar_changed
 from workflow_service.cases import service as cases
-from workflow_service.domain.cases import PauseReason
 from workflow_service.routes import service as routes
 
 

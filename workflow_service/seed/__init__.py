@@ -18,7 +18,7 @@ async def load_route_templates(session: AsyncSession) -> int:
 
 
 async def load_agencies(session: AsyncSession) -> int:
-    """Idempotent: loads only into an empty table."""
+    """Idempotent: adds the reference agencies the table lacks."""
     return await agencies.seed(session)
 
 
