@@ -172,6 +172,8 @@ async def test_newborn_chain_from_submission_to_returned_result(
     cases: Cases, http: httpx.AsyncClient
 ) -> None:
     case = await cases.open(NEWBORN)
+    # Opened as one write: the case starts at its first version, already on its first step.
+    assert case["etag"] == '"1"' and case["current_step_id"] == current(case)["id"]
     assert ts(case["due_at"]) == ts(case["dossier"]["appointment_at"])
     window = calendar().working_time_between(ts(case["received_at"]), ts(case["due_at"]))
     shared = calendar().working_day_length * case["processing_working_days"]

@@ -96,15 +96,14 @@ async def find(
 
 async def insert_once(session: AsyncSession, values: dict[str, Any]) -> Case | None:
     """Insert the case of a dossier unless it is there already (a redelivery)."""
-    inserted = await session.scalar(
+    # One round trip: the row comes back as the session's own Case.
+    inserted: Case | None = await session.scalar(
         pg_insert(Case)
         .values(**values)
         .on_conflict_do_nothing(index_elements=[Case.dossier_id])
-        .returning(Case.id)
+        .returning(Case)
     )
-    if inserted is None:
-        return None
-    return await session.get_one(Case, inserted)
+    return inserted
 
 
 def touch(case: Case) -> None:

@@ -179,10 +179,14 @@ async def open_case(
         # time plus what was left of the receipt day, and for same-day procedures the rest of
         # that day.
         window = calendar.working_days_between(event.received_at, event.appointment_at)
+    # The first step's id is known before either row is written, so the case is inserted
+    # pointing at it and starts at version 1, with no second write to name its current step.
+    first_step_id = uuid.uuid4()
     case = await repository.insert_once(
         session,
         {
             "id": uuid.uuid4(),
+            "current_step_id": first_step_id,
             "dossier_id": event.dossier_id,
             "dossier_code": event.dossier_code,
             "procedure_code": event.procedure_code,
@@ -220,7 +224,14 @@ async def open_case(
     # The clock started at receipt: the first step's share counts from then, not from when
     # this event happened to be consumed.
     await steps.start_step(
-        session, outbox, calendar, case, route.first, event.received_at, via="open"
+        session,
+        outbox,
+        calendar,
+        case,
+        route.first,
+        event.received_at,
+        via="open",
+        step_id=first_step_id,
     )
     await session.flush()
     return case

@@ -35,10 +35,11 @@ async def start_step(
     agency_code: str | None = None,
     assignee: str | None = None,
     reason: str | None = None,
+    step_id: uuid.UUID | None = None,
 ) -> Step:
     seq = await repository.count_of_case(session, case.id)
     step = Step(
-        id=uuid.uuid4(),
+        id=step_id or uuid.uuid4(),
         case_id=case.id,
         seq=seq + 1,
         name=template.name,
