@@ -273,14 +273,25 @@ def _binary_major_version(bin_dir: Path) -> str:
 
 
 class EmbeddedPostgres:
-    """A private PostgreSQL cluster in ``data_dir``, tuned for tests and development.
+    """A private PostgreSQL cluster in ``data_dir``.
 
-    Durability is traded for speed (no fsync, no full-page writes): the data is disposable.
-    Superuser ``postgres`` with trust authentication, listening only on ``host``.
+    Durable by default (fsync, full-page writes and synchronous commit as PostgreSQL ships
+    them): ``make run`` keeps a user's data in it, and a power cut must not lose or corrupt it.
+    Only a caller whose data is disposable (the test suite) asks for ``durable=False``, which
+    trades those for speed. Superuser ``postgres`` with trust authentication, listening only on
+    ``host``.
     """
 
-    def __init__(self, data_dir: Path, port: int | None = None, host: str = "127.0.0.1") -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        port: int | None = None,
+        host: str = "127.0.0.1",
+        *,
+        durable: bool = True,
+    ) -> None:
         self.data_dir = Path(data_dir).absolute()
+        self.durable = durable
         self.host = host
         self.port = port if port is not None else free_port(host)
         self.log_path = self.data_dir.parent / "postgres.log"
@@ -535,12 +546,11 @@ class EmbeddedPostgres:
             "listen_addresses": self.host,
             "port": str(self.port),
             "unix_socket_directories": str(self._socket_dir(run_as)),
-            "fsync": "off",
-            "synchronous_commit": "off",
-            "full_page_writes": "off",
             "max_connections": "300",
             "shared_buffers": "128MB",
         }
+        if not self.durable:
+            settings.update(fsync="off", synchronous_commit="off", full_page_writes="off")
         # pg_ctl splices -o into a shell command line, hence the quoting.
         options = " ".join(f"-c {shlex.quote(f'{k}={v}')}" for k, v in settings.items())
         try:

@@ -46,12 +46,15 @@ class Infrastructure:
         database_url: str | None = None,
         bootstrap_servers: str | None = None,
         broker_log: Path | None = None,
+        *,
+        durable: bool = True,
     ) -> Infrastructure:
+        """``durable=False`` only for disposable data (the test suite): see EmbeddedPostgres."""
         data_dir.mkdir(parents=True, exist_ok=True)
         postgres = broker = None
         try:
             if not database_url:
-                postgres = EmbeddedPostgres(data_dir.resolve() / "postgres")
+                postgres = EmbeddedPostgres(data_dir.resolve() / "postgres", durable=durable)
                 postgres.start()
                 database_url = postgres.url
             if not bootstrap_servers:
@@ -67,12 +70,15 @@ class Infrastructure:
         return cls(data_dir, database_url, bootstrap_servers, postgres, broker)
 
     @classmethod
-    def from_environment(cls, data_dir: Path, broker_log: Path | None = None) -> Infrastructure:
+    def from_environment(
+        cls, data_dir: Path, broker_log: Path | None = None, *, durable: bool = True
+    ) -> Infrastructure:
         return cls.start(
             data_dir,
             os.environ.get("DATABASE_URL") or None,
             os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or None,
             broker_log,
+            durable=durable,
         )
 
     def stop(self) -> None:

@@ -97,7 +97,10 @@ def test_postgres_lifecycle(postgres: EmbeddedPostgres) -> None:
     assert postgres.create_database("infra_check") == url  # already there: no error
 
     assert asyncio.run(_query(url, "select 1")) == 1
-    assert asyncio.run(_query(url, "show fsync")) == "off"
+    # Durable unless asked otherwise: make run keeps a user's data here.
+    assert asyncio.run(_query(url, "show fsync")) == "on"
+    assert asyncio.run(_query(url, "show full_page_writes")) == "on"
+    assert asyncio.run(_query(url, "show synchronous_commit")) == "on"
     assert asyncio.run(_query(url, "show max_connections")) == "300"
     assert asyncio.run(_query(url, "show server_encoding")) == "UTF8"
 
@@ -124,6 +127,16 @@ def test_postgres_reuses_cluster_and_clears_stale_pid_file(postgres: EmbeddedPos
 
     postgres.start()
     assert asyncio.run(_query(url, "select current_database()")) == "survivor"
+    postgres.stop()
+
+    # The same cluster started for disposable data trades durability for speed, and says so.
+    fast = EmbeddedPostgres(postgres.data_dir, durable=False)
+    try:
+        fast.start()
+        assert asyncio.run(_query(fast.database_url("survivor"), "show fsync")) == "off"
+        assert asyncio.run(_query(fast.database_url("survivor"), "show full_page_writes")) == "off"
+    finally:
+        fast.stop()
 
 
 def test_postgres_takes_over_from_orphaned_server(work_dir: Path) -> None:
