@@ -11,7 +11,6 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ValidationError
-from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import UploadFile
 
 from intake_service.db.blob_store import BlobStore
@@ -43,8 +42,7 @@ from shared.clock import Now
 from shared.errors import PROBLEM_RESPONSES, RATE_LIMITED_RESPONSES, problem_responses
 from shared.http.commit import CommitRoute
 from shared.http.deps import Caller as PrincipalDep
-from shared.http.deps import Cursor, RuntimeDep
-from shared.runtime import db_session
+from shared.http.deps import Cursor, RuntimeDep, Session
 
 router = APIRouter(tags=["documents"], route_class=CommitRoute, responses=PROBLEM_RESPONSES)
 
@@ -52,7 +50,6 @@ router = APIRouter(tags=["documents"], route_class=CommitRoute, responses=PROBLE
 FORM_OVERHEAD_BYTES = 64 * 1024
 JSON_BODY_MAX_BYTES = 64 * 1024
 
-SessionDep = Annotated[AsyncSession, Depends(db_session)]
 DossierCode = Annotated[str, Path(max_length=40, description="mã hồ sơ")]
 
 
@@ -160,7 +157,7 @@ async def attach_document(
     request: Request,
     response: Response,
     principal: PrincipalDep,
-    session: SessionDep,
+    session: Session,
     runtime: RuntimeDep,
     settings: SettingsDep,
     store: StoreDep,
@@ -214,7 +211,7 @@ async def reuse_document(
     body: ReuseIn,
     response: Response,
     principal: PrincipalDep,
-    session: SessionDep,
+    session: Session,
     runtime: RuntimeDep,
     settings: SettingsDep,
     now: Now,
@@ -236,7 +233,7 @@ async def reuse_document(
 async def list_documents(
     code: DossierCode,
     principal: PrincipalDep,
-    session: SessionDep,
+    session: Session,
     cursor: Cursor = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 200,
 ) -> DossierDocumentsOut:
@@ -267,7 +264,7 @@ async def list_documents(
 async def download_document(
     document_id: uuid.UUID,
     principal: PrincipalDep,
-    session: SessionDep,
+    session: Session,
     store: StoreDep,
     if_none_match: Annotated[str | None, Header(max_length=200)] = None,
 ) -> Response:
@@ -297,7 +294,7 @@ async def download_document(
 async def digitise_document(
     document_id: uuid.UUID,
     principal: PrincipalDep,
-    session: SessionDep,
+    session: Session,
     runtime: RuntimeDep,
     now: Now,
 ) -> DocumentAttachedOut:
@@ -320,7 +317,7 @@ async def digitise_document(
 async def reusable_documents(
     code: DossierCode,
     principal: PrincipalDep,
-    session: SessionDep,
+    session: Session,
     settings: SettingsDep,
     now: Now,
     kind: Annotated[
@@ -354,7 +351,7 @@ async def consent_to_reuse(
     code: DossierCode,
     body: ConsentIn,
     principal: PrincipalDep,
-    session: SessionDep,
+    session: Session,
     now: Now,
 ) -> ConsentOut:
     return await service.consent(session, principal, code, body.granted, now)
@@ -380,7 +377,7 @@ async def consent_to_reuse_by_lookup(
     body: LookupConsentIn,
     guard: GuardDep,
     client: ClientAddress,
-    session: SessionDep,
+    session: Session,
     now: Now,
 ) -> ConsentOut:
     return await service.consent_by_lookup(session, guard, client, code, body, now)

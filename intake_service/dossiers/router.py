@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Response
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from intake_service.calendar.service import ReceptionCalendar
 from intake_service.domain.lifecycle import DossierStatus
@@ -18,7 +17,8 @@ from shared.auth import Principal, current_principal, require_roles
 from shared.clock import Now
 from shared.errors import PROBLEM_RESPONSES, problem_responses
 from shared.http.commit import CommitRoute
-from shared.runtime import Runtime, db_session, runtime_of
+from shared.http.deps import Session
+from shared.runtime import Runtime, runtime_of
 
 router = APIRouter(
     prefix="/v1/dossiers",
@@ -26,8 +26,6 @@ router = APIRouter(
     responses=PROBLEM_RESPONSES,
     route_class=CommitRoute,
 )
-
-SessionDep = Annotated[AsyncSession, Depends(db_session)]
 
 
 def _located(response: Response, dossier: DossierOut) -> DossierOut:
@@ -66,7 +64,7 @@ async def submit_dossier(
     body: DossierCreate,
     response: Response,
     principal: Annotated[Principal, Depends(require_roles(*SUBMITTING_ROLES))],
-    session: SessionDep,
+    session: Session,
     runtime: Annotated[Runtime, Depends(runtime_of)],
     now: Now,
     calendar: ReceptionCalendar,
@@ -104,7 +102,7 @@ async def get_dossier(
     code: str,
     response: Response,
     principal: Annotated[Principal, Depends(current_principal)],
-    session: SessionDep,
+    session: Session,
 ) -> DossierOut:
     dossier = await service.read(session, principal, code)
     response.headers["ETag"] = f'"{dossier.version}"'
@@ -120,7 +118,7 @@ async def get_dossier(
 )
 async def list_dossiers(
     principal: Annotated[Principal, Depends(current_principal)],
-    session: SessionDep,
+    session: Session,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     status: Annotated[DossierStatus | None, Query(description="lọc theo trạng thái")] = None,

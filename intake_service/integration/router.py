@@ -7,7 +7,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Response
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from intake_service.dossiers.errors import DossierNotFound
 from intake_service.dossiers.schemas import DossierOut
@@ -17,7 +16,7 @@ from intake_service.integration.schemas import ChangePage
 from shared.auth import Principal, Role, require_roles
 from shared.errors import PROBLEM_RESPONSES, problem_responses
 from shared.http.commit import CommitRoute
-from shared.runtime import db_session
+from shared.http.deps import Session
 
 router = APIRouter(
     prefix="/v1/integration",
@@ -27,7 +26,6 @@ router = APIRouter(
 )
 
 IntegrationClient = Annotated[Principal, Depends(require_roles(Role.integration, Role.ops))]
-SessionDep = Annotated[AsyncSession, Depends(db_session)]
 
 
 @router.get(
@@ -43,7 +41,7 @@ async def dossier_by_external_id(
     external_id: Annotated[str, Path(max_length=128, description="mã hồ sơ ở hệ thống gửi")],
     response: Response,
     principal: IntegrationClient,
-    session: SessionDep,
+    session: Session,
 ) -> DossierOut:
     dossier = await service.dossier_by_external_id(session, principal, source_system, external_id)
     response.headers["ETag"] = f'"{dossier.version}"'
@@ -68,7 +66,7 @@ async def dossier_by_external_id(
 )
 async def changes(
     principal: IntegrationClient,
-    session: SessionDep,
+    session: Session,
     after: Annotated[
         str | None, Query(max_length=4000, description="con trỏ next_cursor của lần đọc trước")
     ] = None,

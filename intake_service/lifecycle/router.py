@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Response
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from intake_service.calendar.service import ReceptionCalendar
 from intake_service.domain.lifecycle import ACTION_LABELS_VI, TRANSITIONS, Action, markdown_table
@@ -30,7 +29,8 @@ from shared.auth import Principal, current_principal
 from shared.clock import Now
 from shared.errors import IF_MATCH_RESPONSES, PROBLEM_RESPONSES, problem_responses
 from shared.http.commit import CommitRoute
-from shared.runtime import Runtime, db_session, runtime_of
+from shared.http.deps import Session
+from shared.runtime import Runtime, runtime_of
 
 router = APIRouter(
     prefix="/v1/dossiers",
@@ -47,7 +47,6 @@ IfMatch = Annotated[
     str | None,
     Header(description='ETag của hồ sơ khi đọc, ví dụ "3"; sai phiên bản trả 412', max_length=40),
 ]
-SessionDep = Annotated[AsyncSession, Depends(db_session)]
 
 
 class Desk:
@@ -108,7 +107,7 @@ async def lifecycle_table() -> list[TransitionOut]:
     "thời hạn giải quyết bắt đầu tính.",
 )
 async def receive(
-    code: str, desk: DeskDep, session: SessionDep, body: NoteBody | None = None
+    code: str, desk: DeskDep, session: Session, body: NoteBody | None = None
 ) -> DossierOut:
     return desk.answer(
         await service.act(
@@ -131,7 +130,7 @@ async def receive(
     responses=problem_responses(SupplementAlreadyRequested),
 )
 async def request_supplement(
-    code: str, body: SupplementRequestBody, desk: DeskDep, session: SessionDep
+    code: str, body: SupplementRequestBody, desk: DeskDep, session: Session
 ) -> DossierOut:
     return desk.answer(
         await service.act(
@@ -162,7 +161,7 @@ async def request_supplement(
     responses=problem_responses(UnknownDocument),
 )
 async def supplement(
-    code: str, desk: DeskDep, session: SessionDep, body: SupplementBody | None = None
+    code: str, desk: DeskDep, session: Session, body: SupplementBody | None = None
 ) -> DossierOut:
     return desk.answer(
         await service.act(
@@ -184,7 +183,7 @@ async def supplement(
     summary="Refuse a dossier",
     description="Từ chối tiếp nhận giải quyết hồ sơ, nêu rõ lý do.",
 )
-async def refuse(code: str, body: ReasonBody, desk: DeskDep, session: SessionDep) -> DossierOut:
+async def refuse(code: str, body: ReasonBody, desk: DeskDep, session: Session) -> DossierOut:
     return desk.answer(
         await service.act(
             session,
@@ -206,7 +205,7 @@ async def refuse(code: str, body: ReasonBody, desk: DeskDep, session: SessionDep
     "thống tích hợp chỉ rút được hồ sơ do chính nó nộp; hồ sơ khác trả 403.",
 )
 async def withdraw(
-    code: str, desk: DeskDep, session: SessionDep, body: NoteBody | None = None
+    code: str, desk: DeskDep, session: Session, body: NoteBody | None = None
 ) -> DossierOut:
     return desk.answer(
         await service.act(
@@ -227,7 +226,7 @@ async def withdraw(
     summary="Return the result",
     description="Trả kết quả giải quyết cho người nộp.",
 )
-async def return_result(code: str, desk: DeskDep, session: SessionDep) -> DossierOut:
+async def return_result(code: str, desk: DeskDep, session: Session) -> DossierOut:
     return desk.answer(
         await service.act(
             session, desk.principal, desk.context, code, Action.return_result, desk.if_match

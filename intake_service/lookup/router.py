@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Path, Response
-from sqlalchemy.ext.asyncio import AsyncSession
+from fastapi import APIRouter, Header, Path, Response
 
 from intake_service.domain.verifier import VERIFIER_PATTERN
 from intake_service.lookup import service
@@ -19,7 +18,7 @@ from intake_service.lookup.errors import LookupLocked, LookupNotFound, TooManyLo
 from intake_service.lookup.schemas import LookupIn, LookupOut
 from shared.errors import PROBLEM_RESPONSES, RATE_LIMITED_RESPONSES, problem_responses
 from shared.http.commit import CommitRoute
-from shared.runtime import db_session
+from shared.http.deps import Session
 from shared.text import CleanText
 
 router = APIRouter(
@@ -34,7 +33,6 @@ router = APIRouter(
     },
 )
 
-SessionDep = Annotated[AsyncSession, Depends(db_session)]
 DossierCode = Annotated[CleanText, Path(min_length=1, max_length=40, description="mã hồ sơ")]
 _VERIFIER_DESCRIPTION = "4 số cuối số định danh (CCCD) / mã số thuế hoặc số điện thoại người nộp"
 HeaderVerifier = Annotated[
@@ -71,7 +69,7 @@ async def lookup_by_body(
     response: Response,
     guard: GuardDep,
     client: ClientAddress,
-    session: SessionDep,
+    session: Session,
 ) -> LookupOut:
     out = await service.look_up(session, guard, client, body.code, body.verifier)
     response.headers["Cache-Control"] = "no-store"
@@ -91,7 +89,7 @@ async def lookup(
     response: Response,
     guard: GuardDep,
     client: ClientAddress,
-    session: SessionDep,
+    session: Session,
     verifier: HeaderVerifier,
 ) -> LookupOut:
     out = await service.look_up(session, guard, client, code, verifier)

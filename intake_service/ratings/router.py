@@ -6,7 +6,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from intake_service.lookup.deps import ClientAddress, GuardDep
 from intake_service.lookup.errors import LookupLocked, LookupNotFound, TooManyLookups
@@ -17,8 +16,7 @@ from shared.auth import Principal, Role, require_roles
 from shared.clock import Now
 from shared.errors import PROBLEM_RESPONSES, RATE_LIMITED_RESPONSES, problem_responses
 from shared.http.commit import CommitRoute
-from shared.http.deps import RuntimeDep
-from shared.runtime import db_session
+from shared.http.deps import RuntimeDep, Session
 
 router = APIRouter(tags=["ratings"], route_class=CommitRoute, responses=PROBLEM_RESPONSES)
 
@@ -33,7 +31,6 @@ OFFICER_ROLES = (
 # The QR rating needs no login, so the bearer token is optional on this route.
 _optional_bearer = HTTPBearer(auto_error=False)
 
-SessionDep = Annotated[AsyncSession, Depends(db_session)]
 DossierCode = Annotated[str, Path(min_length=1, max_length=40, description="mã hồ sơ")]
 
 
@@ -72,7 +69,7 @@ async def rate_dossier(
     guard: GuardDep,
     client: ClientAddress,
     principal: Annotated[Principal | None, Depends(optional_principal)],
-    session: SessionDep,
+    session: Session,
     runtime: RuntimeDep,
     now: Now,
 ) -> RatingOut:
@@ -93,7 +90,7 @@ async def rate_dossier(
 async def list_ratings(
     code: DossierCode,
     principal: Annotated[Principal, Depends(require_roles(*OFFICER_ROLES, Role.applicant))],
-    session: SessionDep,
+    session: Session,
 ) -> list[RatingOut]:
     return await service.ratings_of(session, principal, code)
 
@@ -113,7 +110,7 @@ async def list_ratings(
 async def import_survey(
     body: SurveyImport,
     principal: Annotated[Principal, Depends(require_roles(Role.integration))],
-    session: SessionDep,
+    session: Session,
     runtime: RuntimeDep,
     now: Now,
 ) -> SurveyImportOut:
