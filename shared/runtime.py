@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from shared.db.engine import make_engine, make_sessionmaker
 from shared.http.commit import track
-from shared.messaging.consumer import ConsumerRunner, Handler
+from shared.messaging.consumer import ConsumerRunner, Registered
 from shared.messaging.outbox import Outbox
 from shared.messaging.relay import OutboxRelay
 from shared.messaging.tables import MessagingTables
@@ -49,7 +49,7 @@ class Runtime:
         cls,
         settings: ServiceSettings,
         tables: MessagingTables,
-        handlers: Callable[[Outbox], dict[str, Handler]] | None = None,
+        handlers: Callable[[Outbox], Mapping[str, Registered]] | None = None,
         topics: Iterable[str] = (),
         workers: Sequence[Worker] = (),
     ) -> Runtime:
