@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 from aiokafka.errors import CommitFailedError, IllegalStateError
+from sqlalchemy import Text, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -63,6 +64,11 @@ class ConsumerRunner:
         self._tables = tables
         self.group_id = group_id
         self._handlers = dict(handlers)
+        self._record_inbox = text(
+            f"INSERT INTO {tables.schema}.inbox (event_id, event_type, topic) "
+            "SELECT * FROM unnest(CAST(:ids AS text[]), CAST(:types AS text[]), "
+            "CAST(:topics AS text[])) ON CONFLICT DO NOTHING RETURNING event_id"
+        ).columns(event_id=Text)
         self._topics = tuple(dict.fromkeys(topics))
         self.applied_total = 0
         self.dead_lettered_total = 0
@@ -184,20 +190,18 @@ class ConsumerRunner:
 
     async def apply_many(self, items: list[tuple[Envelope, Registered]]) -> int:
         """Apply events in order in one transaction, skipping those the inbox already holds."""
-        inbox = self._tables.inbox
         async with self._sessionmaker() as session, session.begin():
-            # One statement records the whole batch; what it returns is what was new.
+            # One statement records the whole batch; what it returns is what was new. The rows
+            # travel as three arrays, so the statement is the same text for any batch size and
+            # is compiled and prepared once.
             new_ids = set(
                 await session.scalars(
-                    pg_insert(inbox)
-                    .values(
-                        [
-                            {"event_id": e.id, "event_type": e.type, "topic": e.topic}
-                            for e, _ in items
-                        ]
-                    )
-                    .on_conflict_do_nothing()
-                    .returning(inbox.c.event_id)
+                    self._record_inbox,
+                    {
+                        "ids": [e.id for e, _ in items],
+                        "types": [e.type for e, _ in items],
+                        "topics": [e.topic for e, _ in items],
+                    },
                 )
             )
             fresh: list[tuple[Envelope, Registered]] = []
