@@ -24,8 +24,8 @@ from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from metrics_service.db.models import MESSAGING, Counter, DossierFact
-from metrics_service.domain.counting import CounterKey, counter_changes, fact_keys
-from metrics_service.domain.facts import FIELDS, Fact, merge
+from metrics_service.domain.counting import CounterKey, counter_changes, fact_keys, merged_changes
+from metrics_service.domain.facts import FIELDS, Fact, fold, merge
 from metrics_service.events.handlers import make_handlers
 from metrics_service.facts import service
 from shared.db.engine import make_engine, make_sessionmaker
@@ -383,7 +383,7 @@ LIFE_EVENTS = len(life(Place(), uuid.uuid4(), 0))
 
 
 @settings(
-    max_examples=25,
+    max_examples=50,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
@@ -419,3 +419,30 @@ async def test_any_events_in_any_runs_give_the_facts_and_counters_of_one_by_one(
     expected_facts, expected_counters = reference(envelopes)
     assert facts == expected_facts
     assert counters == expected_counters
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    picks=st.lists(
+        st.tuples(st.integers(0, DOSSIERS - 1), st.integers(0, LIFE_EVENTS - 1)), max_size=40
+    ),
+    split=st.integers(0, 40),
+)
+def test_a_fold_and_its_merged_deltas_equal_merging_event_after_event(
+    picks: list[tuple[int, int]], split: int
+) -> None:
+    place = Place()
+    dossiers = [uuid.uuid4() for _ in range(DOSSIERS)]
+    lives = [life(place, d, n) for n, d in enumerate(dossiers)]
+    events = [lives[d][i] for d, i in picks]
+    # What an earlier run left is where this run starts.
+    known = {k: f for k, f in fold({}, events[:split]).items() if f != Fact()}
+    after = fold(known, events[split:])
+    one_by_one, counters = reference(envelopes_of(events))
+    earlier = reference(envelopes_of(events[:split]))[1]
+    assert {k: f for k, f in after.items() if f != Fact()} == one_by_one
+    # The earlier counters moved by the run's merged deltas are the counters of one by one.
+    total = collections.Counter(earlier)
+    total.update(merged_changes(known, after))
+    assert +total == counters
+    assert all(amount for amount in merged_changes(known, after).values())
