@@ -1,6 +1,8 @@
 """Keep the citizen-facing status view in step with workflow and payment: each consumed event
 parsed through its model and handed to one service function. Status changes go through the
-lifecycle table (``intake_service.lifecycle.service``), the payment view beside it."""
+lifecycle table (``intake_service.lifecycle.service``), the payment view beside it. The opening
+of a case, which every dossier has, is taken a run at a time
+(``intake_service.lifecycle.batches``), asking the same table."""
 
 from __future__ import annotations
 
