@@ -1,13 +1,18 @@
 """Keep the citizen-facing status view in step with workflow and payment: each consumed event
 parsed through its model and handed to one service function. Status changes go through the
-lifecycle table (``intake_service.lifecycle.service``), the payment view beside it."""
+lifecycle table (``intake_service.lifecycle.service``), the payment view beside it. The opening
+of a case, which every dossier has, is taken a run at a time
+(``intake_service.lifecycle.batches``), asking the same table."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from intake_service.domain.payments_view import VIEW_EVENTS
 from intake_service.dossiers import service as dossiers
+from intake_service.lifecycle import batches
 from intake_service.lifecycle import service as lifecycle
 from shared.events import (
     CaseApologised,
@@ -18,12 +23,16 @@ from shared.events import (
     Envelope,
     FeeRequested,
 )
-from shared.messaging.consumer import Handler
+from shared.messaging.consumer import Batched, Registered
 
 
-async def on_case_opened(session: AsyncSession, env: Envelope) -> None:
-    assert isinstance(env.data, CaseOpened)
-    await lifecycle.case_opened(session, env.data)
+async def on_cases_opened(session: AsyncSession, envs: Sequence[Envelope]) -> None:
+    """Every dossier's case opens: the consumer hands over a run of them at once."""
+    events: list[CaseOpened] = []
+    for env in envs:
+        assert isinstance(env.data, CaseOpened)
+        events.append(env.data)
+    await batches.cases_opened(session, events)
 
 
 async def on_case_resolved(session: AsyncSession, env: Envelope) -> None:
@@ -56,8 +65,8 @@ async def on_payment_event(session: AsyncSession, env: Envelope) -> None:
     await dossiers.payment_event(session, env.data, env.type)
 
 
-HANDLERS: dict[str, Handler] = {
-    CaseOpened.event_type: on_case_opened,
+HANDLERS: dict[str, Registered] = {
+    CaseOpened.event_type: Batched(on_cases_opened),
     CaseResolved.event_type: on_case_resolved,
     CaseApologised.event_type: on_case_apologised,
     CasePaused.event_type: on_case_paused,

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
+from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from metrics_service.domain.facts import Fact
@@ -116,3 +119,16 @@ def counter_changes(before: Fact | None, after: Fact) -> dict[CounterKey, int]:
     changes = dict.fromkeys(new - old, 1)
     changes.update(dict.fromkeys(old - new, -1))
     return changes
+
+
+def merged_changes(
+    before: Mapping[uuid.UUID, Fact], after: Mapping[uuid.UUID, Fact]
+) -> dict[CounterKey, int]:
+    """One amount per counter for a whole run of events: the changes of every dossier from its
+    fact ``before`` the run (absent: nothing known) to its fact ``after``, summed by key, keys
+    that cancel out dropped. The changes of one dossier's successive facts telescope, so its
+    first and last fact say all that its events, applied one by one, would have added."""
+    total: Counter[CounterKey] = Counter()
+    for dossier_id, fact in after.items():
+        total.update(counter_changes(before.get(dossier_id), fact))
+    return {key: amount for key, amount in total.items() if amount}

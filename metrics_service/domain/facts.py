@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -218,3 +219,13 @@ FACT_EVENTS = (
 def merge(fact: Fact, event: FactEvent) -> Fact:
     """The fact once ``event`` is merged in."""
     return RULES[type(event)](fact, event)
+
+
+def fold(known: Mapping[uuid.UUID, Fact], events: Iterable[FactEvent]) -> dict[uuid.UUID, Fact]:
+    """Every dossier's fact once ``events`` are merged in, in order, starting from what is
+    ``known`` (a dossier not in it starts from nothing). Merging a run of events at once gives
+    the fact that merging them one after another gives: this is that loop, once per dossier."""
+    facts = dict(known)
+    for event in events:
+        facts[event.dossier_id] = merge(facts.get(event.dossier_id, Fact()), event)
+    return facts

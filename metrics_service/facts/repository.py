@@ -1,15 +1,27 @@
-"""Every query of a dossier's fact and of the counters it implies.
+"""Every query of dossiers' facts and of the counters they imply.
 
-Counter upserts are one statement per fact, so concurrent consumers never lose an increment."""
+The consumer hands over a run of events at once, so every function here takes many dossiers and
+costs one statement however many it is given: one select of the facts, one write of the new
+ones, one of the changed ones, one upsert of the counter deltas."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
-from sqlalchemy import Table, func, select, update
-from sqlalchemy.dialects.postgresql import Insert
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    String,
+    Table,
+    any_,
+    bindparam,
+    case,
+    func,
+    select,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,51 +40,70 @@ def _table(model: type[Base]) -> Table:
 FACTS = _table(DossierFact)
 COUNTERS = _table(Counter)
 
-
-async def insert_first(session: AsyncSession, dossier_id: uuid.UUID, fact: Fact) -> bool:
-    """Insert the dossier's fact unless it is already known; True when this inserted it."""
-    inserted = await session.scalar(
-        pg_insert(FACTS)
-        .values(dossier_id=dossier_id, **changed_columns(Fact(), fact))
-        .on_conflict_do_nothing(index_elements=[FACTS.c.dossier_id])
-        .returning(FACTS.c.dossier_id)
-    )
-    return inserted is not None
-
-
-async def locked(session: AsyncSession, dossier_id: uuid.UUID) -> Fact:
-    """The dossier's fact, its row locked until the transaction ends.
-
-    Core rows rather than ORM objects: a batch applies several events of one dossier in one
-    session, and the identity map would hand back a stale copy."""
-    row = (
-        await session.execute(
-            select(*(FACTS.c[name] for name in FIELDS))
-            .where(FACTS.c.dossier_id == dossier_id)
-            .with_for_update()
-        )
-    ).one()
-    return Fact(**row._mapping)
+# Core rows rather than ORM objects: a run applies several events of one dossier in one session,
+# and an identity map would only add work (and could hand back a stale copy).
+_LOCKED = (
+    select(FACTS.c.dossier_id, *(FACTS.c[name] for name in FIELDS))
+    .where(FACTS.c.dossier_id == any_(bindparam("ids", type_=ARRAY(UUID(as_uuid=True)))))
+    # One lock order for every transaction, so two consumers on overlapping dossiers never
+    # deadlock.
+    .order_by(FACTS.c.dossier_id)
+    .with_for_update()
+)
 
 
-async def change(session: AsyncSession, dossier_id: uuid.UUID, before: Fact, after: Fact) -> None:
-    await session.execute(
-        update(FACTS)
-        .where(FACTS.c.dossier_id == dossier_id)
-        .values(**changed_columns(before, after))
-    )
+async def locked(
+    session: AsyncSession, dossier_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, Fact]:
+    """The facts known of these dossiers, their rows locked until the transaction ends; a
+    dossier metrics knows nothing of is absent."""
+    if not dossier_ids:
+        return {}
+    rows = await session.execute(_LOCKED, {"ids": list(dossier_ids)})
+    return {row.dossier_id: Fact(**{name: row._mapping[name] for name in FIELDS}) for row in rows}
 
 
-def changed_columns(before: Fact, after: Fact) -> dict[str, Any]:
-    values: dict[str, Any] = {
-        name: getattr(after, name)
-        for name in FIELDS
-        if getattr(after, name) != getattr(before, name)
-    }
-    if before.received_at is None and after.received_at is not None:
-        # When the receipt was counted: the end of the path that benchmarks measure.
-        values["counted_at"] = func.now()
-    return values
+# When the receipt was first counted: the end of the path that benchmarks measure. A row is
+# written with its receipt known (``counted``) either when it is inserted or when the receipt
+# arrives after other events; the first time it is set, it stays.
+_WRITE = pg_insert(FACTS).values(counted_at=case((bindparam("counted", type_=Boolean), func.now())))
+# RETURNING lets SQLAlchemy send all the rows as one multi-row statement (its "insertmanyvalues"
+# path) instead of one execution per row.
+_INSERT_NEW = _WRITE.on_conflict_do_nothing(index_elements=[FACTS.c.dossier_id]).returning(
+    FACTS.c.dossier_id
+)
+_UPDATE_KNOWN = _WRITE.on_conflict_do_update(
+    index_elements=[FACTS.c.dossier_id],
+    set_={
+        **{name: _WRITE.excluded[name] for name in FIELDS},
+        "counted_at": func.coalesce(FACTS.c.counted_at, _WRITE.excluded.counted_at),
+    },
+).returning(FACTS.c.dossier_id)
+
+
+def _fact_rows(facts: Mapping[uuid.UUID, Fact]) -> list[dict[str, Any]]:
+    return [
+        {
+            "dossier_id": dossier_id,
+            **{name: getattr(fact, name) for name in FIELDS},
+            "counted": fact.received_at is not None,
+        }
+        for dossier_id, fact in sorted(facts.items())
+    ]
+
+
+async def insert_new(session: AsyncSession, facts: Mapping[uuid.UUID, Fact]) -> set[uuid.UUID]:
+    """Insert the facts of dossiers not known before; the ids it inserted. One missing from the
+    answer was stored by another transaction since :func:`locked` looked, and is left as it is."""
+    if not facts:
+        return set()
+    return set(await session.scalars(_INSERT_NEW, _fact_rows(facts)))
+
+
+async def update_known(session: AsyncSession, facts: Mapping[uuid.UUID, Fact]) -> None:
+    """Overwrite facts whose rows this transaction holds locked (see :func:`locked`)."""
+    if facts:
+        await session.execute(_UPDATE_KNOWN, _fact_rows(facts))
 
 
 async def in_scope(
@@ -86,41 +117,41 @@ async def in_scope(
     )
 
 
-def _upsert() -> Insert:
-    stmt = pg_insert(COUNTERS)
+_KEY = ("unit_code", "period", "procedure_code", "channel", "metric")
+
+
+def _upsert_deltas() -> Any:
+    """One statement for any number of counters: the deltas travel as one array per column,
+    so the statement's text, and the plan PostgreSQL prepared for it, never change. A key may
+    appear once only (PostgreSQL refuses to update one row twice in a statement): the caller
+    merges the deltas first."""
+    deltas = select(
+        func.unnest(
+            *(bindparam(f"{name}s", type_=ARRAY(String)) for name in _KEY),
+            bindparam("values", type_=ARRAY(BigInteger)),
+        )
+        .table_valued(*_KEY, "value")
+        .render_derived()
+    )
+    stmt = pg_insert(COUNTERS).from_select([*_KEY, "value"], deltas)
     return stmt.on_conflict_do_update(
-        index_elements=[
-            COUNTERS.c.unit_code,
-            COUNTERS.c.period,
-            COUNTERS.c.procedure_code,
-            COUNTERS.c.channel,
-            COUNTERS.c.metric,
-        ],
+        index_elements=[COUNTERS.c[name] for name in _KEY],
         set_={"value": COUNTERS.c.value + stmt.excluded.value},
     )
 
 
-# Built once and run with many parameter sets: a statement whose VALUES list grows with the rows
-# would be compiled again for every fact, which cost more than the database's own work.
-UPSERT = _upsert()
+_UPSERT_DELTAS = _upsert_deltas()
 
 
 async def add_to_counters(session: AsyncSession, changes: Mapping[CounterKey, int]) -> None:
-    """Add each amount (+1, or -1 when a fact stops counting under a key) to its counter."""
-    rows = [
-        {
-            "unit_code": k.unit_code,
-            "period": k.period,
-            "procedure_code": k.procedure_code,
-            "channel": k.channel,
-            "metric": k.metric,
-            "value": changes[k],
-        }
-        for k in sorted(changes, key=_order)
-        if changes[k]
-    ]
-    if rows:
-        await session.execute(UPSERT, rows)
+    """Add each merged amount (positive, or negative when facts stop counting under a key) to
+    its counter."""
+    keys = sorted((k for k in changes if changes[k]), key=_order)
+    if not keys:
+        return
+    params: dict[str, list[Any]] = {f"{name}s": [getattr(k, name) for k in keys] for name in _KEY}
+    params["values"] = [changes[k] for k in keys]
+    await session.execute(_UPSERT_DELTAS, params)
 
 
 def _order(k: CounterKey) -> tuple[str, ...]:

@@ -1,6 +1,8 @@
 """Events payment reacts to, each handed to a service function in the consumer's transaction.
 
-- ``DossierReceived``: remember the dossier, raise its fee request.
+- ``DossierReceived``: remember the dossier, raise its fee request. Every dossier has one, so
+  the consumer hands a whole run of them over at once (:class:`Batched`) and they are written
+  with one statement per table and one for the outbox.
 - ``CasePaused`` for a financial obligation: raise the obligation's request.
 - ``DossierWithdrawn`` / ``DossierRefused``: cancel what is open, propose refunds of what was
   paid. ``CaseResolved`` rejected after examination: propose refunds (nothing to cancel: the
@@ -8,6 +10,8 @@
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,14 +24,17 @@ from shared.events import (
     DossierWithdrawn,
     Envelope,
 )
-from shared.messaging.consumer import Handler
+from shared.messaging.consumer import Batched, Registered
 from shared.messaging.outbox import Outbox
 
 
-def make_handlers(outbox: Outbox) -> dict[str, Handler]:
-    async def on_dossier_received(session: AsyncSession, env: Envelope) -> None:
-        assert isinstance(env.data, DossierReceived)
-        await requests.raise_fee_request(session, outbox, env.data, env.id)
+def make_handlers(outbox: Outbox) -> dict[str, Registered]:
+    async def on_dossiers_received(session: AsyncSession, envs: Sequence[Envelope]) -> None:
+        received: list[tuple[DossierReceived, str]] = []
+        for env in envs:
+            assert isinstance(env.data, DossierReceived)
+            received.append((env.data, env.id))
+        await requests.raise_fee_requests(session, outbox, received)
 
     async def on_case_paused(session: AsyncSession, env: Envelope) -> None:
         assert isinstance(env.data, CasePaused)
@@ -57,7 +64,7 @@ def make_handlers(outbox: Outbox) -> dict[str, Handler]:
         )
 
     return {
-        DossierReceived.event_type: on_dossier_received,
+        DossierReceived.event_type: Batched(on_dossiers_received),
         CasePaused.event_type: on_case_paused,
         DossierWithdrawn.event_type: on_withdrawn,
         DossierRefused.event_type: on_refused,

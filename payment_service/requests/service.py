@@ -4,28 +4,30 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from payment_service.db.models import Dossier, PaymentRequest
+from payment_service.db.models import Dossier
 from payment_service.domain.payees import collecting_agency
 from payment_service.domain.states import OPEN, PAID, PaymentAction
-from payment_service.payments import repository
+from payment_service.payments import repository as payments_repository
 from payment_service.payments import service as payments
 from payment_service.refunds import service as refunds
+from payment_service.requests import repository
 from shared.events import (
     CasePaused,
     DossierReceived,
+    Event,
     FeeRequested,
     PaymentRequested,
 )
 from shared.messaging.outbox import Outbox
 
 
-async def remember_dossier(session: AsyncSession, event: DossierReceived) -> None:
-    values = {
+def _dossier_row(event: DossierReceived) -> dict[str, Any]:
+    return {
         "id": event.dossier_id,
         "code": event.dossier_code,
         "unit_code": event.unit_code,
@@ -37,9 +39,6 @@ async def remember_dossier(session: AsyncSession, event: DossierReceived) -> Non
         "channel": event.channel,
         "updated_at": event.received_at,
     }
-    await session.execute(
-        pg_insert(Dossier).values(**values).on_conflict_do_nothing(index_elements=[Dossier.id])
-    )
 
 
 def fee_lines(event: DossierReceived) -> list[dict[str, Any]]:
@@ -57,20 +56,7 @@ def fee_lines(event: DossierReceived) -> list[dict[str, Any]]:
     return lines
 
 
-async def _insert(session: AsyncSession, row: dict[str, Any]) -> bool:
-    """False when the event was seen before or the purpose has an open request already."""
-    inserted = await session.scalar(
-        pg_insert(PaymentRequest)
-        .values(**row)
-        .on_conflict_do_nothing()
-        .returning(PaymentRequest.id)
-    )
-    return inserted is not None
-
-
-async def _raise(
-    session: AsyncSession,
-    outbox: Outbox,
+def _request_row(
     *,
     purpose: str,
     event_id: str,
@@ -81,84 +67,91 @@ async def _raise(
     amount_vnd: int,
     at: dt.datetime,
     case_id: uuid.UUID | None = None,
-) -> uuid.UUID | None:
-    """Store a request and publish ``PaymentRequested``; None when the source event was seen
+) -> dict[str, Any]:
+    return {
+        "id": uuid.uuid4(),
+        "dossier_id": dossier_id,
+        "dossier_code": dossier_code,
+        "unit_path": unit_path,
+        "purpose": purpose,
+        "case_id": case_id,
+        "agency_code": collecting_agency(purpose, unit_path),
+        "lines": lines,
+        "amount_vnd": amount_vnd,
+        "paid_vnd": 0,
+        "status": "open",
+        "source_event_id": event_id,
+        "created_at": at,
+        "version": 1,
+    }
+
+
+def _requested(row: dict[str, Any]) -> PaymentRequested:
+    return PaymentRequested(
+        request_id=row["id"],
+        dossier_id=row["dossier_id"],
+        dossier_code=row["dossier_code"],
+        unit_path=row["unit_path"],
+        purpose=row["purpose"],
+        agency_code=row["agency_code"],
+        amount_vnd=row["amount_vnd"],
+        lines=row["lines"],
+        requested_at=row["created_at"],
+    )
+
+
+async def _raise(session: AsyncSession, outbox: Outbox, row: dict[str, Any]) -> None:
+    """Store a request and publish ``PaymentRequested``, unless the source event was seen
     before or the purpose has an open request already."""
-    request_id = uuid.uuid4()
-    agency = collecting_agency(purpose, unit_path)
-    inserted = await session.scalar(
-        pg_insert(PaymentRequest)
-        .values(
-            id=request_id,
-            dossier_id=dossier_id,
-            dossier_code=dossier_code,
-            unit_path=unit_path,
-            purpose=purpose,
-            case_id=case_id,
-            agency_code=agency,
-            lines=lines,
-            amount_vnd=amount_vnd,
-            paid_vnd=0,
-            status="open",
-            source_event_id=event_id,
-            created_at=at,
-            version=1,
-        )
-        .on_conflict_do_nothing()
-        .returning(PaymentRequest.id)
-    )
-    if inserted is None:
-        return None
-    await outbox.add(
-        session,
-        PaymentRequested(
-            request_id=request_id,
-            dossier_id=dossier_id,
-            dossier_code=dossier_code,
-            unit_path=unit_path,
-            purpose=purpose,
-            agency_code=agency,
-            amount_vnd=amount_vnd,
-            lines=lines,
-            requested_at=at,
-        ),
-        subject=dossier_code,
-    )
-    return request_id
+    if await repository.insert_requests(session, [row]):
+        await outbox.add(session, _requested(row), subject=row["dossier_code"])
 
 
-async def raise_fee_request(
-    session: AsyncSession, outbox: Outbox, event: DossierReceived, event_id: str
+async def raise_fee_requests(
+    session: AsyncSession, outbox: Outbox, received: Sequence[tuple[DossierReceived, str]]
 ) -> None:
-    await remember_dossier(session, event)
-    if event.fee_amount_vnd <= 0:
-        return
-    request_id = await _raise(
-        session,
-        outbox,
-        purpose="fee",
-        event_id=event_id,
-        dossier_id=event.dossier_id,
-        dossier_code=event.dossier_code,
-        unit_path=event.unit_path,
-        lines=fee_lines(event),
-        amount_vnd=event.fee_amount_vnd,
-        at=event.received_at,
-    )
-    if request_id is not None:
-        # The older contract intake and metrics still read.
-        await outbox.add(
-            session,
-            FeeRequested(
-                fee_request_id=request_id,
+    """Remember the dossiers of a run of receipts (each with its event id) and raise the fee
+    request of each that owes one, as raising them one by one would: one insert of the
+    dossiers, one of the requests, one outbox statement for every event they cause."""
+    await repository.remember_dossiers(session, [_dossier_row(event) for event, _ in received])
+    rows = [
+        (
+            event,
+            _request_row(
+                purpose="fee",
+                event_id=event_id,
                 dossier_id=event.dossier_id,
                 dossier_code=event.dossier_code,
                 unit_path=event.unit_path,
+                lines=fee_lines(event),
                 amount_vnd=event.fee_amount_vnd,
-                requested_at=event.received_at,
+                at=event.received_at,
             ),
-            subject=event.dossier_code,
         )
+        for event, event_id in received
+        if event.fee_amount_vnd > 0
+    ]
+    raised = await repository.insert_requests(session, [row for _, row in rows])
+    events: list[tuple[Event, str | None]] = []
+    for event, row in rows:
+        if row["id"] not in raised:
+            continue
+        events.append((_requested(row), event.dossier_code))
+        # The older contract intake and metrics still read.
+        events.append(
+            (
+                FeeRequested(
+                    fee_request_id=row["id"],
+                    dossier_id=event.dossier_id,
+                    dossier_code=event.dossier_code,
+                    unit_path=event.unit_path,
+                    amount_vnd=event.fee_amount_vnd,
+                    requested_at=event.received_at,
+                ),
+                event.dossier_code,
+            )
+        )
+    await outbox.add_all(session, events)
 
 
 async def raise_obligation(
@@ -168,9 +161,7 @@ async def raise_obligation(
     collects it, and its payment resumes the case."""
     if event.reason != "financial_obligation" or not event.amount_vnd:
         return
-    await _raise(
-        session,
-        outbox,
+    row = _request_row(
         purpose="financial_obligation",
         event_id=event_id,
         dossier_id=event.dossier_id,
@@ -188,6 +179,7 @@ async def raise_obligation(
         at=event.paused_at,
         case_id=event.case_id,
     )
+    await _raise(session, outbox, row)
 
 
 async def dossier_closed(
@@ -208,10 +200,14 @@ async def dossier_closed(
         dossier.closed_reason = reason
         dossier.updated_at = at
     # Payments before requests, the order the IPN and the mop-up lock them in.
-    waiting = await repository.payments_of_dossier(session, dossier_id, OPEN) if cancel_open else []
-    paid = await repository.payments_of_dossier(session, dossier_id, PAID)
+    waiting = (
+        await payments_repository.payments_of_dossier(session, dossier_id, OPEN)
+        if cancel_open
+        else []
+    )
+    paid = await payments_repository.payments_of_dossier(session, dossier_id, PAID)
     if cancel_open:
-        for request in await repository.open_requests_of_dossier(session, dossier_id):
+        for request in await payments_repository.open_requests_of_dossier(session, dossier_id):
             await payments.close_request(session, outbox, request, "cancelled", at)
     for payment in waiting:
         await payments.advance(
