@@ -395,16 +395,21 @@ class EmbeddedPostgres:
 
     def describe(self) -> str:
         """Where the cluster lives, in words for the person who started it."""
+        copied = ""
+        if self.bin_dir is not None and self.bin_dir.is_relative_to(self.reachable_root):
+            copied = f"\n  server binaries copied to {self.bin_dir}"
         if not self.relocated:
-            return f"PostgreSQL cluster in {self.data_dir}"
+            return f"PostgreSQL cluster in {self.data_dir}{copied}"
         reason = (
             f"user '{_SUPERUSER}' cannot enter {self.blocker}"
             if self.blocker is not None
             else f"user '{_SUPERUSER}' could not reach it when the cluster was made"
         )
+        # Removing the checkout's data directory leaves this one, so say how to start afresh.
         return (
             f"PostgreSQL cluster in {self.data_dir}, standing in for {self.requested_dir} "
-            f"({reason}); this checkout finds it there on every start"
+            f"({reason}); this checkout finds it there on every start, and "
+            f"`rm -rf {self.data_dir.parent}` starts it afresh{copied}"
         )
 
     def _place_cluster(self) -> Path:

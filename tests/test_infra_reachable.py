@@ -162,6 +162,7 @@ def test_wheel_binaries_inside_an_unreachable_checkout_run_from_a_copy(
         if AS_ROOT:
             assert server.bin_dir.is_relative_to(reachable / "pginstall")
             assert server.data_dir.is_relative_to(reachable / "clusters")
+            assert f"server binaries copied to {server.bin_dir}" in server.describe()
         else:
             assert server.bin_dir == locked_bin
         url = server.create_database("from_copy")
