@@ -706,6 +706,10 @@ class EmbeddedPostgres:
             "unix_socket_directories": str(self._socket_dir(run_as)),
             "max_connections": "300",
             "shared_buffers": "128MB",
+            # A placeholder setting PostgreSQL keeps but does not use: the directory this
+            # cluster stands in for, on the postmaster's command line, so `ps` (and anything
+            # looking for the server of a checkout) finds a relocated one by its checkout.
+            "motcua.data_dir": str(self.requested_dir),
         }
         if not self.durable:
             settings.update(fsync="off", synchronous_commit="off", full_page_writes="off")

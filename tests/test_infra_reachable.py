@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import asyncpg
+import psutil
 import pytest
 
 from services import infra
@@ -102,6 +103,10 @@ def test_cluster_of_an_unreachable_checkout_lives_outside_it_durably(
             )
         )
         assert asyncio.run(_execute(url, "SHOW fsync")) == "on"
+        # Which checkout a server belongs to shows on its command line.
+        assert asyncio.run(_execute(url, "SHOW motcua.data_dir")) == str(requested)
+        postmaster = psutil.Process(int((cluster / "postmaster.pid").read_text().split()[0]))
+        assert str(requested) in " ".join(postmaster.cmdline())
         first.stop()
         assert port_is_free(first.postgres.port)
 
