@@ -281,7 +281,8 @@ def _cluster_home(data_dir: Path, reachable_root: Path) -> Path:
     path, named so that a person listing them can tell which checkout each belongs to."""
     real = str(data_dir.resolve())
     digest = hashlib.sha256(real.encode()).hexdigest()[:12]
-    slug = re.sub(r"[^A-Za-z0-9]+", "-", real).strip("-")[-48:].strip("-")
+    # Short enough that, under the default root, the server's socket fits in its data directory.
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", real).strip("-")[-32:].strip("-")
     return reachable_root / "clusters" / f"{slug}-{digest}"
 
 

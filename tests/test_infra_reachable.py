@@ -91,6 +91,7 @@ def test_cluster_of_an_unreachable_checkout_lives_outside_it_durably(
             assert (home.stat().st_uid, home.stat().st_mode & 0o777) == (server_user.pw_uid, 0o700)
             assert cluster.stat().st_uid == server_user.pw_uid
             assert (home / "origin").read_text().strip() == str(requested)
+            assert (cluster / f".s.PGSQL.{first.postgres.port}").is_socket()
         else:
             assert cluster == requested
 
