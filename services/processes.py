@@ -60,6 +60,12 @@ class ServiceProcess:
             self.env.get("FORWARDED_ALLOW_IPS", os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")),
             "--timeout-graceful-shutdown",
             "5",
+            # Named rather than left to "auto", which quietly falls back to asyncio and h11
+            # when either is missing; the services' consumers and relays share this loop.
+            "--loop",
+            "uvloop",
+            "--http",
+            "httptools",
         ]
         # The access log is off unless asked for (the test suite asks, to check that no line
         # of it carries a credential or an ID number).

@@ -56,6 +56,8 @@ class Infrastructure:
             if not database_url:
                 postgres = EmbeddedPostgres(data_dir.resolve() / "postgres", durable=durable)
                 postgres.start()
+                # Said whether or not it moved: a user must be able to find their data.
+                print(postgres.describe(), flush=True)
                 database_url = postgres.url
             if not bootstrap_servers:
                 broker = EmbeddedBroker(log_path=broker_log or data_dir / "broker.log")

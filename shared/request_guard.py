@@ -14,6 +14,7 @@ type; uploads (multipart, PDF, images) keep the limits of the routes that take t
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
@@ -53,6 +54,20 @@ def _header(scope: Scope, name: bytes) -> str | None:
         if key == name:
             return value.decode("latin-1")
     return None
+
+
+# A decoded JSON string can hold a control character only if the text carried it raw (a byte in
+# this class: tab, line feed and carriage return are left out because raw they can only be
+# whitespace between tokens, and the guard allows them inside strings anyway) or escaped, which
+# takes a backslash. UTF-8 sequences of other characters use bytes >= 0x80 only, and DEL (0x7f)
+# is refused like the C0 controls, so it is in the class too.
+_MAY_DECODE_TO_CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\\]")
+
+
+def may_hold_control_characters(body: bytes) -> bool:
+    """False only when no value decoded from ``body`` can hold a control character, so the
+    guard need not parse and walk it (the usual case: most bodies carry no escape at all)."""
+    return _MAY_DECODE_TO_CONTROL.search(body) is not None
 
 
 def _control_fields(value: Any, path: str, found: list[str]) -> None:
@@ -166,7 +181,7 @@ class RequestGuardMiddleware:
                 break
         body = b"".join(chunks)
         found: list[str] = []
-        if _is_json(content_type):
+        if _is_json(content_type) and may_hold_control_characters(body):
             try:
                 document = orjson.loads(body) if body else None
             except orjson.JSONDecodeError:

@@ -9,7 +9,7 @@ import httpx
 
 from services.stack import Stack
 from tests.payment_support import fetch
-from tests.support import HANOI, HOAN_KIEM, Tokens, dossier_body, eventually
+from tests.support import HANOI, HOAN_KIEM, PIPELINE_WAIT_S, Tokens, dossier_body, eventually
 
 
 async def received_count(http: httpx.AsyncClient, stack: Stack, tokens: Tokens, unit: str) -> dict:
@@ -67,9 +67,11 @@ async def test_posted_dossier_becomes_case_payment_request_and_count(
         return res.json()["items"]
 
     cases, fees, _ = await asyncio.gather(
-        eventually(case, timeout=30),
-        eventually(fee_request, timeout=30),
-        eventually(lambda: counted_by_metrics(database_url, dossier["id"]), timeout=30),
+        eventually(case, timeout=PIPELINE_WAIT_S),
+        eventually(fee_request, timeout=PIPELINE_WAIT_S),
+        eventually(
+            lambda: counted_by_metrics(database_url, dossier["id"]), timeout=PIPELINE_WAIT_S
+        ),
     )
     assert len(cases) == 1 and cases[0]["dossier_code"] == dossier["code"]
     assert fees[0]["amount_vnd"] == 20000 and fees[0]["status"] == "open"
@@ -85,7 +87,7 @@ async def test_posted_dossier_becomes_case_payment_request_and_count(
         body = res.json()
         return body if body["status"] == "in_processing" and body["fee_request_id"] else None
 
-    view = await eventually(in_processing, timeout=30)
+    view = await eventually(in_processing, timeout=PIPELINE_WAIT_S)
     assert view["case_id"] == cases[0]["id"]
     assert [a["to_status"] for a in view["history"]] == ["submitted", "received", "in_processing"]
 
@@ -110,7 +112,7 @@ async def test_dossier_without_fee_gets_no_payment_request(
         )
         return res.json()["items"]
 
-    await eventually(case, timeout=30)
+    await eventually(case, timeout=PIPELINE_WAIT_S)
     fees = await http.get(
         f"{stack.url('payment')}/v1/payment-requests",
         params={"dossier_id": dossier["id"]},
@@ -137,7 +139,9 @@ async def test_online_submission_counts_toward_online_rate(
     )
     assert received.status_code == 200, received.text
 
-    await eventually(lambda: counted_by_metrics(database_url, r.json()["id"]), timeout=30)
+    await eventually(
+        lambda: counted_by_metrics(database_url, r.json()["id"]), timeout=PIPELINE_WAIT_S
+    )
     after = await received_count(http, stack, tokens, HANOI)
     assert after["received_by_channel"]["online"] >= before["received_by_channel"]["online"] + 1
     rate = after["online_rate"]

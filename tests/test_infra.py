@@ -19,6 +19,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from services import infra
 from services.infra import EmbeddedBroker, EmbeddedPostgres, free_port, postgres_bin_dir
+from tests.support import PIPELINE_WAIT_S
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -223,7 +224,7 @@ async def _roundtrip(
     )
     await consumer.start()
     try:
-        msg = await asyncio.wait_for(consumer.getone(), timeout=20)
+        msg = await asyncio.wait_for(consumer.getone(), timeout=PIPELINE_WAIT_S)
     finally:
         await consumer.stop()
     return msg.key, msg.value, list(msg.headers)

@@ -5,6 +5,9 @@ by Starlette's routing (404, 405) or unexpected."""
 from __future__ import annotations
 
 import re
+import socket
+import traceback
+from collections.abc import Iterator
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
@@ -13,6 +16,7 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -75,31 +79,103 @@ def problem_response(problem: Problem, request: Request) -> JSONResponse:
     )
 
 
-def _is_data_error(exc: BaseException) -> bool:
-    """An error the database (or its driver) raised because a value cannot be stored: a number
-    out of its column's range, a NUL in text, an impossible date (SQLSTATE class 22).
-
-    Input validation refuses these first; this is the net under it, so a bound someone forgot
-    answers 422 and rolls back rather than 500."""
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    """The exception, then what it wraps (a driver's error under SQLAlchemy's), then its causes."""
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
         seen.add(id(current))
-        if str(getattr(current, "sqlstate", "") or "").startswith("22"):
-            return True
-        if type(current).__name__ == "DataError" and type(current).__module__.startswith("asyncpg"):
-            return True
+        yield current
         orig = getattr(current, "orig", None)
         current = (
             orig
             if isinstance(orig, BaseException) and id(orig) not in seen
             else (current.__cause__ or current.__context__)
         )
+
+
+def _is_data_error(exc: BaseException) -> bool:
+    """An error the database (or its driver) raised because a value cannot be stored: a number
+    out of its column's range, a NUL in text, an impossible date (SQLSTATE class 22).
+
+    Input validation refuses these first; this is the net under it, so a bound someone forgot
+    answers 422 and rolls back rather than 500."""
+    for current in _causes(exc):
+        if str(getattr(current, "sqlstate", "") or "").startswith("22"):
+            return True
+        if type(current).__name__ == "DataError" and type(current).__module__.startswith("asyncpg"):
+            return True
     return False
+
+
+# SQLSTATEs that say the server, not the request, is the trouble: connection exceptions (class
+# 08), the server shutting down or crashing or still starting (57P01-57P03), no free
+# connection slot (53300).
+_UNAVAILABLE_SQLSTATES = ("57P01", "57P02", "57P03", "53300")
+_DATABASE_DRIVERS = ("asyncpg", "sqlalchemy")
+
+
+def _raised_by_database_driver(exc: BaseException) -> bool:
+    # A refused or reset connection is an OSError wherever it happens; only one that came out
+    # of the driver says the database is away (an HTTP client's says another service is).
+    return any(
+        str(frame.f_globals.get("__name__", "")).startswith(_DATABASE_DRIVERS)
+        for frame, _ in traceback.walk_tb(exc.__traceback__)
+    )
+
+
+def _is_database_unavailable(exc: BaseException) -> bool:
+    """The database could not be reached, or went away under the request: PostgreSQL down or
+    restarting, its connection lost mid-transaction, or no connection free in time.
+
+    None of that is the request's fault, and a retry in a moment is likely to succeed: the pool
+    has discarded the dead connection (SQLAlchemy invalidates it on a disconnect, and
+    shared.db.engine refuses closed ones at checkout). A transaction whose COMMIT was in flight
+    may or may not have committed; a creation retried under its Idempotency-Key is answered
+    once either way."""
+    for current in _causes(exc):
+        if isinstance(current, sa_exc.DBAPIError) and current.connection_invalidated:
+            return True
+        if isinstance(current, (sa_exc.DisconnectionError, sa_exc.TimeoutError)):
+            return True
+        sqlstate = str(getattr(current, "sqlstate", "") or "")
+        if sqlstate.startswith("08") or sqlstate in _UNAVAILABLE_SQLSTATES:
+            return True
+        if isinstance(
+            current, (ConnectionError, TimeoutError, socket.gaierror)
+        ) and _raised_by_database_driver(current):
+            return True
+    return False
+
+
+# Long enough for a restarting PostgreSQL to accept connections again.
+DATABASE_RETRY_AFTER_S = 2
+
+
+def database_unavailable() -> Problem:
+    return Problem(
+        503,
+        "database-unavailable",
+        "The database is unavailable",
+        "Cơ sở dữ liệu tạm thời không truy cập được",
+        detail=f"The service cannot reach its database right now; retry in {DATABASE_RETRY_AFTER_S} s",
+        detail_vi=f"Dịch vụ tạm thời không kết nối được cơ sở dữ liệu; vui lòng thử lại sau {DATABASE_RETRY_AFTER_S} giây",
+        headers={"Retry-After": str(DATABASE_RETRY_AFTER_S)},
+    )
 
 
 def _answer_unexpected(exc: BaseException, request: Request, method: str | None) -> JSONResponse:
     request_id = _request_id(request)
+    if _is_database_unavailable(exc):
+        # Only the kind: a driver's message can name hosts, and the statement its values.
+        log.warning(
+            "database unavailable",
+            method=method,
+            path=request.url.path,
+            request_id=request_id,
+            error=type(exc).__name__,
+        )
+        return problem_response(database_unavailable(), request)
     if _is_data_error(exc):
         # Only the kind: the message would quote the offending value.
         log.warning(
