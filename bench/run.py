@@ -403,7 +403,12 @@ def main() -> None:
                 ),
             )
         )
-        print("PostgreSQL: " + ", ".join(f"{r['name']}={r['setting']}" for r in settings))
+        durable = all(r["setting"] == "on" for r in settings)
+        print(
+            "PostgreSQL: "
+            + ", ".join(f"{r['name']}={r['setting']}" for r in settings)
+            + ("" if durable else "  (NOT durable: these figures flatter production)")
+        )
         with floor_process(url, bench.stack.public_key_file) as (floor_url, floor_pid):
             roots = process_roots(bench, floor_pid)
             print(f"{before} dossiers in the table; {c} connections; generator pinned: {pin}")
