@@ -352,19 +352,23 @@ def open_loop_step(
         zip(ids, [t for t, s in zip(r.sent_at, r.status, strict=True) if s == 201], strict=True)
     )
     lags = [seen[i] - sent[i] for i in ids if i in seen]
-    return Step(
-        rate, len(requests), Figures.of(r, 201), backlog, lags, len(ids) - len(lags) + r.dropped, m
-    )
+    return Step(rate, len(requests), Figures.of(r, 201), backlog, lags, len(ids) - len(lags), m)
 
 
 def print_step(step: Step) -> None:
+    r = step.measured.result
     lag_ms = [x * 1000 for x in step.lags] or [0.0]
-    verdict = "keeps up" if step.kept_up else "falls behind"
+    verdict = "keeps up" if step.kept_up else "FALLS BEHIND"
     print(
-        f"  {step.rate:6.0f}/s  sent {step.sent:5}  HTTP p50 {step.http.p50:7.1f} p99 "
-        f"{step.http.p99:7.1f} ms  backlog at end {step.backlog_at_end:5}  lag p50 "
-        f"{statistics.median(lag_ms):7.1f} p99 {percentile(lag_ms, 0.99):7.1f} ms  growth "
-        f"{1000 * step.growth:7.1f} ms  uncounted {step.missing:4}  {verdict}"
+        f"  {step.rate:5.0f}/s  {verdict:12}  {step.sent} scheduled, {step.http.ok} answered 201, "
+        f"{step.http.other} otherwise, {r.dropped} dropped (over {OPEN_LOOP_CONNECTIONS} in "
+        f"flight); HTTP p50 {step.http.p50:.1f} ms, p99 {step.http.p99:.1f} ms"
+    )
+    print(
+        f"  {'':20}  submit -> counted p50 {statistics.median(lag_ms):.1f} ms, p99 "
+        f"{percentile(lag_ms, 0.99):.1f} ms, growth over the step {1000 * step.growth:.1f} ms; "
+        f"not yet counted at the last answer {step.backlog_at_end}, after {GRACE:.0f} s "
+        f"{step.missing}"
     )
 
 
@@ -378,7 +382,7 @@ def main() -> None:
     parser.add_argument(
         "--requests", type=int, default=15_000, help="bodies prepared per closed-loop run (a cap)"
     )
-    parser.add_argument("--rates", default="50,100,200,400,800", help="open-loop steps, per s")
+    parser.add_argument("--rates", default="25,50,100,200,400,800", help="open-loop steps, per s")
     parser.add_argument("--step", type=float, default=10.0, help="seconds of each open-loop step")
     parser.add_argument("--lag-rate", type=float, default=200.0, help="rate of the lag figure")
     parser.add_argument(
