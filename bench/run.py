@@ -10,10 +10,12 @@ historical dossiers, so the numbers are those of a desk with years of records be
    token check, one transaction of two inserts), intake's desk POST (received on the spot),
    postal POST (awaiting check) and reception with If-Match, side by side with intake/floor.
 2. The desk POST at one connection.
-3. Open loop at increasing rates (``--rates``, ``--step`` seconds each): the highest rate at
-   which intake answers every request and metrics counts every dossier with a lag that does
-   not grow over the step; the lag at 200/s; CPU ms per dossier of every process at the
-   highest rate that kept up.
+3. Open loop of desk POSTs at fixed rates (``--step`` seconds each): first ``--lag-rate``
+   (200/s) on a quiet system, for the submit → counted lag at that rate; then the sustained-rate
+   search over ``--rates``, up from the lag rate if the pipeline kept up there, else up from the
+   lowest rate, until a rate falls behind. A rate keeps up when intake answers every request,
+   metrics counts every dossier soon after the step and the lag does not grow over the step.
+   CPU ms per dossier of every process at the highest rate that kept up.
 
 The load generator (bench.loadgen) is a process of its own, pinned to one core, and its CPU is
 in the tables with everyone else's.

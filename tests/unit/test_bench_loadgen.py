@@ -117,6 +117,7 @@ async def test_the_open_loop_keeps_its_schedule_and_answers_every_request() -> N
         result = await open_loop(_job(port, 40, mode="open", connections=16, rate=200))
     assert result.errors == 0 and result.dropped == 0
     assert len(seen) == 40 and sorted(result.index) == list(range(40))
-    # 40 requests at 200/s are sent over 0.2 s, not all at once nor much later.
-    assert 0.19 <= result.elapsed < 2
-    assert max(result.sent_at) - min(result.sent_at) >= 0.18
+    # 40 requests at 200/s are spread over 0.2 s, not sent all at once (a loaded machine may
+    # start the first late, never the last early).
+    assert 0.19 <= result.elapsed < 10
+    assert max(result.sent_at) - min(result.sent_at) >= 0.1
