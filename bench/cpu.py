@@ -56,6 +56,14 @@ def parent(pid: int) -> int:
     return int(psutil.Process(pid).ppid())
 
 
+def process_name(pid: int) -> str:
+    """The process's name, or "" when there is no such process here."""
+    try:
+        return str(psutil.Process(pid).name())
+    except psutil.Error:
+        return ""
+
+
 def listening_pid(port: int) -> int | None:
     """The process listening on TCP ``port`` here, if this user may see it."""
     try:

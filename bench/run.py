@@ -123,9 +123,11 @@ def process_roots(bench: BenchStack, floor_pid: int) -> dict[str, int | None]:
 
     # The postmaster, found from a backend of our own, whether the server is embedded or not:
     # its tree is every backend and the server's own processes.
-    async def postmaster(conn: asyncpg.Connection) -> int:
-        # Asked while the backend lives: it exits with the connection.
-        return cpu.parent(int(await conn.fetchval("SELECT pg_backend_pid()")))
+    async def postmaster(conn: asyncpg.Connection) -> int | None:
+        # Asked while the backend lives: it exits with the connection. A server on another
+        # machine has no process here (or a pid that is someone else's: the name tells).
+        pid = int(await conn.fetchval("SELECT pg_backend_pid()"))
+        return cpu.parent(pid) if cpu.process_name(pid).startswith("postgres") else None
 
     roots["postgresql"] = asyncio.run(_with_conn(bench.database_url, postmaster))
     if infra.broker is not None:
@@ -133,6 +135,9 @@ def process_roots(bench: BenchStack, floor_pid: int) -> dict[str, int | None]:
     else:
         port = int(infra.bootstrap_servers.split(",")[0].rsplit(":", 1)[1])
         roots["broker"] = cpu.listening_pid(port)
+    for name, pid in roots.items():
+        if pid is None:
+            print(f"  ({name}: no process found on this machine; its CPU is not accounted)")
     return roots
 
 
