@@ -30,7 +30,7 @@ fmt: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench.run
 	$(BIN)/python -m bench.workflow
-	$(BIN)/python -m bench.payment
+	$(BIN)/python -m bench.payment --payments 1000
 
 clean:
 	rm -rf .data

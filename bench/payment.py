@@ -17,7 +17,7 @@ import uuid
 import asyncpg
 import httpx
 
-from bench.run import Call, load, report
+from bench.httpload import Call, load, report
 from bench.stack import bench_stack
 from payment_service.domain import vnpay
 from shared.db.engine import asyncpg_dsn

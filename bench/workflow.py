@@ -24,7 +24,7 @@ import time
 import asyncpg
 import httpx
 
-from bench.run import load, pct, report
+from bench.httpload import load, pct, report
 from bench.stack import bench_stack
 from shared.auth import mint_token
 from shared.db.engine import asyncpg_dsn
