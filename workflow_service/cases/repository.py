@@ -9,14 +9,14 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import ColumnElement, false, select
+from sqlalchemy import ColumnElement, false, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import flag_modified
 
 from shared.auth import Principal, Role, unit_scope
 from shared.pagination import Keyset
-from workflow_service.db.models import Case, CaseAction, Step
+from workflow_service.db.models import Case, CaseAction, Step, table_of
 
 # Roles that make a token an officer's (or a system's) rather than a citizen's.
 _OFFICER_ROLES = tuple(r for r in Role if r is not Role.applicant)
@@ -94,16 +94,31 @@ async def find(
     return CASE_ORDER.page(rows, limit, lambda c: (c.opened_at, c.id))
 
 
-async def insert_once(session: AsyncSession, values: dict[str, Any]) -> Case | None:
-    """Insert the case of a dossier unless it is there already (a redelivery)."""
-    # One round trip: the row comes back as the session's own Case.
-    inserted: Case | None = await session.scalar(
-        pg_insert(Case)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=[Case.dossier_id])
-        .returning(Case)
+_CASES = table_of(Case)
+_CASE_ACTIONS = table_of(CaseAction)
+
+
+async def insert_new(session: AsyncSession, rows: list[dict[str, Any]]) -> set[uuid.UUID]:
+    """Insert the cases of dossiers that have none yet, in one statement; the ids of those
+    written. A dossier whose case is there already (a redelivered receipt), or being written
+    by a concurrent transaction, is skipped by the unique dossier id, never opened twice."""
+    if not rows:
+        return set()
+    # Core, not the unit of work: the rows are written as given (version included) and
+    # nothing is kept in the session.
+    inserted = await session.scalars(
+        pg_insert(_CASES)
+        .on_conflict_do_nothing(index_elements=[_CASES.c.dossier_id])
+        .returning(_CASES.c.id),
+        rows,
     )
-    return inserted
+    return set(inserted)
+
+
+async def log_many(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Append many entries to the cases' action log in one statement."""
+    if rows:
+        await session.execute(insert(_CASE_ACTIONS), rows)
 
 
 def touch(case: Case) -> None:

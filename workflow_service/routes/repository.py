@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import func, select
@@ -27,6 +28,22 @@ async def newest(session: AsyncSession, procedure_key: str) -> RouteTemplateRow 
         .order_by(RouteTemplateRow.version.desc())
         .limit(1)
     )
+
+
+async def newest_of(
+    session: AsyncSession, procedure_keys: Iterable[str]
+) -> dict[str, RouteTemplateRow]:
+    """The newest route version of each procedure that has one, in one statement."""
+    wanted = sorted(set(procedure_keys))
+    if not wanted:
+        return {}
+    rows = await session.scalars(
+        select(RouteTemplateRow)
+        .where(RouteTemplateRow.procedure_key.in_(wanted))
+        .distinct(RouteTemplateRow.procedure_key)
+        .order_by(RouteTemplateRow.procedure_key, RouteTemplateRow.version.desc())
+    )
+    return {r.procedure_key: r for r in rows}
 
 
 async def one(session: AsyncSession, procedure_key: str, version: int) -> RouteTemplateRow | None:
@@ -70,6 +87,19 @@ async def hours(session: AsyncSession, procedure_key: str) -> float | None:
     return await session.scalar(
         select(ProcedureHours.working_hours).where(ProcedureHours.procedure_key == procedure_key)
     )
+
+
+async def hours_of(session: AsyncSession, procedure_keys: Iterable[str]) -> dict[str, float | None]:
+    """The working hours the newest version of each procedure sets, for those the table holds."""
+    wanted = sorted(set(procedure_keys))
+    if not wanted:
+        return {}
+    rows = await session.execute(
+        select(ProcedureHours.procedure_key, ProcedureHours.working_hours).where(
+            ProcedureHours.procedure_key.in_(wanted)
+        )
+    )
+    return {key: hours for key, hours in rows.tuples()}
 
 
 async def count(session: AsyncSession) -> int:

@@ -3,6 +3,7 @@ the catalogue publishes."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -53,6 +54,23 @@ async def route_for(session: AsyncSession, procedure_key: str | None) -> RouteTe
     return RouteTemplate.single_agency(procedure_key or "unknown", 0)
 
 
+async def routes_for(
+    session: AsyncSession, procedure_keys: Iterable[str | None]
+) -> dict[str | None, RouteTemplate]:
+    """:func:`route_for` of each procedure, read in one statement."""
+    keys = set(procedure_keys)
+    rows = await repository.newest_of(session, (k for k in keys if k))
+    out: dict[str | None, RouteTemplate] = {}
+    for key in keys:
+        row = rows.get(key) if key else None
+        out[key] = (
+            RouteTemplate.from_dicts(row.procedure_key, row.version, row.steps)
+            if row is not None
+            else RouteTemplate.single_agency(key or "unknown", 0)
+        )
+    return out
+
+
 async def route_of_case(session: AsyncSession, case: Case) -> RouteTemplate:
     if case.procedure_key and case.route_version:
         row = await repository.one(session, case.procedure_key, case.route_version)
@@ -90,6 +108,13 @@ async def procedure_published(session: AsyncSession, event: ProcedurePublished) 
 async def working_hours(session: AsyncSession, procedure_key: str | None) -> float | None:
     """The procedure's processing time in working hours, when the catalogue sets it so."""
     return await repository.hours(session, procedure_key) if procedure_key else None
+
+
+async def working_hours_of(
+    session: AsyncSession, procedure_keys: Iterable[str | None]
+) -> dict[str, float | None]:
+    """:func:`working_hours` of each procedure, read in one statement (absent: not in hours)."""
+    return await repository.hours_of(session, (k for k in procedure_keys if k))
 
 
 async def store_route(
