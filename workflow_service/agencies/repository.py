@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import delete, select, tuple_
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -73,10 +74,10 @@ async def of_units(
     rows = await session.execute(
         select(Agency.unit_code, Agency.kind, Agency.code)
         .where(tuple_(Agency.unit_code, Agency.kind).in_(pairs), Agency.retired.is_(False))
-        .distinct(Agency.unit_code, Agency.kind)
+        .ext(distinct_on(Agency.unit_code, Agency.kind))
         .order_by(Agency.unit_code, Agency.kind, Agency.created_at, Agency.code)
     )
-    return {(unit_code, kind): code for unit_code, kind, code in rows.tuples()}
+    return {(unit_code, kind): code for unit_code, kind, code in rows}
 
 
 async def names(session: AsyncSession, codes: Iterable[str]) -> dict[str, str]:

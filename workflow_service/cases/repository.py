@@ -9,13 +9,14 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import ColumnElement, false, insert, select
+from sqlalchemy import ColumnElement, false, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import flag_modified
 
 from shared.auth import Principal, Role, unit_scope
 from shared.pagination import Keyset
+from workflow_service.db.bulk import insert_rows
 from workflow_service.db.models import Case, CaseAction, Step, table_of
 
 # Roles that make a token an officer's (or a system's) rather than a citizen's.
@@ -118,7 +119,7 @@ async def insert_new(session: AsyncSession, rows: list[dict[str, Any]]) -> set[u
 async def log_many(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
     """Append many entries to the cases' action log in one statement."""
     if rows:
-        await session.execute(insert(_CASE_ACTIONS), rows)
+        await insert_rows(session, _CASE_ACTIONS, rows)
 
 
 def touch(case: Case) -> None:

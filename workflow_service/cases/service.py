@@ -450,7 +450,9 @@ async def _transfer_target(
         kinds = route.step(step.name).transfer_to
     except KeyError:
         kinds = ()
-    listed = {await agencies.agency_for(session, kind, case.unit_path) for kind in kinds}
+    listed = set(
+        (await agencies.agencies_for(session, {(kind, case.unit_path) for kind in kinds})).values()
+    )
     if agency_code in listed:
         return authority.Target.route
     if not authority.may_transfer_to(officer, view, authority.Target.known_agency):

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -40,7 +41,7 @@ async def newest_of(
     rows = await session.scalars(
         select(RouteTemplateRow)
         .where(RouteTemplateRow.procedure_key.in_(wanted))
-        .distinct(RouteTemplateRow.procedure_key)
+        .ext(distinct_on(RouteTemplateRow.procedure_key))
         .order_by(RouteTemplateRow.procedure_key, RouteTemplateRow.version.desc())
     )
     return {r.procedure_key: r for r in rows}
@@ -99,7 +100,7 @@ async def hours_of(session: AsyncSession, procedure_keys: Iterable[str]) -> dict
             ProcedureHours.procedure_key.in_(wanted)
         )
     )
-    return {key: hours for key, hours in rows.tuples()}
+    return {key: hours for key, hours in rows}
 
 
 async def count(session: AsyncSession) -> int:

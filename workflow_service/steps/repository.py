@@ -6,13 +6,14 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any, cast
 
-from sqlalchemy import Row, Select, insert, or_, select
+from sqlalchemy import Row, Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.auth import Principal, unit_scope
 from shared.calendar import VN_TZ
 from shared.deadlines import overdue_condition
 from shared.pagination import Keyset
+from workflow_service.db.bulk import insert_rows
 from workflow_service.db.models import Case, Step, table_of
 from workflow_service.domain.cases import CaseStatus, StepStatus
 from workflow_service.steps.schemas import QueueFilter
@@ -26,7 +27,7 @@ _STEPS = table_of(Step)
 async def insert_many(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
     """Write many steps in one statement (Core: the rows are not the session's objects)."""
     if rows:
-        await session.execute(insert(_STEPS), rows)
+        await insert_rows(session, _STEPS, rows)
 
 
 async def queue(

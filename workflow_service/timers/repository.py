@@ -7,10 +7,11 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Row, delete, func, insert, select, update
+from sqlalchemy import Row, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.deadlines import overdue_condition
+from workflow_service.db.bulk import insert_rows
 from workflow_service.db.models import Case, Step, Timer, table_of
 
 _TIMERS = table_of(Timer)
@@ -44,7 +45,7 @@ def timer_row(
 async def arm_many(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
     """Arm many timers (rows of :func:`timer_row`) in one statement."""
     if rows:
-        await session.execute(insert(_TIMERS), rows)
+        await insert_rows(session, _TIMERS, rows)
 
 
 async def disarm_step(session: AsyncSession, step_id: uuid.UUID) -> None:
