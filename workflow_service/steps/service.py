@@ -51,11 +51,6 @@ class StepStart:
     timer: dict[str, Any]
     event: StepAssigned
 
-    @property
-    def id(self) -> uuid.UUID:
-        step_id: uuid.UUID = self.row["id"]
-        return step_id
-
 
 def plan_start(
     calendar: WorkingCalendar,
