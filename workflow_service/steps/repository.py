@@ -13,7 +13,7 @@ from shared.auth import Principal, unit_scope
 from shared.calendar import VN_TZ
 from shared.deadlines import overdue_condition
 from shared.pagination import Keyset
-from workflow_service.db.bulk import insert_rows
+from workflow_service.db.bulk import RowsInsert
 from workflow_service.db.models import Case, Step, table_of
 from workflow_service.domain.cases import CaseStatus, StepStatus
 from workflow_service.steps.schemas import QueueFilter
@@ -21,13 +21,12 @@ from workflow_service.steps.schemas import QueueFilter
 QUEUE_ORDER = Keyset(columns=(Step.due_at, Step.id))
 
 
-_STEPS = table_of(Step)
+_STEPS = RowsInsert.of(table_of(Step))
 
 
 async def insert_many(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
     """Write many steps in one statement (Core: the rows are not the session's objects)."""
-    if rows:
-        await insert_rows(session, _STEPS, rows)
+    await _STEPS.execute(session, rows)
 
 
 async def queue(

@@ -11,10 +11,10 @@ from sqlalchemy import Row, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.deadlines import overdue_condition
-from workflow_service.db.bulk import insert_rows
+from workflow_service.db.bulk import RowsInsert
 from workflow_service.db.models import Case, Step, Timer, table_of
 
-_TIMERS = table_of(Timer)
+_TIMERS = RowsInsert.of(table_of(Timer))
 
 STEP_DUE = "step_due"
 CASE_DUE = "case_due"
@@ -39,13 +39,13 @@ def timer_row(
         "kind": kind,
         "due_at": due_at,
         "suspended": False,
+        "fired_at": None,
     }
 
 
 async def arm_many(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
     """Arm many timers (rows of :func:`timer_row`) in one statement."""
-    if rows:
-        await insert_rows(session, _TIMERS, rows)
+    await _TIMERS.execute(session, rows)
 
 
 async def disarm_step(session: AsyncSession, step_id: uuid.UUID) -> None:
