@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import delete, event, select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from shared.db.engine import make_engine, make_sessionmaker
@@ -435,3 +436,27 @@ async def test_a_run_of_a_hundred_receipts_costs_the_statements_of_a_run_of_thre
     # The inbox; the routes and agencies read; the cases, their action log, steps, timers and
     # events written: one statement each, whatever the run's length.
     assert len(large) == len(small) <= 8, large
+
+
+async def test_a_receipt_the_cases_table_refuses_fails_its_run_and_alone_only_itself(
+    workflow: Workflow, procedures: Procedures
+) -> None:
+    dossiers = DossierSet(3)
+    run = [dossiers.envelope(Receipt(i, NEWBORN, WARD, 10, minutes_after=i)) for i in range(3)]
+    # A dossier code longer than the column holds is refused, never cut to fit: the run rolls
+    # back whole (inbox rows included), and the runner's retry event by event then opens the
+    # others and leaves only this one failing, for the dead-letter queue.
+    data = run[1].data
+    assert isinstance(data, DossierReceived)
+    run[1] = wrap(data.model_copy(update={"dossier_code": "X" * 41}), source="/motcua/intake")
+    with pytest.raises(DBAPIError, match="too long"):
+        await workflow.apply_many(run)
+    async with workflow.sessionmaker() as session:
+        assert await count_cases(session, dossiers) == 0
+
+    assert await workflow.apply_one_by_one([run[0]]) == 1
+    with pytest.raises(DBAPIError, match="too long"):
+        await workflow.apply_one_by_one([run[1]])
+    assert await workflow.apply_one_by_one([run[2]]) == 1
+    async with workflow.sessionmaker() as session:
+        assert await count_cases(session, dossiers) == 2
