@@ -22,15 +22,6 @@ async def versions(session: AsyncSession, procedure_key: str) -> list[RouteTempl
     return list(rows.all())
 
 
-async def newest(session: AsyncSession, procedure_key: str) -> RouteTemplateRow | None:
-    return await session.scalar(
-        select(RouteTemplateRow)
-        .where(RouteTemplateRow.procedure_key == procedure_key)
-        .order_by(RouteTemplateRow.version.desc())
-        .limit(1)
-    )
-
-
 async def newest_of(
     session: AsyncSession, procedure_keys: Iterable[str]
 ) -> dict[str, RouteTemplateRow]:
@@ -81,12 +72,6 @@ async def keep_hours(
             set_={"version": stmt.excluded.version, "working_hours": stmt.excluded.working_hours},
             where=ProcedureHours.version <= stmt.excluded.version,
         )
-    )
-
-
-async def hours(session: AsyncSession, procedure_key: str) -> float | None:
-    return await session.scalar(
-        select(ProcedureHours.working_hours).where(ProcedureHours.procedure_key == procedure_key)
     )
 
 

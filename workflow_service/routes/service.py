@@ -45,19 +45,11 @@ async def route_versions(session: AsyncSession, procedure_key: str) -> list[Rout
     return [RouteOut.model_validate(r) for r in rows]
 
 
-async def route_for(session: AsyncSession, procedure_key: str | None) -> RouteTemplate:
-    """The newest route of the procedure, or the one-agency route when it has none."""
-    if procedure_key:
-        row = await repository.newest(session, procedure_key)
-        if row is not None:
-            return RouteTemplate.from_dicts(procedure_key, row.version, row.steps)
-    return RouteTemplate.single_agency(procedure_key or "unknown", 0)
-
-
 async def routes_for(
     session: AsyncSession, procedure_keys: Iterable[str | None]
 ) -> dict[str | None, RouteTemplate]:
-    """:func:`route_for` of each procedure, read in one statement."""
+    """The newest route of each procedure, or the one-agency route for one that has none (or
+    no key), read in one statement."""
     keys = set(procedure_keys)
     rows = await repository.newest_of(session, (k for k in keys if k))
     out: dict[str | None, RouteTemplate] = {}
@@ -105,15 +97,11 @@ async def procedure_published(session: AsyncSession, event: ProcedurePublished) 
         await store_route(session, event.procedure_key, event.version, event.route, "catalogue")
 
 
-async def working_hours(session: AsyncSession, procedure_key: str | None) -> float | None:
-    """The procedure's processing time in working hours, when the catalogue sets it so."""
-    return await repository.hours(session, procedure_key) if procedure_key else None
-
-
 async def working_hours_of(
     session: AsyncSession, procedure_keys: Iterable[str | None]
 ) -> dict[str, float | None]:
-    """:func:`working_hours` of each procedure, read in one statement (absent: not in hours)."""
+    """The processing time in working hours of each procedure the catalogue times so, read in
+    one statement (a procedure absent is not timed in hours)."""
     return await repository.hours_of(session, (k for k in procedure_keys if k))
 
 
