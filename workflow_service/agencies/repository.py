@@ -6,7 +6,8 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, tuple_
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -60,6 +61,23 @@ async def of_unit(session: AsyncSession, unit_code: str, kind: str) -> Agency | 
         .order_by(Agency.created_at, Agency.code)
         .limit(1)
     )
+
+
+async def of_units(
+    session: AsyncSession, wanted: Iterable[tuple[str, str]]
+) -> dict[tuple[str, str], str]:
+    """:func:`of_unit` for each (unit code, kind), in one statement: the code of each one's
+    first active agency, for those that have one."""
+    pairs = sorted(set(wanted))
+    if not pairs:
+        return {}
+    rows = await session.execute(
+        select(Agency.unit_code, Agency.kind, Agency.code)
+        .where(tuple_(Agency.unit_code, Agency.kind).in_(pairs), Agency.retired.is_(False))
+        .ext(distinct_on(Agency.unit_code, Agency.kind))
+        .order_by(Agency.unit_code, Agency.kind, Agency.created_at, Agency.code)
+    )
+    return {(unit_code, kind): code for unit_code, kind, code in rows}
 
 
 async def names(session: AsyncSession, codes: Iterable[str]) -> dict[str, str]:

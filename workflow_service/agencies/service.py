@@ -5,6 +5,7 @@ officer belongs to (the token's ``agency`` claim and the memberships ops record)
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -53,6 +54,15 @@ async def agency_for(session: AsyncSession, agency_kind: str, unit_path: str) ->
     unit_code, kind = serving(agency_kind, unit_path)
     agency = await repository.of_unit(session, unit_code, kind)
     return agency.code if agency else None
+
+
+async def agencies_for(
+    session: AsyncSession, wanted: Iterable[tuple[str, str]]
+) -> dict[tuple[str, str], str | None]:
+    """:func:`agency_for` of each (agency kind, unit path), read in one statement."""
+    serving_of = {w: serving(*w) for w in set(wanted)}
+    found = await repository.of_units(session, serving_of.values())
+    return {w: found.get(s) for w, s in serving_of.items()}
 
 
 async def require_active(session: AsyncSession, agency_code: str, field: str) -> Agency:

@@ -10,13 +10,13 @@ import uuid
 from typing import Any
 
 from sqlalchemy import ColumnElement, false, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import flag_modified
 
 from shared.auth import Principal, Role, unit_scope
 from shared.pagination import Keyset
-from workflow_service.db.models import Case, CaseAction, Step
+from workflow_service.db.bulk import RowsInsert
+from workflow_service.db.models import Case, CaseAction, Step, table_of
 
 # Roles that make a token an officer's (or a system's) rather than a citizen's.
 _OFFICER_ROLES = tuple(r for r in Role if r is not Role.applicant)
@@ -94,16 +94,23 @@ async def find(
     return CASE_ORDER.page(rows, limit, lambda c: (c.opened_at, c.id))
 
 
-async def insert_once(session: AsyncSession, values: dict[str, Any]) -> Case | None:
-    """Insert the case of a dossier unless it is there already (a redelivery)."""
-    # One round trip: the row comes back as the session's own Case.
-    inserted: Case | None = await session.scalar(
-        pg_insert(Case)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=[Case.dossier_id])
-        .returning(Case)
-    )
-    return inserted
+_CASES = table_of(Case)
+# Core, not the unit of work: the rows are written as given (version included) and nothing is
+# kept in the session.
+_NEW_CASES = RowsInsert.of(_CASES, skip_conflicts_on=_CASES.c.dossier_id, returning=_CASES.c.id)
+_CASE_ACTIONS = RowsInsert.of(table_of(CaseAction))
+
+
+async def insert_new(session: AsyncSession, rows: list[dict[str, Any]]) -> set[uuid.UUID]:
+    """Insert the cases of dossiers that have none yet, in one statement; the ids of those
+    written. A dossier whose case is there already (a redelivered receipt), or being written
+    by a concurrent transaction, is skipped by the unique dossier id, never opened twice."""
+    return set(await _NEW_CASES.returned(session, rows))
+
+
+async def log_many(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Append many entries to the cases' action log in one statement."""
+    await _CASE_ACTIONS.execute(session, rows)
 
 
 def touch(case: Case) -> None:

@@ -11,13 +11,23 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.auth import Principal
 from shared.calendar import WorkingCalendar
 from shared.deadlines import timeliness
-from shared.events import CaseOpened, CasePaused, CaseResolved, CaseResumed, DossierReceived
+from shared.events import (
+    CaseOpened,
+    CasePaused,
+    CaseResolved,
+    CaseResumed,
+    DossierReceived,
+    Event,
+)
 from shared.events.cases import SupplementItem
 from shared.http.preconditions import precondition_failed
 from shared.messaging.outbox import Outbox
@@ -34,17 +44,18 @@ from workflow_service.cases.errors import (
 )
 from workflow_service.cases.schemas import ActionBody, ActionRuleOut, CaseDetail, CaseOut, CasePage
 from workflow_service.db.models import Case, CaseAction, Step
-from workflow_service.domain import authority
+from workflow_service.domain import authority, opening
 from workflow_service.domain import cases as rules
 from workflow_service.domain.cases import CaseAction as Act
 from workflow_service.domain.cases import CaseStatus, StepStatus
 from workflow_service.domain.control_sheet import CLOSE_ACTION, OPEN_ACTION
-from workflow_service.domain.deadlines import after_pause, working_days_of_hours
+from workflow_service.domain.deadlines import after_pause
 from workflow_service.results import service as results
 from workflow_service.results.keys import SigningKeys
 from workflow_service.routes import service as routes
 from workflow_service.steps import service as steps
 from workflow_service.steps.schemas import StepOut
+from workflow_service.steps.service import StepStart
 from workflow_service.timers import repository as timers
 
 # ----- reading --------------------------------------------------------------------------------
@@ -154,39 +165,37 @@ def _log(
     )
 
 
-async def open_case(
-    session: AsyncSession,
-    outbox: Outbox,
-    book: CalendarBook,
-    event: DossierReceived,
-    at: dt.datetime,
-) -> Case | None:
-    """Open the case of a received dossier, once: a redelivery finds it there and does nothing."""
-    calendar = await book.calendar(session, event.received_at)
-    route = await routes.route_for(session, event.procedure_key)
-    # Intake says, for the version the dossier was received under; only a receipt from before
-    # it said (the field absent) is judged by what the catalogue last published.
-    hours = (
-        event.processing_working_hours
-        if "processing_working_hours" in event.model_fields_set
-        else await routes.working_hours(session, event.procedure_key)
-    )
-    if hours:
-        # A procedure timed in working hours: its steps share those hours.
-        window = working_days_of_hours(calendar, hours)
-    else:
-        # Steps share the office time from receipt to the appointment, which is the legal
-        # time plus what was left of the receipt day, and for same-day procedures the rest of
-        # that day.
-        window = calendar.working_days_between(event.received_at, event.appointment_at)
-    # The first step's id is known before either row is written, so the case is inserted
-    # pointing at it and starts at version 1, with no second write to name its current step.
-    first_step_id = uuid.uuid4()
-    case = await repository.insert_once(
-        session,
-        {
-            "id": uuid.uuid4(),
-            "current_step_id": first_step_id,
+@dataclass(frozen=True, slots=True)
+class _Opening:
+    """A case about to be opened for a received dossier (what starting its first step needs of
+    it, and its row)."""
+
+    event: DossierReceived
+    id: uuid.UUID
+    first_step_id: uuid.UUID
+    route_version: int | None
+    processing_working_days: float
+    opened_at: dt.datetime
+
+    @property
+    def dossier_id(self) -> uuid.UUID:
+        return self.event.dossier_id
+
+    @property
+    def dossier_code(self) -> str:
+        return self.event.dossier_code
+
+    @property
+    def unit_path(self) -> str:
+        return self.event.unit_path
+
+    def row(self) -> dict[str, Any]:
+        event = self.event
+        return {
+            "id": self.id,
+            # The first step's id is known before either row is written, so the case is
+            # inserted pointing at it, with no second write to name its current step.
+            "current_step_id": self.first_step_id,
             "dossier_id": event.dossier_id,
             "dossier_code": event.dossier_code,
             "procedure_code": event.procedure_code,
@@ -194,47 +203,137 @@ async def open_case(
             "procedure_name": event.procedure_name,
             "applicant_name": event.applicant_name,
             "applicant_ref": event.applicant_ref,
-            "route_version": route.version or None,
-            "processing_working_days": window,
+            "route_version": self.route_version,
+            "processing_working_days": self.processing_working_days,
             "unit_code": event.unit_code,
             "unit_path": event.unit_path,
             "status": CaseStatus.open,
-            "opened_at": at,
+            "opened_at": self.opened_at,
             "received_at": event.received_at,
             "due_at": event.appointment_at,
+            "paused_at": None,
+            "pause_reason": None,
+            "finished_at": None,
+            "timeliness": None,
+            # The mapper counts versions on updates only: an insert names the first, the ETag
+            # "1" a new case has always had.
             "version": 1,
-        },
+        }
+
+
+async def open_cases(
+    session: AsyncSession,
+    outbox: Outbox,
+    book: CalendarBook,
+    events: Sequence[DossierReceived],
+    at: dt.datetime,
+) -> list[uuid.UUID]:
+    """Open the case of each received dossier, once; the ids of the cases opened.
+
+    A run of receipts (a poll's, or one replayed alone) costs a fixed number of statements
+    whatever its length: what the cases need is read in one statement per table (routes,
+    working hours, agencies), everything is computed in memory, and the cases, their first
+    steps, the action log, the timers and the events are written with one statement each.
+    A dossier named twice in the run, or whose case is there already (a receipt redelivered
+    under a new event id), opens nothing more: the insert skips a dossier that has its case,
+    and only the cases it wrote get steps, timers and events."""
+    receipts = opening.first_receipts(events)
+    if not receipts:
+        return []
+    route_of = await routes.routes_for(session, {e.procedure_key for e in receipts})
+    hours_of = await routes.working_hours_of(
+        session, {e.procedure_key for e in receipts if opening.needs_catalogue_hours(e)}
     )
-    if case is None:
-        return None
-    _log(session, case, OPEN_ACTION, None, "system", at)
-    timers.arm(session, case.id, timers.CASE_DUE, case.due_at)
-    await outbox.add(
-        session,
-        CaseOpened(
-            case_id=case.id,
-            dossier_id=event.dossier_id,
-            dossier_code=event.dossier_code,
-            unit_path=event.unit_path,
+    agency_of = await agencies.agencies_for(
+        session, {(route_of[e.procedure_key].first.agency_kind, e.unit_path) for e in receipts}
+    )
+    calendar_of: dict[frozenset[int], WorkingCalendar] = {}
+    openings: list[tuple[_Opening, StepStart]] = []
+    for event in receipts:
+        years = book.years_around(event.received_at)
+        if years not in calendar_of:
+            calendar_of[years] = await book.calendar(session, event.received_at)
+        calendar = calendar_of[years]
+        route = route_of[event.procedure_key]
+        if opening.needs_catalogue_hours(event):
+            hours = hours_of.get(event.procedure_key) if event.procedure_key else None
+        else:
+            hours = event.processing_working_hours
+        case = _Opening(
+            event,
+            id=uuid.uuid4(),
+            first_step_id=uuid.uuid4(),
+            route_version=route.version or None,
+            processing_working_days=opening.processing_window(
+                calendar, event.received_at, event.appointment_at, hours
+            ),
             opened_at=at,
-            due_at=event.appointment_at,
-        ),
-        subject=event.dossier_code,
-    )
-    # The clock started at receipt: the first step's share counts from then, not from when
-    # this event happened to be consumed.
-    await steps.start_step(
+        )
+        # The clock started at receipt: the first step's share counts from then, not from
+        # when this event happened to be consumed.
+        first = steps.plan_start(
+            calendar,
+            case,
+            route.first,
+            event.received_at,
+            via="open",
+            seq=1,
+            agency_code=agency_of[(route.first.agency_kind, event.unit_path)],
+            step_id=case.first_step_id,
+        )
+        openings.append((case, first))
+    opened = await repository.insert_new(session, [case.row() for case, _ in openings])
+    openings = [(case, first) for case, first in openings if case.id in opened]
+    if not openings:
+        return []
+    await repository.log_many(
         session,
-        outbox,
-        calendar,
-        case,
-        route.first,
-        event.received_at,
-        via="open",
-        step_id=first_step_id,
+        [
+            {
+                "case_id": case.id,
+                "action": OPEN_ACTION,
+                "from_status": None,
+                "to_status": CaseStatus.open,
+                "actor": "system",
+                "at": at,
+                "note": None,
+                "step_id": None,
+                "role": None,
+                "agency_code": None,
+            }
+            for case, _ in openings
+        ],
     )
-    await session.flush()
-    return case
+    await steps.start_first_steps(session, [first for _, first in openings])
+    await timers.arm_many(
+        session,
+        [
+            row
+            for case, first in openings
+            for row in (
+                timers.timer_row(case.id, timers.CASE_DUE, case.event.appointment_at),
+                first.timer,
+            )
+        ],
+    )
+    events_out: list[tuple[Event, str | None]] = []
+    for case, first in openings:
+        events_out.append(
+            (
+                CaseOpened(
+                    case_id=case.id,
+                    dossier_id=case.dossier_id,
+                    dossier_code=case.dossier_code,
+                    unit_path=case.unit_path,
+                    opened_at=at,
+                    due_at=case.event.appointment_at,
+                ),
+                case.dossier_code,
+            )
+        )
+        events_out.append((first.event, case.dossier_code))
+    await outbox.add_all(session, events_out)
+    return [case.id for case, _ in openings]
 
 
 async def withdraw(
@@ -351,7 +450,9 @@ async def _transfer_target(
         kinds = route.step(step.name).transfer_to
     except KeyError:
         kinds = ()
-    listed = {await agencies.agency_for(session, kind, case.unit_path) for kind in kinds}
+    listed = set(
+        (await agencies.agencies_for(session, {(kind, case.unit_path) for kind in kinds})).values()
+    )
     if agency_code in listed:
         return authority.Target.route
     if not authority.may_transfer_to(officer, view, authority.Target.known_agency):
@@ -483,6 +584,7 @@ async def _act(
             outbox,
             calendar,
             case,
+            step,
             route.step(target),
             at,
             via="complete",
@@ -501,6 +603,7 @@ async def _act(
             outbox,
             calendar,
             case,
+            step,
             route.step(body.to_step),
             at,
             via="send_back",
@@ -515,6 +618,7 @@ async def _act(
             outbox,
             calendar,
             case,
+            step,
             route.step(step.name),
             at,
             via="transfer",

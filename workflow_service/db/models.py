@@ -18,6 +18,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     String,
+    Table,
     Text,
     func,
     text,
@@ -36,6 +37,14 @@ class Base(DeclarativeBase):
 
 
 MESSAGING = messaging_tables(Base.metadata)
+
+
+def table_of(model: type[Base]) -> Table:
+    """A model's Core table, for the hot paths that write many rows in one statement without
+    the unit of work (opening a poll's cases)."""
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
 
 
 class Case(Base):

@@ -1,11 +1,13 @@
-"""What workflow does with other services' events: open a case for every received dossier,
-keep route versions, agencies and the calendar as the catalogue publishes them, end a case
-whose dossier was withdrawn, resume a case once its financial obligation is paid or its
-supplement arrives. Every handler is idempotent and calls one service function."""
+"""What workflow does with other services' events: open a case for every received dossier (a
+poll's receipts together), keep route versions, agencies and the calendar as the catalogue
+publishes them, end a case whose dossier was withdrawn, resume a case once its financial
+obligation is paid or its supplement arrives. Every handler is idempotent and calls one
+service function."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,7 +21,7 @@ from shared.events import (
     PaymentSucceeded,
     ProcedurePublished,
 )
-from shared.messaging.consumer import Handler
+from shared.messaging.consumer import Batched, Registered
 from shared.messaging.outbox import Outbox
 from shared.vocabulary import PauseReason
 from workflow_service.agencies import service as agencies
@@ -28,11 +30,15 @@ from workflow_service.cases import service as cases
 from workflow_service.routes import service as routes
 
 
-def make_handlers(outbox: Outbox, book: CalendarBook) -> dict[str, Handler]:
-    async def on_dossier_received(session: AsyncSession, env: Envelope) -> None:
-        event = env.data
-        assert isinstance(event, DossierReceived)
-        await cases.open_case(session, outbox, book, event, dt.datetime.now(dt.UTC))
+def make_handlers(outbox: Outbox, book: CalendarBook) -> dict[str, Registered]:
+    async def on_dossiers_received(session: AsyncSession, envs: Sequence[Envelope]) -> None:
+        # A poll's receipts are opened together, with a fixed number of statements; a run of
+        # one (an event retried alone, a dead letter replayed) takes the same path.
+        received = []
+        for env in envs:
+            assert isinstance(env.data, DossierReceived)
+            received.append(env.data)
+        await cases.open_cases(session, outbox, book, received, dt.datetime.now(dt.UTC))
 
     async def on_dossier_withdrawn(session: AsyncSession, env: Envelope) -> None:
         event = env.data
@@ -91,7 +97,7 @@ def make_handlers(outbox: Outbox, book: CalendarBook) -> dict[str, Handler]:
     return {
         DossierSupplemented.event_type: on_dossier_supplemented,
         PaymentSucceeded.event_type: on_payment_succeeded,
-        DossierReceived.event_type: on_dossier_received,
+        DossierReceived.event_type: Batched(on_dossiers_received),
         DossierWithdrawn.event_type: on_dossier_withdrawn,
         ProcedurePublished.event_type: on_procedure_published,
         AgencyChanged.event_type: on_agency_changed,

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,13 +22,20 @@ async def versions(session: AsyncSession, procedure_key: str) -> list[RouteTempl
     return list(rows.all())
 
 
-async def newest(session: AsyncSession, procedure_key: str) -> RouteTemplateRow | None:
-    return await session.scalar(
+async def newest_of(
+    session: AsyncSession, procedure_keys: Iterable[str]
+) -> dict[str, RouteTemplateRow]:
+    """The newest route version of each procedure that has one, in one statement."""
+    wanted = sorted(set(procedure_keys))
+    if not wanted:
+        return {}
+    rows = await session.scalars(
         select(RouteTemplateRow)
-        .where(RouteTemplateRow.procedure_key == procedure_key)
-        .order_by(RouteTemplateRow.version.desc())
-        .limit(1)
+        .where(RouteTemplateRow.procedure_key.in_(wanted))
+        .ext(distinct_on(RouteTemplateRow.procedure_key))
+        .order_by(RouteTemplateRow.procedure_key, RouteTemplateRow.version.desc())
     )
+    return {r.procedure_key: r for r in rows}
 
 
 async def one(session: AsyncSession, procedure_key: str, version: int) -> RouteTemplateRow | None:
@@ -66,10 +75,17 @@ async def keep_hours(
     )
 
 
-async def hours(session: AsyncSession, procedure_key: str) -> float | None:
-    return await session.scalar(
-        select(ProcedureHours.working_hours).where(ProcedureHours.procedure_key == procedure_key)
+async def hours_of(session: AsyncSession, procedure_keys: Iterable[str]) -> dict[str, float | None]:
+    """The working hours the newest version of each procedure sets, for those the table holds."""
+    wanted = sorted(set(procedure_keys))
+    if not wanted:
+        return {}
+    rows = await session.execute(
+        select(ProcedureHours.procedure_key, ProcedureHours.working_hours).where(
+            ProcedureHours.procedure_key.in_(wanted)
+        )
     )
+    return {key: hours for key, hours in rows}
 
 
 async def count(session: AsyncSession) -> int:

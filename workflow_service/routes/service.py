@@ -3,6 +3,7 @@ the catalogue publishes."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -44,13 +45,22 @@ async def route_versions(session: AsyncSession, procedure_key: str) -> list[Rout
     return [RouteOut.model_validate(r) for r in rows]
 
 
-async def route_for(session: AsyncSession, procedure_key: str | None) -> RouteTemplate:
-    """The newest route of the procedure, or the one-agency route when it has none."""
-    if procedure_key:
-        row = await repository.newest(session, procedure_key)
-        if row is not None:
-            return RouteTemplate.from_dicts(procedure_key, row.version, row.steps)
-    return RouteTemplate.single_agency(procedure_key or "unknown", 0)
+async def routes_for(
+    session: AsyncSession, procedure_keys: Iterable[str | None]
+) -> dict[str | None, RouteTemplate]:
+    """The newest route of each procedure, or the one-agency route for one that has none (or
+    no key), read in one statement."""
+    keys = set(procedure_keys)
+    rows = await repository.newest_of(session, (k for k in keys if k))
+    out: dict[str | None, RouteTemplate] = {}
+    for key in keys:
+        row = rows.get(key) if key else None
+        out[key] = (
+            RouteTemplate.from_dicts(row.procedure_key, row.version, row.steps)
+            if row is not None
+            else RouteTemplate.single_agency(key or "unknown", 0)
+        )
+    return out
 
 
 async def route_of_case(session: AsyncSession, case: Case) -> RouteTemplate:
@@ -87,9 +97,12 @@ async def procedure_published(session: AsyncSession, event: ProcedurePublished) 
         await store_route(session, event.procedure_key, event.version, event.route, "catalogue")
 
 
-async def working_hours(session: AsyncSession, procedure_key: str | None) -> float | None:
-    """The procedure's processing time in working hours, when the catalogue sets it so."""
-    return await repository.hours(session, procedure_key) if procedure_key else None
+async def working_hours_of(
+    session: AsyncSession, procedure_keys: Iterable[str | None]
+) -> dict[str, float | None]:
+    """The processing time in working hours of each procedure the catalogue times so, read in
+    one statement (a procedure absent is not timed in hours)."""
+    return await repository.hours_of(session, (k for k in procedure_keys if k))
 
 
 async def store_route(

@@ -1,31 +1,32 @@
-"""Every query of steps: numbering a case's steps, work queues."""
+"""Every query of steps: writing a run of first steps, work queues."""
 
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from collections.abc import Sequence
 from typing import Any, cast
 
-from sqlalchemy import Row, Select, func, or_, select
+from sqlalchemy import Row, Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.auth import Principal, unit_scope
 from shared.calendar import VN_TZ
 from shared.deadlines import overdue_condition
 from shared.pagination import Keyset
-from workflow_service.db.models import Case, Step
+from workflow_service.db.bulk import RowsInsert
+from workflow_service.db.models import Case, Step, table_of
 from workflow_service.domain.cases import CaseStatus, StepStatus
 from workflow_service.steps.schemas import QueueFilter
 
 QUEUE_ORDER = Keyset(columns=(Step.due_at, Step.id))
 
 
-async def count_of_case(session: AsyncSession, case_id: uuid.UUID) -> int:
-    return int(
-        await session.scalar(select(func.count()).select_from(Step).where(Step.case_id == case_id))
-        or 0
-    )
+_STEPS = RowsInsert.of(table_of(Step))
+
+
+async def insert_many(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Write many steps in one statement (Core: the rows are not the session's objects)."""
+    await _STEPS.execute(session, rows)
 
 
 async def queue(

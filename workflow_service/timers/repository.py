@@ -5,12 +5,16 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import Row, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.deadlines import overdue_condition
-from workflow_service.db.models import Case, Step, Timer
+from workflow_service.db.bulk import RowsInsert
+from workflow_service.db.models import Case, Step, Timer, table_of
+
+_TIMERS = RowsInsert.of(table_of(Timer))
 
 STEP_DUE = "step_due"
 CASE_DUE = "case_due"
@@ -23,7 +27,25 @@ def arm(
     due_at: dt.datetime,
     step_id: uuid.UUID | None = None,
 ) -> None:
-    session.add(Timer(case_id=case_id, step_id=step_id, kind=kind, due_at=due_at, suspended=False))
+    session.add(Timer(**timer_row(case_id, kind, due_at, step_id)))
+
+
+def timer_row(
+    case_id: uuid.UUID, kind: str, due_at: dt.datetime, step_id: uuid.UUID | None = None
+) -> dict[str, Any]:
+    return {
+        "case_id": case_id,
+        "step_id": step_id,
+        "kind": kind,
+        "due_at": due_at,
+        "suspended": False,
+        "fired_at": None,
+    }
+
+
+async def arm_many(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Arm many timers (rows of :func:`timer_row`) in one statement."""
+    await _TIMERS.execute(session, rows)
 
 
 async def disarm_step(session: AsyncSession, step_id: uuid.UUID) -> None:
