@@ -10,7 +10,7 @@ import httpx
 
 from services.stack import Stack
 from shared.db.engine import asyncpg_dsn
-from tests.support import HANOI, HOAN_KIEM, Tokens, dossier_body, eventually
+from tests.support import HANOI, HOAN_KIEM, PIPELINE_WAIT_S, Tokens, dossier_body, eventually
 
 WARD_PATH = f"{HANOI}.{HOAN_KIEM}"
 
@@ -52,7 +52,7 @@ async def open_request(
     headers: dict[str, str],
     dossier_id: str,
     purpose: str = "fee",
-    timeout: float = 30,
+    timeout: float = PIPELINE_WAIT_S,
 ) -> dict[str, Any]:
     """Wait until payment raised the dossier's open request for ``purpose``."""
 
@@ -112,7 +112,7 @@ async def payment_in(
     headers: dict[str, str],
     payment_id: str,
     status: str,
-    timeout: float = 30,
+    timeout: float = PIPELINE_WAIT_S,
 ) -> dict[str, Any]:
     async def probe() -> dict[str, Any] | None:
         payment = await read_payment(http, stack, headers, payment_id)

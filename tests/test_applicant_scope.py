@@ -135,7 +135,7 @@ async def test_unit_claims_on_an_applicant_token_open_no_case_in_workflow(
     async def case_id() -> str | None:
         return (await citizens.read(desk["code"], citizens.officer)).json()["case_id"]
 
-    case = await eventually(case_id, timeout=30)
+    case = await eventually(case_id)
     url = f"{citizens.workflow}/v1/cases/{case}"
     assert (await citizens.http.get(url, headers=citizens.officer)).status_code == 200
     widened = citizens.citizen(personal_id(), unit=HOAN_KIEM, unit_path=HANOI)

@@ -129,7 +129,7 @@ async def test_ops_edits_move_the_deadline_and_are_published_as_the_whole_year(
     assert {"2031-03-10"} <= dates[1] and {"2031-03-08", "2031-03-10"} <= dates[2]
     assert dates[4] == dates[0] and dates[5] == dates[0] - {"2031-11-24"}
     # The relay delivers them to the broker.
-    await eventually(lambda: _all_published(database_url, EDITED_YEAR), timeout=20, interval=0.2)
+    await eventually(lambda: _all_published(database_url, EDITED_YEAR), interval=0.2)
 
 
 async def _all_published(database_url: str, year: int) -> bool:
@@ -184,7 +184,7 @@ async def test_cached_calendar_is_reloaded_behind_the_desk_after_its_ttl(
         async def reloaded() -> bool:
             return not (await cache.working_calendar([2033])).is_working_day(monday)
 
-        assert await eventually(reloaded, timeout=10, interval=0.05)
+        assert await eventually(reloaded, interval=0.05)
         # The process that changes the calendar invalidates: the next read is fresh.
         r = await http.delete(url, headers=tokens.ops())
         assert r.status_code == 200, r.text

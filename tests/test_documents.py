@@ -353,7 +353,7 @@ async def test_input_digitised_flips_with_the_last_component_and_is_published_on
         types = await broker_event_types(infra.bootstrap_servers, topic, dossier["id"])
         return types if digitised in types else []
 
-    types = await eventually(on_the_broker, timeout=10)
+    types = await eventually(on_the_broker)
     assert types.count(digitised) == 1
 
 

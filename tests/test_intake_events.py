@@ -38,7 +38,7 @@ async def in_status(
         r = await http.get(url, headers=headers)
         return r.json() if r.json()["status"] == status else None
 
-    return await eventually(probe, timeout=30, interval=0.2)
+    return await eventually(probe, interval=0.2)
 
 
 async def test_case_events_move_the_dossier_to_resolved_then_the_desk_returns_it(
@@ -112,7 +112,7 @@ async def test_an_apology_reschedules_the_dossier_without_changing_its_appointme
         d = (await http.get(url, headers=officer)).json()
         return d if d["rescheduled_at"] else None
 
-    d = await eventually(rescheduled, timeout=30)
+    d = await eventually(rescheduled)
     assert dt.datetime.fromisoformat(d["rescheduled_at"]) == apology.new_appointment_at
     assert d["appointment_at"] == processing["appointment_at"]
     assert d["status"] == "in_processing"

@@ -65,7 +65,7 @@ async def test_a_paid_fee_shows_in_the_dossier_and_the_lookup_without_a_new_etag
         read = await http.get(url, headers=officer)
         return read if read.json()["status"] == "in_processing" else None
 
-    before = await eventually(processing, timeout=30, interval=0.2)
+    before = await eventually(processing, interval=0.2)
     etag, version = before.headers["ETag"], before.json()["version"]
 
     common = {
@@ -127,7 +127,7 @@ async def test_a_paid_fee_shows_in_the_dossier_and_the_lookup_without_a_new_etag
             return {"response": read, "request": mine[0]}
         return None
 
-    seen = await eventually(shown, timeout=30, interval=0.2)
+    seen = await eventually(shown, interval=0.2)
     mine, view = seen["request"], seen["response"].json()
     assert (mine["paid_vnd"], mine["owed_vnd"], mine["refunded_vnd"]) == (20_000, 0, 0)
     assert (mine["status"], mine["purpose"]) == ("paid", "fee")

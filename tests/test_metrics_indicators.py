@@ -229,7 +229,7 @@ class Reader:
             return body if nonzero == expected else None
 
         try:
-            return await eventually(probe, timeout=20, interval=0.2)
+            return await eventually(probe, interval=0.2)
         except AssertionError:
             now = await self.indicators(unit, procedure_code)
             raise AssertionError(f"counts {now['counts']} never became {expected}") from None
@@ -241,7 +241,7 @@ class Reader:
             r = await self._http.get(f"{self._base}/facts/{dossier.id}", headers=self._headers)
             return r.json() if r.status_code == 200 and r.json()[field] is not None else None
 
-        return await eventually(probe, timeout=20, interval=0.2)
+        return await eventually(probe, interval=0.2)
 
 
 @pytest.fixture

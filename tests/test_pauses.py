@@ -110,7 +110,7 @@ class Chain:
             )
             return r.json()["items"] or None
 
-        case = (await eventually(found, timeout=30))[0]
+        case = (await eventually(found))[0]
         return await self.read(case["id"])
 
     async def read(self, case_id: str) -> dict[str, Any]:
@@ -151,7 +151,7 @@ class Chain:
             assert r.status_code == 200, r.text
             return r if r.json()["status"] == status else None
 
-        return await eventually(probe, timeout=30, interval=0.2)
+        return await eventually(probe, interval=0.2)
 
     async def lookup(self, code: str) -> dict[str, Any]:
         r = await self.http.get(
@@ -300,7 +300,7 @@ async def test_a_supplement_asked_in_processing_reaches_the_applicant_who_answer
         read = await chain.read(case["id"])
         return read if read["status"] == "open" else None
 
-    reopened = await eventually(resumed, timeout=30, interval=0.2)
+    reopened = await eventually(resumed, interval=0.2)
     paused_for = calendar().working_time_between(paused_at, supplied_at)
     assert paused_for == calendar().working_day_length
     assert ts(reopened["due_at"]) == calendar().shift_by_working_time(case_due, paused_for)
@@ -315,7 +315,7 @@ async def test_a_supplement_asked_in_processing_reaches_the_applicant_who_answer
         read = (await chain.dossier(code, own)).json()
         return read if ts(read["appointment_at"]) == ts(reopened["due_at"]) else None
 
-    moved = await eventually(appointment_moved, timeout=30, interval=0.2)
+    moved = await eventually(appointment_moved, interval=0.2)
     assert moved["status"] == "in_processing"
     feed = await chain.feed(code)
     assert feed[-1] == ("supplement", "in_processing", 4)
@@ -348,7 +348,7 @@ async def test_a_financial_obligation_shows_what_is_owed_and_paying_it_resumes_p
         obligation = (read.get("pause") or {}).get("obligation") or {}
         return read if obligation.get("payment_request_id") else None
 
-    waiting = await eventually(owed, timeout=30, interval=0.2)
+    waiting = await eventually(owed, interval=0.2)
     assert waiting["status"] == "awaiting_financial_obligation"
     assert waiting["status_label_vi"] == "Chờ thực hiện nghĩa vụ tài chính"
     obligation = waiting["pause"]["obligation"]
@@ -381,7 +381,7 @@ async def test_a_financial_obligation_shows_what_is_owed_and_paying_it_resumes_p
         read = await chain.read(case["id"])
         return read if read["status"] == "open" else None
 
-    reopened = await eventually(resumed, timeout=30, interval=0.2)
+    reopened = await eventually(resumed, interval=0.2)
     back = (await chain.dossier_in(code, own, "in_processing")).json()
     assert back["pause"] is None
     last = back["history"][-1]
@@ -393,7 +393,7 @@ async def test_a_financial_obligation_shows_what_is_owed_and_paying_it_resumes_p
         row = next(r for r in read["payments"]["requests"] if r["request_id"] == request_id)
         return row if row["owed_vnd"] == 0 else None
 
-    settled = await eventually(paid_view, timeout=30, interval=0.2)
+    settled = await eventually(paid_view, interval=0.2)
     assert settled["paid_vnd"] == 1250000
     assert (await chain.feed(code))[-1] == ("resume", "in_processing", 4)
     # The case carries on after the paid step.
@@ -450,7 +450,7 @@ async def test_supplement_is_refused_when_none_is_awaited_and_for_anyone_but_the
         read = await chain.read(case["id"])
         return read if read["status"] == "open" else None
 
-    reopened = await eventually(resumed, timeout=30, interval=0.2)
+    reopened = await eventually(resumed, interval=0.2)
 
     # Intake hears of the resume, which moves the appointment (and so the version) with the
     # case's due instant when the pause lasted office time: answer against the dossier as it
@@ -459,7 +459,7 @@ async def test_supplement_is_refused_when_none_is_awaited_and_for_anyone_but_the
         read = await chain.dossier(code, own)
         return read if ts(read.json()["appointment_at"]) == ts(reopened["due_at"]) else None
 
-    current_etag = (await eventually(resume_heard, timeout=30, interval=0.2)).headers["ETag"]
+    current_etag = (await eventually(resume_heard, interval=0.2)).headers["ETag"]
     again = await chain.http.post(url, headers={**own, "If-Match": current_etag}, json={})
     assert again.status_code == 409 and again.json()["type"].endswith("invalid-transition")
 
@@ -483,7 +483,7 @@ async def test_an_integration_client_answers_the_supplement_of_a_dossier_it_subm
         )
         return r.json()["items"] or None
 
-    case = await chain.read((await eventually(found, timeout=30))[0]["id"])
+    case = await chain.read((await eventually(found))[0]["id"])
     case = await chain.walk(case, "survey_and_check")
     case = await chain.step(case, "claim")
     case = await chain.step(case, "request-supplement", {"reason": DETAIL, "items": ITEMS})
@@ -500,7 +500,7 @@ async def test_an_integration_client_answers_the_supplement_of_a_dossier_it_subm
         read = await chain.read(case["id"])
         return read if read["status"] == "open" else None
 
-    await eventually(resumed, timeout=30, interval=0.2)
+    await eventually(resumed, interval=0.2)
 
 
 async def applied(database_url: str, schema: str, event_id: str) -> bool:
@@ -547,7 +547,7 @@ async def test_a_pause_announced_twice_moves_the_dossier_once(
         )
     finally:
         await producer.stop()
-    await eventually(lambda: applied(database_url, "intake", env.id), timeout=30, interval=0.2)
+    await eventually(lambda: applied(database_url, "intake", env.id), interval=0.2)
     after = (await chain.dossier(code, own)).json()
     assert (after["version"], after["history"]) == (first["version"], first["history"])
     assert after["pause"] == first["pause"]

@@ -657,7 +657,7 @@ async def test_finance_of_another_province_sees_none_of_hanois_exceptions_or_cre
         ]
         return found[0] if found else None
 
-    item = await eventually(hanoi_item, timeout=5)
+    item = await eventually(hanoi_item)
     nghe_an = finance(tokens, NGHE_AN, NGHE_AN)
     assert item["id"] not in {e["id"] for e in await exceptions_of(http, stack, nghe_an)}
     base = f"{stack.url('payment')}/v1/exceptions/{item['id']}"

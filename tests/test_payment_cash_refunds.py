@@ -624,7 +624,7 @@ async def test_refund_proposed_for_a_withdrawn_dossier_is_approved_by_finance(
         )
         return r.json()["items"] or None
 
-    [proposal] = await eventually(proposed, timeout=30, interval=0.2)
+    [proposal] = await eventually(proposed, interval=0.2)
     assert (proposal["amount_vnd"], proposal["proposed_reason"]) == (20000, "withdrawn")
     stale = await http.post(
         f"{base}/v1/refunds/{proposal['id']}/approve",

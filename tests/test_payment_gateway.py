@@ -105,7 +105,7 @@ async def test_fee_paid_through_the_gateway_settles_the_request_and_numbers_a_re
         ).json()
         return view if view["payments"]["paid_vnd"] == 20000 else None
 
-    view = await eventually(intake_shows_paid, timeout=30, interval=0.2)
+    view = await eventually(intake_shows_paid, interval=0.2)
     assert view["payments"]["owed_vnd"] == 0
     events = await fetch(
         database_url,
@@ -127,7 +127,7 @@ async def test_fee_paid_through_the_gateway_settles_the_request_and_numbers_a_re
         )
         return rows or None
 
-    await eventually(counted, timeout=30, interval=0.3)
+    await eventually(counted, interval=0.3)
     numerator, denominator = await online_payment(http, stack, tokens)
     assert numerator >= before[0] + 1 and denominator >= before[1] + 1
     assert numerator <= denominator
@@ -208,7 +208,7 @@ async def test_a_lost_ipn_is_settled_by_the_mop_up_job_instead_of_expiring(
         "UPDATE payment.payments SET expires_at = now() - interval '1 second' WHERE id = $1",
         payment["id"],
     )
-    settled = await payment_in(http, stack, desk, payment["id"], "succeeded", timeout=30)
+    settled = await payment_in(http, stack, desk, payment["id"], "succeeded")
     assert settled["gateway_txn_no"] == paid["transaction_no"]
     assert [h["actor"] for h in settled["history"]][-1] == "mopup"
     assert (await outbox_types(database_url, dossier["id"])).count(SUCCEEDED) == 1
@@ -226,7 +226,7 @@ async def test_money_taken_after_expiry_ends_succeeded_late_never_expired(
         payment["id"],
     )
     # The gateway says "not completed": only then does the job expire it.
-    expired = await payment_in(http, stack, desk, payment["id"], "expired", timeout=30)
+    expired = await payment_in(http, stack, desk, payment["id"], "expired")
     assert expired["paid_at"] is None
     paid = await gateway_pays(http, stack, payment["reference"])
     assert paid["ipn_deliveries"][0]["answer"]["RspCode"] == "00"

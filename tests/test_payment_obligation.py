@@ -46,7 +46,7 @@ async def test_paying_the_obligation_through_the_gateway_resumes_the_paused_case
         read = await cases.read(case["id"])
         return read if read["status"] == "open" else None
 
-    reopened = await eventually(resumed, timeout=30, interval=0.2)
+    reopened = await eventually(resumed, interval=0.2)
     assert reopened["pause_reason"] is None
     # The fee request of the same dossier is a separate request, still open.
     fee = await open_request(http, stack, desk, case["dossier_id"], purpose="fee")

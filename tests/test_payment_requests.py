@@ -33,7 +33,7 @@ async def withdraw(
         r = await http.get(url, headers=desk)
         return r if r.json()["status"] == "in_processing" else None
 
-    current = await eventually(case_opened, timeout=30, interval=0.2)
+    current = await eventually(case_opened, interval=0.2)
     r = await http.post(
         f"{url}/withdraw",
         headers={**desk, "If-Match": current.headers["ETag"]},
@@ -91,7 +91,7 @@ async def test_a_paid_dossier_withdrawn_gets_its_fee_proposed_for_refund_once(
     async def proposed() -> list[Any] | None:
         return await proposed_refunds(database_url, payment["id"]) or None
 
-    rows = await eventually(proposed, timeout=30, interval=0.2)
+    rows = await eventually(proposed, interval=0.2)
     assert [(r["amount_vnd"], r["proposed_reason"]) for r in rows] == [(20000, "withdrawn")]
     # A proposal moves no money.
     assert (await read_payment(http, stack, desk, payment["id"]))["status"] == "succeeded"

@@ -18,7 +18,7 @@ from services.stack import Infrastructure, Stack, free_ports
 from shared.db.engine import asyncpg_dsn
 from shared.events import topics
 from tests.conftest import TEST_DATA
-from tests.support import HANOI, Tokens, dossier_body, eventually
+from tests.support import HANOI, PIPELINE_WAIT_S, Tokens, dossier_body, eventually
 
 
 async def submit_many(
@@ -67,7 +67,7 @@ async def test_kill_9_workflow_during_200_submissions_leaves_exactly_one_case_ea
         counts = await case_counts(database_url, ids)
         return counts if len(counts) == len(ids) else None
 
-    counts = await eventually(all_cased, timeout=30, interval=0.5)
+    counts = await eventually(all_cased, interval=0.5)
     assert set(counts.values()) == {1}
 
 
@@ -105,14 +105,14 @@ async def test_poison_message_goes_to_dead_letters_and_consumption_goes_on(
         )
         return res.json()["items"]
 
-    await eventually(case, timeout=10)
+    await eventually(case)
 
     async def dead_letter() -> dict | None:
         res = await http.get(f"{stack.url('workflow')}/v1/ops/dead-letters", headers=tokens.ops())
         assert res.status_code == 200, res.text
         return next((d for d in res.json()["items"] if d["event_id"] == poison_id), None)
 
-    letter = await eventually(dead_letter, timeout=10)
+    letter = await eventually(dead_letter)
     assert "invalid" in letter["error"]
     assert letter["topic"] == namespace + topics.DOSSIERS
 
@@ -126,7 +126,7 @@ async def test_poison_message_goes_to_dead_letters_and_consumption_goes_on(
     await consumer.start()
     try:
         found = None
-        deadline = asyncio.get_running_loop().time() + 10
+        deadline = asyncio.get_running_loop().time() + PIPELINE_WAIT_S
         while found is None and asyncio.get_running_loop().time() < deadline:
             batch = await consumer.getmany(timeout_ms=500)
             for records in batch.values():

@@ -28,6 +28,7 @@ from services.infra import free_port
 from services.processes import ServiceProcess
 from services.stack import SANDBOX
 from tests.conftest import TEST_DATA
+from tests.support import PIPELINE_WAIT_S
 
 T = TypeVar("T")
 
@@ -76,7 +77,7 @@ def vnp_time(moment: dt.datetime) -> str:
     return moment.astimezone(VN).strftime("%Y%m%d%H%M%S")
 
 
-def until(probe: Callable[[], T], timeout: float = 10.0) -> T:
+def until(probe: Callable[[], T], timeout: float = PIPELINE_WAIT_S) -> T:
     deadline = time.monotonic() + timeout
     last = probe()
     while not last and time.monotonic() < deadline:

@@ -77,7 +77,7 @@ async def test_a_renamed_agency_signs_and_shows_under_its_new_name(
         )
         return r.status_code in (200, 201)
 
-    await eventually(known, timeout=30)
+    await eventually(known)
 
     case = await walk(cases, await cases.open(NEWBORN), "health_insurance_card")
     r = await cases.act(
@@ -99,7 +99,7 @@ async def test_a_renamed_agency_signs_and_shows_under_its_new_name(
         rows = [row for row in r.json() if row["agency_code"] == branch]
         return rows if rows and all(row["agency_name"] == new_name for row in rows) else None
 
-    await eventually(sheet_names, timeout=30)
+    await eventually(sheet_names)
 
     case = await cases.step(case, "resolve", {"result": "Đã cấp thẻ BHYT cho trẻ dưới 6 tuổi"})
     assert case["status"] == "resolved"
@@ -171,7 +171,7 @@ async def test_an_agency_created_and_renamed_in_intake_signs_under_its_new_name_
         assert r.status_code in (200, 201, 422), r.text
         return r.status_code in (200, 201)
 
-    await eventually(known, timeout=30)
+    await eventually(known)
     case = await walk(cases, await cases.open(NEWBORN), "health_insurance_card")
     r = await cases.act(
         case,
@@ -194,7 +194,7 @@ async def test_an_agency_created_and_renamed_in_intake_signs_under_its_new_name_
             row["agency_code"] == branch and row["agency_name"] == new_name for row in r.json()
         )
 
-    await eventually(heard, timeout=30)
+    await eventually(heard)
     case = await cases.step(case, "resolve", {"result": "Đã cấp thẻ BHYT cho trẻ dưới 6 tuổi"})
     pdf = await http.get(f"{cases.base}/{case['id']}/result", headers=cases.who.desk)
     assert pdf.status_code == 200, pdf.text

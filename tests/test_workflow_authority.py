@@ -118,15 +118,13 @@ async def test_an_approver_transfers_ad_hoc_to_a_known_agency_not_to_a_retired_o
     # it has seen the retirement.
     for code in (branch, retired):
         await catalogue_announces(infra, namespace, code)
-        await eventually(
-            lambda c=code: workflow_accepts_members(cases, tokens, workflow, c), timeout=30
-        )
+        await eventually(lambda c=code: workflow_accepts_members(cases, tokens, workflow, c))
     await catalogue_announces(infra, namespace, retired, retired=True)
 
     async def retirement_seen() -> bool:
         return not await workflow_accepts_members(cases, tokens, workflow, retired)
 
-    await eventually(retirement_seen, timeout=30)
+    await eventually(retirement_seen)
 
     # Intake reads agencies one by one, retired ones included; the ward's specialist office,
     # which decides procedures without a route, is seeded with the ward.
@@ -287,7 +285,7 @@ async def test_a_step_goes_where_its_route_lists_without_asking_an_approver(
         r = await http.get(f"{stack.url('workflow')}/v1/routes/{key}")
         return r.status_code == 200
 
-    await eventually(published, timeout=30)
+    await eventually(published)
     case = await cases.open(key, dossier_body(key))
     case = await cases.step(await cases.step(case, "claim"), "complete")
     assert current(case)["agency_code"] == f"chuyenmon-{HOAN_KIEM}"

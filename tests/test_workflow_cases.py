@@ -101,7 +101,7 @@ class Cases:
             )
             return r.json()["items"] or None
 
-        case = (await eventually(found, timeout=30))[0]
+        case = (await eventually(found))[0]
         return {"dossier": dossier, **(await self.read(case["id"]))}
 
     async def read(self, case_id: str) -> dict[str, Any]:
@@ -161,7 +161,7 @@ async def return_to_applicant(cases: Cases, http: httpx.AsyncClient, case: dict[
         r = await http.get(dossier_url, headers=cases.who.desk)
         return r if r.json()["status"] == "resolved" else None
 
-    r = await eventually(resolved, timeout=30)
+    r = await eventually(resolved)
     r = await http.post(
         f"{dossier_url}/return-result", headers={**cases.who.desk, "If-Match": r.headers["ETag"]}
     )
@@ -426,7 +426,7 @@ async def test_a_deadline_passing_while_workflow_is_down_fires_once_after_restar
         counts = await overdue_events(database_url, case["id"])
         return counts if len(counts) == 2 else None
 
-    assert await eventually(fired, timeout=30) == {"step": 1, "case": 1}
+    assert await eventually(fired) == {"step": 1, "case": 1}
     await asyncio.to_thread(stack.restart, "workflow")
     await asyncio.sleep(2)
     assert await overdue_events(database_url, case["id"]) == {"step": 1, "case": 1}

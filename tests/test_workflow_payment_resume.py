@@ -92,7 +92,7 @@ async def test_paying_the_financial_obligation_resumes_the_case_once(
         payment(case, "fee", paused_at), source="/motcua/payment", subject=case["dossier_code"]
     )
     await publish(bootstrap, namespace, fee)
-    await eventually(lambda: applied(database_url, fee.id), timeout=30, interval=0.2)
+    await eventually(lambda: applied(database_url, fee.id), interval=0.2)
     still = await cases.read(case["id"])
     assert (still["status"], still["version"]) == ("paused", case["version"])
 
@@ -107,7 +107,7 @@ async def test_paying_the_financial_obligation_resumes_the_case_once(
         read = await cases.read(case["id"])
         return read if read["status"] == "open" else None
 
-    resumed = await eventually(reopened, timeout=30, interval=0.2)
+    resumed = await eventually(reopened, interval=0.2)
     assert resumed["paused_at"] is None and resumed["pause_reason"] is None
     assert resumed["version"] == case["version"] + 1
     paused_for = calendar().working_time_between(paused_at, paid_at)
@@ -132,7 +132,7 @@ async def test_paying_the_financial_obligation_resumes_the_case_once(
     again = wrap(paid, source="/motcua/payment", subject=case["dossier_code"])
     await publish(bootstrap, namespace, again)
     # One dossier's events share a partition, so once the later one is applied both were taken.
-    await eventually(lambda: applied(database_url, again.id), timeout=30, interval=0.2)
+    await eventually(lambda: applied(database_url, again.id), interval=0.2)
     after = await cases.read(case["id"])
     assert after["version"] == resumed["version"]
     assert (after["due_at"], after["steps"]) == (resumed["due_at"], resumed["steps"])
