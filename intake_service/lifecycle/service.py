@@ -199,26 +199,62 @@ def receive(
     advance(session, dossier, Action.receive, actor, ctx.now, note=note)
     dossier.received_at = ctx.now
     dossier.appointment_at = rules.processing.due(ctx.calendar, ctx.now)
-    return DossierReceived(
-        dossier_id=dossier.id,
-        dossier_code=dossier.code,
-        procedure_code=procedure.code or procedure.key,
+    return received_event(
+        {
+            "dossier_id": dossier.id,
+            "dossier_code": dossier.code,
+            "procedure_code": procedure.code or procedure.key,
+            "unit_code": dossier.unit_code,
+            "unit_path": dossier.unit_path,
+            "channel": dossier.channel,
+        },
         procedure_name=procedure.name,
-        unit_code=dossier.unit_code,
-        unit_path=dossier.unit_path,
-        channel=dossier.channel,
+        processing_working_days=procedure.processing_working_days,
+        rules=rules,
         received_at=ctx.now,
         appointment_at=dossier.appointment_at,
-        processing_working_days=procedure.processing_working_days,
+        fee_amount_vnd=dossier.fee_amount_vnd,
+        applicant_name=dossier.applicant["name"],
+        applicant_id_number=dossier.applicant_id_number,
+        procedure_key=dossier.procedure_key,
+        procedure_version=dossier.procedure_version,
+        applicant_ref_key=ctx.applicant_ref_key,
+    )
+
+
+def received_event(
+    identity: dict[str, Any],
+    *,
+    procedure_name: str,
+    processing_working_days: float,
+    rules: ProcedureRules,
+    received_at: dt.datetime,
+    appointment_at: dt.datetime,
+    fee_amount_vnd: int,
+    applicant_name: str,
+    applicant_id_number: str,
+    procedure_key: str,
+    procedure_version: int,
+    applicant_ref_key: str,
+) -> DossierReceived:
+    """The reception's event, from the dossier's identity (id, code, procedure code, unit,
+    path, channel) and what the reception decided: the one builder of the desk's reception and
+    of a submission received on the spot, so both announce the same fields."""
+    return DossierReceived(
+        **identity,
+        procedure_name=procedure_name,
+        received_at=received_at,
+        appointment_at=appointment_at,
+        processing_working_days=processing_working_days,
         processing_working_hours=rules.processing.working_hours
         if rules.processing.in_hours
         else None,
-        fee_amount_vnd=dossier.fee_amount_vnd,
-        applicant_name=dossier.applicant["name"],
-        procedure_key=dossier.procedure_key,
-        procedure_version=dossier.procedure_version,
-        fee_lines=fee_lines(rules, dossier.channel, procedure.code or procedure.key),
-        applicant_ref=applicant_ref(dossier.applicant_id_number, ctx.applicant_ref_key),
+        fee_amount_vnd=fee_amount_vnd,
+        applicant_name=applicant_name,
+        procedure_key=procedure_key,
+        procedure_version=procedure_version,
+        fee_lines=fee_lines(rules, identity["channel"], identity["procedure_code"]),
+        applicant_ref=applicant_ref(applicant_id_number, applicant_ref_key),
     )
 
 

@@ -20,6 +20,10 @@ class Outbox:
         self.source = source
         self._namespace = namespace
 
+    def topic_of(self, env: Envelope) -> str:
+        """The topic an envelope is written for, in this deployment's namespace."""
+        return self._namespace + env.topic
+
     async def add(
         self, session: AsyncSession, *events: Event, subject: str | None = None
     ) -> list[Envelope]:
@@ -38,7 +42,7 @@ class Outbox:
                     {
                         "event_id": env.id,
                         "event_type": env.type,
-                        "topic": self._namespace + env.topic,
+                        "topic": self.topic_of(env),
                         "key": env.key,
                         "headers": ce_headers(env),
                         "payload": encode_data(env.data),
