@@ -156,7 +156,7 @@ async def refresh(session: AsyncSession, *rows: object) -> None:
 # one transaction, with the counter's row locked only for the rest of that statement and its
 # commit, never across a round trip to this process.
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-_TAIL_CHARS = " || ".join(
+TAIL_SQL = " || ".join(
     f"substr('{_ALPHABET}', ((w >> {shift}) & 31) + 1, 1)" for shift in (15, 10, 5, 0)
 )
 
@@ -174,7 +174,7 @@ WITH seq AS (
         received_at, appointment_at, fee_amount_vnd, payments, source_system, external_id,
         reuse_consent, reuse_consent_at, version
     )
-    SELECT $5::uuid, $3::text || {_TAIL_CHARS}, $6::text, $7::int, $1::text, $8::text,
+    SELECT $5::uuid, $3::text || {TAIL_SQL}, $6::text, $7::int, $1::text, $8::text,
         $9::text, $10::text, $11::jsonb, $12::text, $13::jsonb, $14::text, $15::text,
         $16::timestamptz, $17::timestamptz, $18::bigint, '{{}}'::jsonb, $19::text, $20::text,
         $21::bool, $22::timestamptz, $23::int
