@@ -47,11 +47,11 @@ from intake_service.calendar.schemas import (
     DeadlineOut,
 )
 from intake_service.catalogue import repository as catalogue
+from intake_service.clock import Now
 from intake_service.domain.procedure_rules import ProcedureRules, ProcessingRules
 from shared.auth import Principal, Role, ensure_roles
 from shared.calendar import VN_TZ, CalendarEntry, DayKind, Override, WorkingCalendar, merge
 from shared.calendar import YearCalendar as YearCalendarData
-from shared.clock import Now
 from shared.events.calendar import CalendarChanged, CalendarDayData, calendar_key
 from shared.holidays_vn import vietnam_base_year
 from shared.messaging.outbox import Outbox

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 
 from intake_service.calendar.service import ReceptionCalendar
+from intake_service.clock import Now
 from intake_service.domain.lifecycle import DossierStatus
 from intake_service.domain.reception import SUBMITTING_ROLES
 from intake_service.dossiers import service
@@ -15,7 +16,6 @@ from intake_service.dossiers.schemas import DossierCreate, DossierOut, DossierPa
 from intake_service.lifecycle.service import Context
 from intake_service.reference.state import ReferenceDep
 from shared.auth import Principal, current_principal, require_roles
-from shared.clock import Now
 from shared.errors import PROBLEM_RESPONSES, problem_responses
 from shared.http.commit import CommitRoute
 from shared.http.deps import Session
