@@ -7,8 +7,10 @@ import datetime as dt
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import asyncpg
+import orjson
 from sqlalchemy import ColumnElement, false, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -267,6 +269,18 @@ class NewOutboxRow:
     payload_json: str
 
 
+def new_outbox_row(row: dict[str, Any]) -> NewOutboxRow:
+    """An outbox row as ``Outbox.row`` gives it, in the text the statements take."""
+    return NewOutboxRow(
+        event_id=row["event_id"],
+        event_type=row["event_type"],
+        topic=row["topic"],
+        key=row["key"],
+        headers_json=orjson.dumps(row["headers"]).decode(),
+        payload_json=row["payload"].decode(),
+    )
+
+
 async def insert_submission(
     conn: asyncpg.Connection,
     dossier: NewDossier,
@@ -342,3 +356,79 @@ async def idempotency_hash(
         principal,
     )
     return None if row is None else (row["request_hash"], row["dossier_id"])
+
+
+# --- The desk's reception in one statement (asyncpg, autocommit) --------------------------------
+
+_JSONB_COLUMNS = ("applicant", "representative", "payments", "pause")
+
+
+async def dossier_row(conn: asyncpg.Connection, code: str) -> Dossier | None:
+    """The dossier ``code`` as a detached row (no scoping: the caller checks who may see it)."""
+    row = await conn.fetchrow("SELECT * FROM intake.dossiers WHERE code = $1", code)
+    if row is None:
+        return None
+    values = dict(row.items())
+    for column in _JSONB_COLUMNS:
+        if isinstance(values[column], str):
+            values[column] = orjson.loads(values[column])
+    return Dossier(**values)
+
+
+RECEPTION_SQL = """
+WITH dossier AS (
+    UPDATE intake.dossiers
+    SET status = $2::text, received_at = $3::timestamptz, appointment_at = $4::timestamptz,
+        version = version + 1
+    WHERE id = $1::uuid AND version = $5::int AND status = $6::text
+    RETURNING id, version
+), action AS (
+    INSERT INTO intake.dossier_actions (
+        dossier_id, action, from_status, to_status, actor, role, unit_code, at, note
+    )
+    SELECT id, 'receive', $6::text, $2::text, $7::text, $8::text, $9::text, $3::timestamptz,
+        $10::text
+    FROM dossier
+), event AS (
+    INSERT INTO intake.outbox (event_id, event_type, topic, key, headers, payload)
+    SELECT $11::text, $12::text, $13::text, $14::text, $15::jsonb, $16::bytea FROM dossier
+)
+SELECT version FROM dossier
+"""
+
+
+async def receive_in_one_statement(
+    conn: asyncpg.Connection,
+    dossier: Dossier,
+    *,
+    to_status: str,
+    at: dt.datetime,
+    appointment_at: dt.datetime,
+    actor: str,
+    role: str | None,
+    actor_unit: str | None,
+    note: str | None,
+    event: NewOutboxRow,
+) -> int | None:
+    """Write the reception if the dossier is still at the version and status it was read at;
+    its new version, or None when another change came first (nothing is written then)."""
+    version = await conn.fetchval(
+        RECEPTION_SQL,
+        dossier.id,
+        to_status,
+        at,
+        appointment_at,
+        dossier.version,
+        dossier.status,
+        actor,
+        role,
+        actor_unit,
+        note,
+        event.event_id,
+        event.event_type,
+        event.topic,
+        event.key,
+        event.headers_json,
+        event.payload_json.encode(),
+    )
+    return None if version is None else int(version)

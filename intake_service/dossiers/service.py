@@ -47,8 +47,6 @@ from shared.auth import Principal, Role
 from shared.calendar import VN_TZ
 from shared.events import DossierSubmitted, FeeRequested
 from shared.events.base import Event
-from shared.events.envelope import ce_headers, encode_data, wrap
-from shared.messaging.outbox import Outbox
 from shared.vocabulary import Channel
 
 
@@ -123,18 +121,6 @@ async def _earlier_submission(
 # writes them (``repository.SUBMISSION_SQL``); random per process, so no applicant's name or note
 # can hold it.
 _CODE_PLACEHOLDER = f"~dossier-code-{secrets.token_hex(16)}~"
-
-
-def _outbox_row(outbox: Outbox, event: Event) -> repository.NewOutboxRow:
-    env = wrap(event, source=outbox.source, subject=_CODE_PLACEHOLDER)
-    return repository.NewOutboxRow(
-        event_id=env.id,
-        event_type=env.type,
-        topic=outbox.topic_of(env),
-        key=env.key,
-        headers_json=orjson.dumps(ce_headers(env)).decode(),
-        payload_json=encode_data(env.data).decode(),
-    )
 
 
 async def submit(
@@ -263,7 +249,10 @@ async def submit(
                 role=actor.role,
                 actor_unit=actor.unit,
                 at=now,
-                outbox=[_outbox_row(ctx.outbox, e) for e in events],
+                outbox=[
+                    repository.new_outbox_row(ctx.outbox.row(e, subject=_CODE_PLACEHOLDER))
+                    for e in events
+                ],
                 placeholder=_CODE_PLACEHOLDER,
                 idempotency=(idempotency_key, principal.sub, hashed) if idempotency_key else None,
             )
