@@ -17,6 +17,7 @@ from intake_service.dossiers import repository
 from services.stack import Stack
 from shared.db.engine import asyncpg_dsn
 from tests.support import Tokens, dossier_body
+from tests.test_catalogue import procedure
 
 
 async def test_the_code_the_statement_writes_is_the_code_of_the_daily_number(
@@ -152,3 +153,63 @@ async def test_a_retry_racing_its_first_attempt_gets_the_same_dossier(
     finally:
         await conn.close()
     assert count == 1
+
+
+async def test_a_reception_is_written_at_the_next_version_with_its_event(
+    http: httpx.AsyncClient, stack: Stack, tokens: Tokens, database_url: str
+) -> None:
+    base = f"{stack.url('intake')}/v1/dossiers"
+    desk = tokens.receptionist()
+    r = await http.post(base, json=dossier_body(channel="postal"), headers=desk)
+    assert r.status_code == 201 and r.headers["ETag"] == '"1"', r.text
+    code = r.json()["code"]
+    received = await http.post(
+        f"{base}/{code}/receive",
+        json={"note": "Đủ thành phần"},
+        headers={**desk, "If-Match": '"1"'},
+    )
+    assert received.status_code == 200, received.text
+    assert received.headers["ETag"] == '"2"' and received.json()["status"] == "received"
+    read = (await http.get(f"{base}/{code}", headers=desk)).json()
+    assert read["version"] == 2 and read["received_at"]
+    assert [(a["action"], a["note"]) for a in read["history"]] == [
+        ("submit", None),
+        ("receive", "Đủ thành phần"),
+    ]
+    events = await _outbox(database_url, r.json()["id"])
+    assert [e[0] for e in events][-1] == "vn.motcua.dossier.received.v1"
+    _, headers, payload = events[-1]
+    assert headers["ce_subject"] == code and payload["dossier_code"] == code
+    assert payload["channel"] == "postal" and payload["procedure_version"] == 1
+    # A second reception of the same version is stale: the general path says so.
+    again = await http.post(f"{base}/{code}/receive", headers={**desk, "If-Match": '"1"'})
+    assert again.status_code == 412
+
+
+async def test_a_dossier_received_after_its_procedure_changed_keeps_the_rules_it_was_submitted_under(
+    http: httpx.AsyncClient, stack: Stack, tokens: Tokens
+) -> None:
+    first = stack.url("intake")
+    key = f"thu-nghiem-{uuid.uuid4().hex[:8]}"
+    r = await http.post(f"{first}/v1/procedures", json=procedure(key), headers=tokens.ops())
+    assert r.status_code == 201, r.text
+    desk = tokens.receptionist()
+    base = f"{first}/v1/dossiers"
+    old = await http.post(base, json=dossier_body(key, channel="postal"), headers=desk)
+    assert old.status_code == 201, old.text
+    changed = await http.put(
+        f"{first}/v1/procedures/{key}",
+        json=procedure(key, days=10, fee=50000),
+        headers={**tokens.ops(), "If-Match": '"1"'},
+    )
+    assert changed.status_code == 200, changed.text
+    new = await http.post(base, json=dossier_body(key, channel="postal"), headers=desk)
+    answers = [
+        await http.post(f"{base}/{d.json()['code']}/receive", headers={**desk, "If-Match": '"1"'})
+        for d in (old, new)
+    ]
+    assert all(a.status_code == 200 for a in answers), [a.text for a in answers]
+    # Received at (nearly) the same instant: five working days under version 1, ten under 2.
+    due = [dt.datetime.fromisoformat(a.json()["appointment_at"]) for a in answers]
+    assert due[0] < due[1]
+    assert answers[0].json()["fee_amount_vnd"] == 20000
