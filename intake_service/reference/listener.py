@@ -22,6 +22,8 @@ log = structlog.get_logger(__name__)
 # the broker (plus the outbox relay's own delay).
 POLL_MS = 200
 RETRY_S = 1.0
+# A broker that stays down is retried less and less often, so the log does not fill with it.
+RETRY_MAX_S = 30.0
 
 
 async def listen(
@@ -29,6 +31,7 @@ async def listen(
 ) -> None:
     """Run until cancelled; reconnects after any broker error."""
     drops = list(invalidations)
+    backoff = RETRY_S
     while True:
         consumer = AIOKafkaConsumer(
             bootstrap_servers=bootstrap_servers,
@@ -50,6 +53,7 @@ async def listen(
             # What changed before the listener caught up is unknown: start from fresh rows.
             for drop in drops:
                 drop()
+            backoff = RETRY_S
             while True:
                 batch = await consumer.getmany(timeout_ms=POLL_MS)
                 if any(batch.values()):
@@ -58,8 +62,9 @@ async def listen(
         except asyncio.CancelledError:
             raise
         except Exception as exc:
-            log.warning("catalogue listener failed; retrying", error=repr(exc))
-            await asyncio.sleep(RETRY_S)
+            log.warning("catalogue listener failed; retrying", error=repr(exc), after_s=backoff)
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, RETRY_MAX_S)
         finally:
             with contextlib.suppress(Exception):
                 await consumer.stop()
