@@ -132,15 +132,6 @@ async def flush(session: AsyncSession) -> None:
     await session.flush()
 
 
-async def end_reads(session: AsyncSession) -> None:
-    """End a transaction that has only read, returning its connection to the pool; the rows it
-    loaded stay usable (the sessions do not expire on commit). Nothing is committed: a session
-    with pending writes is a caller's bug, refused here."""
-    if session.new or session.dirty or session.deleted:
-        raise RuntimeError("end_reads on a session with pending writes")
-    await session.commit()
-
-
 async def rollback(session: AsyncSession) -> None:
     await session.rollback()
 
