@@ -17,6 +17,7 @@ from intake_service.lifecycle.router import router as lifecycle_router
 from intake_service.lookup import page_router as lookup_page
 from intake_service.lookup import router as lookup
 from intake_service.ratings import router as ratings
+from intake_service.reference.state import Reference
 from intake_service.settings import IntakeSettings
 from intake_service.slips import router as slips
 from intake_service.units.router import router as units_router
@@ -36,10 +37,16 @@ with a Vietnamese title beside the English one.
 
 def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     settings = settings or IntakeSettings()
-    return create_service_app(
+    # Built before the app so its catalogue listener runs as one of the runtime's workers.
+    reference = Reference(settings)
+    app = create_service_app(
         settings,
         lambda: Runtime.build(
-            settings, MESSAGING, lambda _outbox: HANDLERS, [topics.CASES, topics.PAYMENTS]
+            settings,
+            MESSAGING,
+            lambda _outbox: HANDLERS,
+            [topics.CASES, topics.PAYMENTS],
+            workers=[reference.run],
         ),
         title="Một Cửa — Intake (Tiếp nhận hồ sơ)",
         description=DESCRIPTION,
@@ -76,6 +83,8 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
             {"name": "calendar", "description": "Lịch làm việc: ngày lễ, nghỉ bù, làm việc bù"},
         ],
     )
+    app.state.reference = reference
+    return app
 
 
 def __getattr__(name: str) -> Any:

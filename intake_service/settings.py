@@ -34,3 +34,10 @@ class IntakeSettings(ServiceSettings):
     # Where those windows live (a `limits` storage URI): memory:// per process, or
     # redis://host:6379 to share them across replicas (needs the `redis` package).
     rate_limit_storage_uri: str = "memory://"
+    # Units and procedures cached per process for submissions, and the working calendar: each
+    # replica drops them when the catalogue topic announces a change; these bound how long a
+    # replica that missed the announcement (its listener down) keeps the old rows.
+    reference_cache_ttl_s: float = 30.0
+    calendar_cache_ttl_s: float = 10.0
+    # Connections of the submission path's own pool (beside the ORM engine's).
+    hot_pool_size: int = 10

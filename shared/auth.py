@@ -14,7 +14,7 @@ import hashlib
 import hmac
 import os
 import secrets
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -188,7 +188,7 @@ _bearer = HTTPBearer(
 )
 
 
-def current_principal(
+async def current_principal(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
@@ -205,14 +205,16 @@ def ensure_roles(principal: Principal, *roles: str) -> None:
         raise forbidden(f"requires one of the roles: {', '.join(roles)}")
 
 
-def require_roles(*roles: str) -> Callable[..., Principal]:
+def require_roles(*roles: str) -> Callable[..., Coroutine[Any, Any, Principal]]:
     """A dependency giving the caller when they hold one of ``roles``, else a 403 problem."""
     unknown = set(roles) - set(Role)
     if unknown:
         # A misspelt role would lock everyone out of a route without any other sign.
         raise ValueError(f"unknown roles: {sorted(unknown)}")
 
-    def dependency(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+    # Async, as every dependency on the request path: a sync one runs in the threadpool, a
+    # thread hop per request for a check that takes microseconds.
+    async def dependency(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
         ensure_roles(principal, *roles)
         return principal
 

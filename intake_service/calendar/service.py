@@ -7,7 +7,9 @@ the whole year, in the same transaction, so other services build the same calend
 Reception must not pay a database round trip for the calendar on every dossier, so the
 ``WorkingCalendar`` built from the stored rows is cached per process (:class:`CalendarCache`) and
 reloaded in the background after ``ttl`` seconds. The process that changes the calendar drops its
-cache as soon as the change commits; other replicas see it within ``ttl`` plus one reload.
+cache as soon as the change commits; other replicas drop theirs when the ``CalendarChanged`` event
+reaches them on the catalogue topic (``intake_service.reference.listener``), or within ``ttl``
+plus one reload if they miss it.
 Features that count a deadline take :data:`ReceptionCalendar` as a dependency.
 
 The deadline answer and reception share everything: the cache, the stored calendar and
@@ -45,15 +47,14 @@ from intake_service.calendar.schemas import (
     DeadlineOut,
 )
 from intake_service.catalogue import repository as catalogue
+from intake_service.clock import Now
 from intake_service.domain.procedure_rules import ProcedureRules, ProcessingRules
 from shared.auth import Principal, Role, ensure_roles
 from shared.calendar import VN_TZ, CalendarEntry, DayKind, Override, WorkingCalendar, merge
 from shared.calendar import YearCalendar as YearCalendarData
-from shared.clock import Now
 from shared.events.calendar import CalendarChanged, CalendarDayData, calendar_key
 from shared.holidays_vn import vietnam_base_year
 from shared.messaging.outbox import Outbox
-from shared.runtime import Runtime
 
 log = structlog.get_logger(__name__)
 
@@ -312,13 +313,10 @@ class CalendarCache:
         return await self.for_deadline(start, days)
 
 
-def calendar_cache(request: Request) -> CalendarCache:
-    """The app's calendar cache, made on first use from the running service's database."""
-    cache: CalendarCache | None = getattr(request.app.state, "calendar_cache", None)
-    if cache is None:
-        runtime: Runtime = request.app.state.runtime
-        cache = CalendarCache(runtime.sessionmaker, runtime.outbox)
-        request.app.state.calendar_cache = cache
+async def calendar_cache(request: Request) -> CalendarCache:
+    """The process's calendar cache (``intake_service.reference``), which the catalogue listener
+    drops when another replica changes the calendar."""
+    cache: CalendarCache = request.app.state.reference.calendar(request.app.state.runtime)
     return cache
 
 

@@ -19,6 +19,7 @@ from intake_service.catalogue.schemas import (
     ProcedureOut,
     ProcedurePage,
 )
+from intake_service.reference.state import ReferenceDep
 from shared.clock import Now
 from shared.errors import IF_MATCH_RESPONSES, PROBLEM_RESPONSES, problem_responses
 from shared.http.commit import CommitRoute
@@ -99,9 +100,12 @@ async def create_procedure(
     session: Session,
     response: Response,
     runtime: RuntimeDep,
+    reference: ReferenceDep,
     now: Now,
 ) -> ProcedureDetail:
-    detail = await service.create_procedure(session, runtime.outbox, principal, body, now)
+    detail = await service.create_procedure(
+        session, runtime.outbox, reference.cache, principal, body, now
+    )
     _etag(response, detail.version)
     return detail
 
@@ -120,11 +124,12 @@ async def update_procedure(
     session: Session,
     response: Response,
     runtime: RuntimeDep,
+    reference: ReferenceDep,
     now: Now,
     if_match: Annotated[str | None, Header(max_length=40)] = None,
 ) -> ProcedureDetail:
     detail = await service.update_procedure(
-        session, runtime.outbox, principal, key, body, if_match, now
+        session, runtime.outbox, reference.cache, principal, key, body, if_match, now
     )
     _etag(response, detail.version)
     return detail
@@ -142,6 +147,13 @@ async def update_procedure(
     ),
 )
 async def retire_procedure(
-    key: str, principal: Ops, session: Session, runtime: RuntimeDep, now: Now
+    key: str,
+    principal: Ops,
+    session: Session,
+    runtime: RuntimeDep,
+    reference: ReferenceDep,
+    now: Now,
 ) -> ProcedureOut:
-    return await service.retire_procedure(session, runtime.outbox, principal, key, now)
+    return await service.retire_procedure(
+        session, runtime.outbox, reference.cache, principal, key, now
+    )

@@ -24,6 +24,7 @@ from intake_service.catalogue.schemas import (
 )
 from intake_service.db.models import Procedure, ProcedureVersion
 from intake_service.domain.procedure_rules import ProcedureRules
+from intake_service.reference.cache import ReferenceCache, invalidate_on_commit
 from shared.auth import Principal, Role, ensure_roles
 from shared.events import ProcedurePublished
 from shared.http.preconditions import expected_version, precondition_failed
@@ -103,6 +104,7 @@ def _entry(body: ProcedureIn) -> dict[str, Any]:
 async def create_procedure(
     session: AsyncSession,
     outbox: Outbox,
+    cache: ReferenceCache,
     principal: Principal,
     body: ProcedureIn,
     now: dt.datetime,
@@ -118,12 +120,14 @@ async def create_procedure(
     version = repository.add_version(session, body.key, 1, row["data"], principal.sub, now)
     await _publish(session, outbox, procedure)
     await session.flush()
+    invalidate_on_commit(session, cache)
     return _detail(version)
 
 
 async def update_procedure(
     session: AsyncSession,
     outbox: Outbox,
+    cache: ReferenceCache,
     principal: Principal,
     key: str,
     body: ProcedureIn,
@@ -147,11 +151,17 @@ async def update_procedure(
     stored = repository.add_version(session, key, version, row["data"], principal.sub, now)
     await _publish(session, outbox, current)
     await session.flush()
+    invalidate_on_commit(session, cache)
     return _detail(stored)
 
 
 async def retire_procedure(
-    session: AsyncSession, outbox: Outbox, principal: Principal, key: str, now: dt.datetime
+    session: AsyncSession,
+    outbox: Outbox,
+    cache: ReferenceCache,
+    principal: Principal,
+    key: str,
+    now: dt.datetime,
 ) -> ProcedureOut:
     """No new dossiers from now on; those received keep their version, and every version stays
     readable. Retiring a retired procedure changes nothing and publishes nothing."""
@@ -163,4 +173,6 @@ async def retire_procedure(
         procedure.retired_at = now
         await _publish(session, outbox, procedure, retired=True)
         await session.flush()
+        # Refused by this replica's next submission, before the client hears of the change.
+        invalidate_on_commit(session, cache)
     return ProcedureOut.model_validate(procedure)

@@ -4,21 +4,29 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Response
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
 
 from intake_service.calendar.service import ReceptionCalendar
+from intake_service.clock import Now
 from intake_service.domain.lifecycle import DossierStatus
 from intake_service.domain.reception import SUBMITTING_ROLES
 from intake_service.dossiers import service
 from intake_service.dossiers.errors import SUBMISSION_PROBLEMS, DossierNotFound
 from intake_service.dossiers.schemas import DossierCreate, DossierOut, DossierPage
 from intake_service.lifecycle.service import Context
+from intake_service.reference.state import ReferenceDep
 from shared.auth import Principal, current_principal, require_roles
-from shared.clock import Now
 from shared.errors import PROBLEM_RESPONSES, problem_responses
 from shared.http.commit import CommitRoute
 from shared.http.deps import Session
-from shared.runtime import Runtime, runtime_of
+from shared.runtime import Runtime
+
+
+async def _runtime(request: Request) -> Runtime:
+    # ``shared.runtime.runtime_of`` is a sync function, run in the threadpool as a dependency.
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
 
 router = APIRouter(
     prefix="/v1/dossiers",
@@ -26,12 +34,6 @@ router = APIRouter(
     responses=PROBLEM_RESPONSES,
     route_class=CommitRoute,
 )
-
-
-def _located(response: Response, dossier: DossierOut) -> DossierOut:
-    response.headers["ETag"] = f'"{dossier.version}"'
-    response.headers["Location"] = f"/v1/dossiers/{dossier.code}"
-    return dossier
 
 
 @router.post(
@@ -62,16 +64,18 @@ def _located(response: Response, dossier: DossierOut) -> DossierOut:
 )
 async def submit_dossier(
     body: DossierCreate,
-    response: Response,
     principal: Annotated[Principal, Depends(require_roles(*SUBMITTING_ROLES))],
-    session: Session,
-    runtime: Annotated[Runtime, Depends(runtime_of)],
+    reference: ReferenceDep,
+    runtime: Annotated[Runtime, Depends(_runtime)],
     now: Now,
     calendar: ReceptionCalendar,
     idempotency_key: Annotated[
         str | None, Header(max_length=200, description="khóa chống gửi trùng")
     ] = None,
-) -> DossierOut:
+) -> Response:
+    # No request session: the submission is one statement of its own transaction, committed
+    # before this returns; the answer is serialised once, from the model the service built
+    # (``response_model`` above documents it).
     context = Context(
         outbox=runtime.outbox,
         calendar=calendar,
@@ -79,11 +83,15 @@ async def submit_dossier(
         now=now,
     )
     submitted = await service.submit(
-        session, runtime.sessionmaker, principal, body, context, idempotency_key
+        reference, runtime.sessionmaker, principal, body, context, idempotency_key
     )
-    if not submitted.created:
-        response.status_code = 200
-    return _located(response, submitted.dossier)
+    dossier = submitted.dossier
+    return Response(
+        content=dossier.__pydantic_serializer__.to_json(dossier),
+        status_code=201 if submitted.created else 200,
+        media_type="application/json",
+        headers={"ETag": f'"{dossier.version}"', "Location": f"/v1/dossiers/{dossier.code}"},
+    )
 
 
 @router.get(

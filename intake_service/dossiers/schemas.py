@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Sequence
-from typing import Literal
+from functools import cache
+from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from intake_service.db.models import Dossier, DossierAction, Procedure
+from intake_service.db.models import Dossier, DossierAction
 from intake_service.domain.applicant import is_valid_personal_id, is_valid_tax_code
 from intake_service.domain.lifecycle import STATUS_LABELS_VI, DossierStatus
 from intake_service.domain.pauses import view
@@ -313,8 +314,23 @@ def pause_out(d: Dossier) -> PauseOut | None:
     )
 
 
+class NamedProcedure(Protocol):
+    """What an answer names of its procedure: the catalogue's row or the cached entry."""
+
+    @property
+    def code(self) -> str | None: ...
+    @property
+    def name(self) -> str: ...
+
+
+@cache
+def no_payments() -> PaymentsView:
+    """The payment view of a dossier nothing was asked of yet (shared: never mutated)."""
+    return PaymentsView.model_validate(figures({}))
+
+
 def dossier_out(
-    d: Dossier, procedure: Procedure, history: Sequence[DossierAction] | None = None
+    d: Dossier, procedure: NamedProcedure, history: Sequence[DossierAction] | None = None
 ) -> DossierOut:
     return DossierOut(
         id=d.id,

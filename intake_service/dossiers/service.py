@@ -5,21 +5,20 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import secrets
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
+import asyncpg
 import orjson
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from intake_service.db.models import Dossier, IdempotencyKey, Procedure
-from intake_service.documents.service import record_consent
+from intake_service.db.models import Dossier
 from intake_service.domain.applicant import representation_issue
-from intake_service.domain.documents import may_give_consent
-from intake_service.domain.dossier_codes import dossier_code
-from intake_service.domain.lifecycle import DossierStatus
+from intake_service.domain.documents import DocumentAudit, may_give_consent
+from intake_service.domain.lifecycle import STATUS_LABELS_VI, Action, DossierStatus, decide
 from intake_service.domain.payments_view import PaymentViewEvent, fold
-from intake_service.domain.procedure_rules import ProcedureRules
 from intake_service.domain.reception import may_submit_at
 from intake_service.dossiers import repository
 from intake_service.dossiers.errors import (
@@ -32,13 +31,21 @@ from intake_service.dossiers.errors import (
     UnknownProcedure,
     UnknownUnit,
 )
-from intake_service.dossiers.schemas import DossierCreate, DossierOut, DossierPage, dossier_out
+from intake_service.dossiers.schemas import (
+    DossierCreate,
+    DossierOut,
+    DossierPage,
+    NamedProcedure,
+    dossier_out,
+    no_payments,
+)
 from intake_service.integration import service as external_ids
 from intake_service.lifecycle import service as lifecycle
 from intake_service.lifecycle.service import Actor, Context
+from intake_service.reference.state import Reference
 from shared.auth import Principal, Role
 from shared.calendar import VN_TZ
-from shared.events import FeeRequested
+from shared.events import DossierSubmitted, FeeRequested
 from shared.events.base import Event
 from shared.vocabulary import Channel
 
@@ -85,50 +92,73 @@ def _check_representation(body: DossierCreate, principal: Principal, now: dt.dat
 
 
 async def _replay(
-    session: AsyncSession, earlier: IdempotencyKey, hashed: str, procedure: Procedure
+    sessionmaker: async_sessionmaker[AsyncSession],
+    earlier_hash: str,
+    dossier_id: uuid.UUID,
+    hashed: str,
+    procedure: NamedProcedure,
 ) -> Submitted:
     """The answer to a retried submission: the dossier the first attempt created."""
-    if earlier.request_hash != hashed:
+    if earlier_hash != hashed:
         raise IdempotencyKeyReused()
-    existing = await repository.dossier_by_id(session, earlier.dossier_id)
+    async with sessionmaker() as session:
+        existing = await repository.dossier_by_id(session, dossier_id)
     if existing is None:
         raise RuntimeError("an idempotency key names no dossier")
     return Submitted(dossier_out(existing, procedure), created=True)
 
 
+async def _earlier_submission(
+    sessionmaker: async_sessionmaker[AsyncSession], principal: Principal, body: DossierCreate
+) -> Dossier | None:
+    if body.external_id is None:
+        return None
+    async with sessionmaker() as session:
+        return await external_ids.earlier_submission(session, principal, body)
+
+
+# Stands for the dossier's code in its events until the statement that takes the daily number
+# writes them (``repository.SUBMISSION_SQL``); random per process, so no applicant's name or note
+# can hold it.
+_CODE_PLACEHOLDER = f"~dossier-code-{secrets.token_hex(16)}~"
+
+
 async def submit(
-    session: AsyncSession,
+    reference: Reference,
     sessionmaker: async_sessionmaker[AsyncSession],
     principal: Principal,
     body: DossierCreate,
     ctx: Context,
     idempotency_key: str | None,
 ) -> Submitted:
-    """Submit a dossier: checked, numbered, logged and announced in the request's transaction;
-    received on the spot when the desk says so (a direct submission by default).
+    """Submit a dossier: checked, numbered, logged and announced in one transaction; received
+    on the spot when the desk says so (a direct submission by default).
 
-    The desk's hot path: the unit and the procedure are read in one statement, the daily number
-    in a short transaction of its own (see ``repository.next_sequence``) once the reads'
-    transaction has ended, and the events of the
-    submission (and the reception) in one insert."""
+    The desk's hot path: the unit and the procedure come from the process's cache
+    (``intake_service.reference``), and the daily number, the dossier in its final state (a
+    dossier received on the spot is written received, at the version its two steps make), its
+    log, its events and the idempotency key are written by one statement
+    (``repository.insert_submission``). Only a retry (idempotency key) or an integration
+    client's external id reads the database before it."""
     now = ctx.now
-    hashed = request_hash(body)
-    unit, procedure = await repository.unit_and_procedure(
-        session, body.unit_code, body.procedure_key
-    )
-    if unit is None:
+    unit = await reference.cache.unit(body.unit_code)
+    if unit is None or unit.retired:
         raise UnknownUnit()
     if not may_submit_at(principal, unit.path, body.channel):
         raise Forbidden()
     _check_representation(body, principal, now)
     _check_consent(body, principal)
-    if procedure is None or procedure.retired_at is not None:
+    procedure = await reference.cache.procedure(body.procedure_key)
+    if procedure is None or procedure.retired:
         raise UnknownProcedure()
+    pool = await reference.pool()
+    hashed = request_hash(body) if idempotency_key else ""
     if idempotency_key:
-        earlier = await repository.idempotency_record(session, idempotency_key, principal.sub)
+        async with pool.acquire() as conn:
+            earlier = await repository.idempotency_hash(conn, idempotency_key, principal.sub)
         if earlier is not None:
-            return await _replay(session, earlier, hashed, procedure)
-    repeated = await external_ids.earlier_submission(session, principal, body)
+            return await _replay(sessionmaker, *earlier, hashed, procedure)
+    repeated = await _earlier_submission(sessionmaker, principal, body)
     if repeated is not None:
         return Submitted(dossier_out(repeated, procedure), created=False)
     receive_now = (
@@ -138,64 +168,135 @@ async def submit(
         raise Forbidden(detail="only a receptionist receives a dossier on the spot")
 
     today = now.astimezone(VN_TZ).date()
-    # Nothing is written yet: hand the reads' connection back before the daily number takes
-    # another, so a burst of submissions never holds every pooled connection while each waits
-    # for a second one. The writes below begin the request's transaction afresh.
-    await repository.end_reads(session)
-    seq = await repository.next_sequence(sessionmaker, unit.code, today)
+    rules = procedure.rules
     dossier_id = uuid.uuid4()
-    if idempotency_key:
-        earlier = await repository.claim_idempotency_key(
-            session, idempotency_key, principal.sub, hashed, dossier_id
+    actor = Actor.of(principal)
+    channel = Channel(body.channel)
+    fee = rules.fee_amount(channel)
+    source_system = external_ids.source_system_of(body, principal)
+    applicant = body.applicant.model_dump(mode="json")
+    representative = body.representative.model_dump(mode="json") if body.representative else None
+    common: dict[str, Any] = {
+        "dossier_id": dossier_id,
+        "dossier_code": _CODE_PLACEHOLDER,
+        "procedure_code": procedure.public_code,
+        "unit_code": unit.code,
+        "unit_path": unit.path,
+        "channel": channel,
+    }
+    # The log as the lifecycle table writes it: submitted, the consent noted in that status,
+    # then the reception.
+    submitted = DossierStatus.submitted
+    actions = [repository.NewAction("submit", None, submitted)]
+    if body.document_reuse_consent:
+        actions.append(repository.NewAction(DocumentAudit.consent_given, submitted, submitted))
+    events: list[Event] = [DossierSubmitted(**common, at=now, actor=actor.sub)]
+    status, version, appointment = submitted, 1, None
+    if receive_now:
+        status = decide(submitted, Action.receive, actor.roles, received=False)
+        actions.append(repository.NewAction(Action.receive, submitted, status))
+        appointment = rules.processing.due(ctx.calendar, now)
+        version = 2  # submitted, then received: the two versions the lifecycle counts
+        events.append(
+            lifecycle.received_event(
+                common,
+                procedure_name=procedure.name,
+                processing_working_days=procedure.processing_working_days,
+                rules=rules,
+                received_at=now,
+                appointment_at=appointment,
+                fee_amount_vnd=fee,
+                applicant_name=body.applicant.name,
+                applicant_id_number=body.applicant.id_number,
+                procedure_key=procedure.key,
+                procedure_version=procedure.version,
+                applicant_ref_key=ctx.applicant_ref_key,
+            )
         )
-        if earlier is not None:  # a concurrent retry won the race
-            return await _replay(session, earlier, hashed, procedure)
-    rules = ProcedureRules.of(procedure.data)
-    dossier = Dossier(
+    prefix, low_bits = repository.code_parts(unit.code, today, secrets.randbits(24))
+    new = repository.NewDossier(
         id=dossier_id,
-        code=dossier_code(unit.code, today, seq),
-        procedure_key=procedure.key,
-        procedure_version=procedure.version,
         unit_code=unit.code,
         unit_path=unit.path,
-        channel=body.channel,
-        applicant=body.applicant.model_dump(mode="json"),
+        day=today,
+        code_prefix=prefix,
+        code_low_bits=low_bits,
+        procedure_key=procedure.key,
+        procedure_version=procedure.version,
+        channel=channel.value,
+        status=status,
+        applicant_json=orjson.dumps(applicant).decode(),
         applicant_id_number=body.applicant.id_number,
-        representative=body.representative.model_dump(mode="json") if body.representative else None,
+        representative_json=orjson.dumps(representative).decode() if representative else None,
         representative_id_number=body.representative.id_number if body.representative else None,
-        source_system=external_ids.source_system_of(body, principal),
-        external_id=body.external_id,
         submitted_by=principal.sub,
-        fee_amount_vnd=rules.fee_amount(body.channel),
-        payments={},
+        received_at=now if receive_now else None,
+        appointment_at=appointment,
+        fee_amount_vnd=fee,
+        source_system=source_system,
+        external_id=body.external_id,
+        reuse_consent=body.document_reuse_consent,
+        reuse_consent_at=now if body.document_reuse_consent else None,
+        version=version,
     )
-    actor = Actor.of(principal)
-    lifecycle.start(session, dossier, actor, now)
-    if body.document_reuse_consent:
-        record_consent(session, dossier, True, principal, now)
-    repository.add_dossier(session, dossier)
     try:
-        # Written now, as its own version (1): the unique external id decides a race here.
-        await repository.flush(session)
-    except IntegrityError as exc:
-        if not external_ids.is_external_id_race(exc):
-            raise
-        # A concurrent submission with the same external id committed first: nothing of this
-        # attempt stands (the idempotency key included), and the answer is the earlier dossier.
-        await repository.rollback(session)
-        repeated = await external_ids.earlier_submission(session, principal, body)
-        if repeated is None:
-            raise
-        procedure = await repository.procedure(session, body.procedure_key)
-        assert procedure is not None
-        return Submitted(dossier_out(repeated, procedure), created=False)
-    events: list[Event] = [lifecycle.submitted_event(dossier, procedure, actor, now)]
-    if receive_now:
-        events.append(lifecycle.receive(session, dossier, procedure, actor, ctx))
-    await ctx.outbox.add_all(session, [(e, dossier.code) for e in events])
-    if receive_now:
-        await repository.flush(session)  # the reception is the dossier's second version
-    return Submitted(dossier_out(dossier, procedure), created=True)
+        async with pool.acquire() as conn:
+            code = await repository.insert_submission(
+                conn,
+                new,
+                actions,
+                actor=actor.sub,
+                role=actor.role,
+                actor_unit=actor.unit,
+                at=now,
+                outbox=[
+                    repository.new_outbox_row(ctx.outbox.row(e, subject=_CODE_PLACEHOLDER))
+                    for e in events
+                ],
+                placeholder=_CODE_PLACEHOLDER,
+                idempotency=(idempotency_key, principal.sub, hashed) if idempotency_key else None,
+            )
+    except asyncpg.UniqueViolationError as exc:
+        # A concurrent request won a race; nothing of this attempt was written.
+        if exc.constraint_name == repository.IDEMPOTENCY_CONSTRAINT and idempotency_key:
+            async with pool.acquire() as conn:
+                earlier = await repository.idempotency_hash(conn, idempotency_key, principal.sub)
+            if earlier is None:
+                raise
+            return await _replay(sessionmaker, *earlier, hashed, procedure)
+        if exc.constraint_name == repository.EXTERNAL_ID_CONSTRAINT:
+            repeated = await _earlier_submission(sessionmaker, principal, body)
+            if repeated is None:
+                raise
+            return Submitted(dossier_out(repeated, procedure), created=False)
+        raise
+    return Submitted(
+        DossierOut(
+            id=dossier_id,
+            code=code,
+            procedure_key=procedure.key,
+            procedure_code=procedure.code,
+            procedure_name=procedure.name,
+            unit_code=unit.code,
+            unit_path=unit.path,
+            channel=channel,
+            status=status,
+            status_label_vi=STATUS_LABELS_VI[DossierStatus(status)],
+            applicant_name=body.applicant.name,
+            representative=body.representative,
+            received_at=new.received_at,
+            appointment_at=appointment,
+            fee_amount_vnd=fee,
+            case_id=None,
+            fee_request_id=None,
+            version=version,
+            source_system=source_system,
+            external_id=body.external_id,
+            payments=no_payments(),
+            document_reuse_consent=body.document_reuse_consent,
+        ),
+        created=True,
+    )
 
 
 async def read(session: AsyncSession, principal: Principal, code: str) -> DossierOut:

@@ -3,11 +3,13 @@ return the result. Each takes ``If-Match`` with the dossier's ETag."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Response
+from fastapi import APIRouter, Depends, Header, Request, Response
 
 from intake_service.calendar.service import ReceptionCalendar
+from intake_service.clock import Now
 from intake_service.domain.lifecycle import ACTION_LABELS_VI, TRANSITIONS, Action, markdown_table
 from intake_service.dossiers.errors import DossierNotFound
 from intake_service.dossiers.schemas import DossierOut
@@ -25,12 +27,13 @@ from intake_service.lifecycle.schemas import (
     SupplementRequestBody,
     TransitionOut,
 )
+from intake_service.reference.state import ReferenceDep
 from shared.auth import Principal, current_principal
-from shared.clock import Now
+from shared.calendar import WorkingCalendar
 from shared.errors import IF_MATCH_RESPONSES, PROBLEM_RESPONSES, problem_responses
 from shared.http.commit import CommitRoute
 from shared.http.deps import Session
-from shared.runtime import Runtime, runtime_of
+from shared.runtime import Runtime
 
 router = APIRouter(
     prefix="/v1/dossiers",
@@ -55,11 +58,11 @@ class Desk:
     def __init__(
         self,
         response: Response,
-        principal: Annotated[Principal, Depends(current_principal)],
-        runtime: Annotated[Runtime, Depends(runtime_of)],
-        now: Now,
-        calendar: ReceptionCalendar,
-        if_match: IfMatch = None,
+        principal: Principal,
+        runtime: Runtime,
+        now: dt.datetime,
+        calendar: WorkingCalendar,
+        if_match: str | None,
     ) -> None:
         self.response = response
         self.principal = principal
@@ -76,7 +79,25 @@ class Desk:
         return dossier
 
 
-DeskDep = Annotated[Desk, Depends()]
+async def _runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+async def _desk(
+    response: Response,
+    principal: Annotated[Principal, Depends(current_principal)],
+    runtime: Annotated[Runtime, Depends(_runtime)],
+    now: Now,
+    calendar: ReceptionCalendar,
+    if_match: IfMatch = None,
+) -> Desk:
+    # Built by a coroutine: a class (or any plain function) as a dependency runs in the
+    # threadpool, a thread hop per request.
+    return Desk(response, principal, runtime, now, calendar, if_match)
+
+
+DeskDep = Annotated[Desk, Depends(_desk)]
 
 
 @router.get(
@@ -107,15 +128,19 @@ async def lifecycle_table() -> list[TransitionOut]:
     "thời hạn giải quyết bắt đầu tính.",
 )
 async def receive(
-    code: str, desk: DeskDep, session: Session, body: NoteBody | None = None
+    code: str,
+    desk: DeskDep,
+    session: Session,
+    reference: ReferenceDep,
+    body: NoteBody | None = None,
 ) -> DossierOut:
     return desk.answer(
-        await service.act(
+        await service.receive_at_desk(
             session,
+            reference,
             desk.principal,
             desk.context,
             code,
-            Action.receive,
             desk.if_match,
             note=body.note if body else None,
         )

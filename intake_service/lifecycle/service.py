@@ -46,6 +46,7 @@ from intake_service.lifecycle.errors import (
     withdraw_not_own,
 )
 from intake_service.lifecycle.schemas import SupplementItem
+from intake_service.reference.state import Reference
 from shared.auth import Principal, applicant_ref
 from shared.calendar import VN_TZ, WorkingCalendar
 from shared.events import (
@@ -199,26 +200,62 @@ def receive(
     advance(session, dossier, Action.receive, actor, ctx.now, note=note)
     dossier.received_at = ctx.now
     dossier.appointment_at = rules.processing.due(ctx.calendar, ctx.now)
-    return DossierReceived(
-        dossier_id=dossier.id,
-        dossier_code=dossier.code,
-        procedure_code=procedure.code or procedure.key,
+    return received_event(
+        {
+            "dossier_id": dossier.id,
+            "dossier_code": dossier.code,
+            "procedure_code": procedure.code or procedure.key,
+            "unit_code": dossier.unit_code,
+            "unit_path": dossier.unit_path,
+            "channel": dossier.channel,
+        },
         procedure_name=procedure.name,
-        unit_code=dossier.unit_code,
-        unit_path=dossier.unit_path,
-        channel=dossier.channel,
+        processing_working_days=procedure.processing_working_days,
+        rules=rules,
         received_at=ctx.now,
         appointment_at=dossier.appointment_at,
-        processing_working_days=procedure.processing_working_days,
+        fee_amount_vnd=dossier.fee_amount_vnd,
+        applicant_name=dossier.applicant["name"],
+        applicant_id_number=dossier.applicant_id_number,
+        procedure_key=dossier.procedure_key,
+        procedure_version=dossier.procedure_version,
+        applicant_ref_key=ctx.applicant_ref_key,
+    )
+
+
+def received_event(
+    identity: dict[str, Any],
+    *,
+    procedure_name: str,
+    processing_working_days: float,
+    rules: ProcedureRules,
+    received_at: dt.datetime,
+    appointment_at: dt.datetime,
+    fee_amount_vnd: int,
+    applicant_name: str,
+    applicant_id_number: str,
+    procedure_key: str,
+    procedure_version: int,
+    applicant_ref_key: str,
+) -> DossierReceived:
+    """The reception's event, from the dossier's identity (id, code, procedure code, unit,
+    path, channel) and what the reception decided: the one builder of the desk's reception and
+    of a submission received on the spot, so both announce the same fields."""
+    return DossierReceived(
+        **identity,
+        procedure_name=procedure_name,
+        received_at=received_at,
+        appointment_at=appointment_at,
+        processing_working_days=processing_working_days,
         processing_working_hours=rules.processing.working_hours
         if rules.processing.in_hours
         else None,
-        fee_amount_vnd=dossier.fee_amount_vnd,
-        applicant_name=dossier.applicant["name"],
-        procedure_key=dossier.procedure_key,
-        procedure_version=dossier.procedure_version,
-        fee_lines=fee_lines(rules, dossier.channel, procedure.code or procedure.key),
-        applicant_ref=applicant_ref(dossier.applicant_id_number, ctx.applicant_ref_key),
+        fee_amount_vnd=fee_amount_vnd,
+        applicant_name=applicant_name,
+        procedure_key=procedure_key,
+        procedure_version=procedure_version,
+        fee_lines=fee_lines(rules, identity["channel"], identity["procedure_code"]),
+        applicant_ref=applicant_ref(applicant_id_number, applicant_ref_key),
     )
 
 
@@ -348,6 +385,104 @@ async def act(
     )
     await ctx.outbox.add(session, event, subject=dossier.code)
     await dossiers.flush(session)  # the version the answer's ETag names
+    return dossier_out(dossier, procedure)
+
+
+async def receive_at_desk(
+    session: AsyncSession,
+    reference: Reference,
+    principal: Principal,
+    ctx: Context,
+    code: str,
+    if_match: str | None,
+    note: str | None,
+) -> DossierOut:
+    """The desk receives the dossier ``code``: :func:`act` with ``Action.receive``, in one
+    statement when the reception is certain to succeed.
+
+    The dossier is read once, checked here as :func:`act` checks it, and written by one
+    statement (status, appointment, version, log, event) that only applies while the dossier
+    is still at the version and status it was read at. Whenever anything is not plainly fine
+    (not found, not this desk's, stale, not receivable, a procedure version the cache does not
+    hold, or a concurrent change), nothing is written and :func:`act` runs, which answers with
+    the precise problem, or receives the dossier the general way."""
+    expected = expected_version(if_match)  # 428 first, as act answers it
+    received = await _receive_in_one_statement(reference, principal, ctx, code, expected, note)
+    if received is not None:
+        return received
+    return await act(session, principal, ctx, code, Action.receive, if_match, note=note)
+
+
+async def _receive_in_one_statement(
+    reference: Reference,
+    principal: Principal,
+    ctx: Context,
+    code: str,
+    expected: int,
+    note: str | None,
+) -> DossierOut | None:
+    pool = await reference.pool()
+    async with pool.acquire() as conn:
+        dossier = await dossiers.dossier_row(conn, code)
+    if dossier is None or not principal.covers(dossier.unit_path):
+        return None
+    if principal.roles.isdisjoint(roles_for(Action.receive)) or dossier.version != expected:
+        return None
+    try:
+        target = decide(
+            DossierStatus(dossier.status),
+            Action.receive,
+            principal.roles,
+            received=dossier.received_at is not None,
+        )
+    except (RoleNotAllowed, NotAllowedInStatus):
+        return None
+    procedure = await reference.cache.procedure(dossier.procedure_key)
+    if procedure is None or procedure.version != dossier.procedure_version:
+        return None  # received under an older version: its rules are read by act
+    actor = Actor.of(principal)
+    rules = procedure.rules
+    appointment = rules.processing.due(ctx.calendar, ctx.now)
+    event = received_event(
+        {
+            "dossier_id": dossier.id,
+            "dossier_code": dossier.code,
+            "procedure_code": procedure.public_code,
+            "unit_code": dossier.unit_code,
+            "unit_path": dossier.unit_path,
+            "channel": dossier.channel,
+        },
+        procedure_name=procedure.name,
+        processing_working_days=procedure.processing_working_days,
+        rules=rules,
+        received_at=ctx.now,
+        appointment_at=appointment,
+        fee_amount_vnd=dossier.fee_amount_vnd,
+        applicant_name=dossier.applicant["name"],
+        applicant_id_number=dossier.applicant_id_number,
+        procedure_key=dossier.procedure_key,
+        procedure_version=dossier.procedure_version,
+        applicant_ref_key=ctx.applicant_ref_key,
+    )
+    async with pool.acquire() as conn:
+        version = await dossiers.receive_in_one_statement(
+            conn,
+            dossier,
+            to_status=target,
+            at=ctx.now,
+            appointment_at=appointment,
+            actor=actor.sub,
+            role=actor.role,
+            actor_unit=actor.unit,
+            note=note,
+            event=dossiers.new_outbox_row(ctx.outbox.row(event, subject=dossier.code)),
+        )
+    if version is None:
+        return None  # changed since it was read
+    dossier.status = target
+    dossier.received_at = ctx.now
+    dossier.appointment_at = appointment
+    dossier.version = version
     return dossier_out(dossier, procedure)
 
 

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Path, Query
 
+from intake_service.reference.state import ReferenceDep
 from intake_service.units import service
 from intake_service.units.errors import (
     AgencyExists,
@@ -69,8 +70,10 @@ async def list_units(
     summary="Add an administrative unit",
     description="Thêm đơn vị hành chính vào cây (bất kỳ độ sâu nào), ví dụ khi sắp xếp lại đơn vị.",
 )
-async def create_unit(body: UnitIn, principal: Ops, session: Session) -> UnitOut:
-    return await service.create_unit(session, principal, body)
+async def create_unit(
+    body: UnitIn, principal: Ops, session: Session, reference: ReferenceDep
+) -> UnitOut:
+    return await service.create_unit(session, reference.cache, principal, body)
 
 
 @router.post(
@@ -80,8 +83,10 @@ async def create_unit(body: UnitIn, principal: Ops, session: Session) -> UnitOut
     summary="Retire an administrative unit",
     description="Ngừng hoạt động một đơn vị (không xóa): hồ sơ và lịch sử của đơn vị vẫn đọc được.",
 )
-async def retire_unit(code: str, principal: Ops, session: Session, now: Now) -> UnitOut:
-    return await service.retire_unit(session, principal, code, now)
+async def retire_unit(
+    code: str, principal: Ops, session: Session, now: Now, reference: ReferenceDep
+) -> UnitOut:
+    return await service.retire_unit(session, reference.cache, principal, code, now)
 
 
 @router.get(

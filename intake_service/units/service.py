@@ -13,6 +13,7 @@ import datetime as dt
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from intake_service.db.models import Agency, Unit
+from intake_service.reference.cache import ReferenceCache, invalidate_on_commit
 from intake_service.units import repository
 from intake_service.units.errors import (
     AgencyExists,
@@ -58,7 +59,9 @@ async def list_units(
     return UnitPage(items=[UnitOut.model_validate(u) for u in rows], next_cursor=next_cursor)
 
 
-async def create_unit(session: AsyncSession, principal: Principal, body: UnitIn) -> UnitOut:
+async def create_unit(
+    session: AsyncSession, cache: ReferenceCache, principal: Principal, body: UnitIn
+) -> UnitOut:
     """A unit at any depth; its path is its parent's path and its own code."""
     ensure_roles(principal, Role.ops)
     if await repository.get_unit(session, body.code) is not None:
@@ -71,11 +74,12 @@ async def create_unit(session: AsyncSession, principal: Principal, body: UnitIn)
         path = f"{parent.path}.{body.code}"
     unit = repository.add_unit(session, body.code, body.name, body.level, body.parent_code, path)
     await session.flush()
+    invalidate_on_commit(session, cache)
     return UnitOut.model_validate(unit)
 
 
 async def retire_unit(
-    session: AsyncSession, principal: Principal, code: str, now: dt.datetime
+    session: AsyncSession, cache: ReferenceCache, principal: Principal, code: str, now: dt.datetime
 ) -> UnitOut:
     """Only a unit without active children; its dossiers and history stay readable."""
     ensure_roles(principal, Role.ops)
@@ -89,6 +93,10 @@ async def retire_unit(
         )
     unit.retired_at = unit.retired_at or now
     await session.flush()
+    # Refused by this replica's next submission, before the client hears of the change. Units
+    # have no event on the catalogue topic: other replicas see the change within the cache's
+    # TTL (or at once, for a unit they have never cached).
+    invalidate_on_commit(session, cache)
     return UnitOut.model_validate(unit)
 
 

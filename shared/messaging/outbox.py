@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,6 +20,23 @@ class Outbox:
         self._table = tables.outbox
         self.source = source
         self._namespace = namespace
+
+    def topic_of(self, env: Envelope) -> str:
+        """The topic an envelope is written for, in this deployment's namespace."""
+        return self._namespace + env.topic
+
+    def row(self, event: Event, subject: str | None = None) -> dict[str, Any]:
+        """The outbox row of ``event``: for a caller that writes it in a statement of its own
+        (intake's submission writes the dossier, its log and its events in one)."""
+        env = wrap(event, source=self.source, subject=subject)
+        return {
+            "event_id": env.id,
+            "event_type": env.type,
+            "topic": self.topic_of(env),
+            "key": env.key,
+            "headers": ce_headers(env),
+            "payload": encode_data(env.data),
+        }
 
     async def add(
         self, session: AsyncSession, *events: Event, subject: str | None = None
@@ -38,7 +56,7 @@ class Outbox:
                     {
                         "event_id": env.id,
                         "event_type": env.type,
-                        "topic": self._namespace + env.topic,
+                        "topic": self.topic_of(env),
                         "key": env.key,
                         "headers": ce_headers(env),
                         "payload": encode_data(env.data),

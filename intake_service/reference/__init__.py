@@ -1,0 +1,1 @@
+"""Reference data (units, procedures, calendars) cached per process for the submission path."""
