@@ -151,10 +151,9 @@ async def submit(
     procedure = await reference.cache.procedure(body.procedure_key)
     if procedure is None or procedure.retired:
         raise UnknownProcedure()
-    pool = await reference.pool()
     hashed = request_hash(body) if idempotency_key else ""
     if idempotency_key:
-        async with pool.acquire() as conn:
+        async with reference.connection() as conn:
             earlier = await repository.idempotency_hash(conn, idempotency_key, principal.sub)
         if earlier is not None:
             return await _replay(sessionmaker, *earlier, hashed, procedure)
@@ -240,7 +239,7 @@ async def submit(
         version=version,
     )
     try:
-        async with pool.acquire() as conn:
+        async with reference.connection() as conn:
             code = await repository.insert_submission(
                 conn,
                 new,
@@ -259,7 +258,7 @@ async def submit(
     except asyncpg.UniqueViolationError as exc:
         # A concurrent request won a race; nothing of this attempt was written.
         if exc.constraint_name == repository.IDEMPOTENCY_CONSTRAINT and idempotency_key:
-            async with pool.acquire() as conn:
+            async with reference.connection() as conn:
                 earlier = await repository.idempotency_hash(conn, idempotency_key, principal.sub)
             if earlier is None:
                 raise

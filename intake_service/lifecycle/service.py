@@ -421,8 +421,7 @@ async def _receive_in_one_statement(
     expected: int,
     note: str | None,
 ) -> DossierOut | None:
-    pool = await reference.pool()
-    async with pool.acquire() as conn:
+    async with reference.connection() as conn:
         dossier = await dossiers.dossier_row(conn, code)
     if dossier is None or not principal.covers(dossier.unit_path):
         return None
@@ -464,7 +463,7 @@ async def _receive_in_one_statement(
         procedure_version=dossier.procedure_version,
         applicant_ref_key=ctx.applicant_ref_key,
     )
-    async with pool.acquire() as conn:
+    async with reference.connection() as conn:
         version = await dossiers.receive_in_one_statement(
             conn,
             dossier,

@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 import asyncpg
+import structlog
+from asyncpg.exceptions import _base as asyncpg_base
 from fastapi import Depends, Request
 
 from intake_service.calendar.service import CalendarCache
@@ -21,8 +24,19 @@ from intake_service.reference.cache import ReferenceCache
 from intake_service.reference.listener import listen
 from intake_service.settings import IntakeSettings
 from shared.db.engine import asyncpg_dsn
+from shared.errors.handlers import database_unavailable
 from shared.events import topics
 from shared.runtime import Runtime
+
+log = structlog.get_logger(__name__)
+
+# What a statement raises when its connection broke under it, rather than of the statement.
+_BROKEN_CONNECTION = (
+    asyncpg.InterfaceError,
+    asyncpg_base.InternalClientError,
+    asyncpg.PostgresConnectionError,
+    ConnectionError,
+)
 
 
 async def _keep_session_state(conn: asyncpg.Connection) -> None:
@@ -53,6 +67,23 @@ class Reference:
                         server_settings={"application_name": f"{self.settings.service_name}-hot"},
                     )
         return self._pool
+
+    @contextlib.asynccontextmanager
+    async def connection(self) -> AsyncIterator[asyncpg.Connection]:
+        """A connection of the hot path's pool for one statement or two.
+
+        A connection that failed under a statement as PostgreSQL went away can be left by the
+        driver neither closed nor usable (its next statement fails with "another operation is
+        in progress"): it is terminated rather than handed back, and the request answers the
+        503 of an unavailable database instead of a 500. The pool opens a fresh one."""
+        pool = await self.pool()
+        async with pool.acquire() as conn:
+            try:
+                yield conn
+            except _BROKEN_CONNECTION as exc:
+                conn.terminate()
+                log.warning("hot-path connection broken; replaced", error=type(exc).__name__)
+                raise database_unavailable() from exc
 
     def calendar(self, runtime: Runtime) -> CalendarCache:
         if self._calendar is None:
