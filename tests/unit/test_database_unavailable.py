@@ -7,7 +7,6 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
-from starlette.testclient import TestClient
 
 from services.infra import free_port
 from shared.errors import install_problem_handlers
@@ -35,17 +34,21 @@ def app(closed_port: int) -> FastAPI:
     return application
 
 
-def test_unreachable_database_is_503_problem_with_retry_after() -> None:
-    client = TestClient(app(free_port()), raise_server_exceptions=False)
-    r = client.get("/from-database")
+async def get(path: str) -> httpx.Response:
+    transport = httpx.ASGITransport(app=app(free_port()), raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        return await client.get(path)
+
+
+async def test_unreachable_database_is_503_problem_with_retry_after() -> None:
+    r = await get("/from-database")
     assert r.status_code == 503
     assert r.headers["content-type"].startswith("application/problem+json")
     assert int(r.headers["Retry-After"]) > 0
     assert r.json()["type"].endswith("/database-unavailable")
 
 
-def test_refused_connection_to_another_service_is_not_blamed_on_the_database() -> None:
-    client = TestClient(app(free_port()), raise_server_exceptions=False)
-    r = client.get("/from-another-service")
+async def test_refused_connection_to_another_service_is_not_blamed_on_the_database() -> None:
+    r = await get("/from-another-service")
     assert r.status_code == 500
     assert r.json()["type"].endswith("/internal-error")
