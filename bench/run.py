@@ -8,14 +8,21 @@ historical dossiers, so the numbers are those of a desk with years of records be
 
 1. Closed loop at ``--connections`` (32): the reference endpoint (bench.floor: same body, same
    token check, one transaction of two inserts), intake's desk POST (received on the spot),
-   postal POST (awaiting check) and reception with If-Match, side by side with intake/floor.
-2. The desk POST at one connection.
-3. Open loop of desk POSTs at fixed rates (``--step`` seconds each): first ``--lag-rate``
+   postal POST (awaiting check) and reception with If-Match, side by side with intake/floor;
+   then the desk POST at one connection. ``--runs N`` repeats these N times, interleaved, and
+   prints the median of each figure with its min–max.
+2. Open loop of desk POSTs at fixed rates (``--step`` seconds each): first ``--lag-rate``
    (200/s) on a quiet system, for the submit → counted lag at that rate; then the sustained-rate
    search over ``--rates``, up from the lag rate if the pipeline kept up there, else up from the
-   lowest rate, until a rate falls behind. A rate keeps up when intake answers every request,
-   metrics counts every dossier soon after the step and the lag does not grow over the step.
-   CPU ms per dossier of every process at the highest rate that kept up.
+   lowest rate, until a rate falls behind; then a geometric bisection between the last rate
+   that kept up and the first that fell behind, to within 15 % (at most three steps). A rate
+   keeps up when intake answers every request, metrics counts every dossier soon after the step
+   and the lag does not grow over the step.
+3. CPU ms per dossier of every process (medians over the runs), and PostgreSQL's transactions
+   committed and rows inserted or updated per schema per dossier, for the closed-loop floor and
+   desk runs and the highest rate that kept up.
+4. With ``--profile DIR`` and py-spy installed, each service recorded during the first desk
+   closed-loop run and the lag-rate open-loop step, and its top functions by own time.
 
 The load generator (bench.loadgen) is a process of its own, pinned to one core, and its CPU is
 in the tables with everyone else's.
