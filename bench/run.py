@@ -75,6 +75,8 @@ GRACE = 10.0
 # Open loop: a request with no idle connection opens a new one, up to this many; past that it is
 # dropped (and the step falls behind), which bounds the backlog an overloaded intake is handed.
 OPEN_LOOP_CONNECTIONS = 256
+# Seconds of no load over which the stack's background commits are counted.
+IDLE_WINDOW = 10.0
 
 
 # --------------------------------------------------------------------------- database
@@ -576,6 +578,11 @@ def main() -> None:
             closed(floor_url, dossier_posts(floor_url, token, 300, "direct"), 8)
             closed(intake, dossier_posts(intake, token, 100, "direct"), 8)
             pg.ended()
+            # What the stack commits with no load at all (relays, timers, consumers polling),
+            # which every window holds too: the floor of the per-dossier counters.
+            idle_start = pg.read()
+            time.sleep(IDLE_WINDOW)
+            idle = pg.read().minus(idle_start)
 
             n = args.requests
             rounds: list[dict[str, Measured]] = []
@@ -698,8 +705,9 @@ def main() -> None:
         )
         print_pg(columns)
         print(
-            "  (counters read 11 s after each window, when the backends have reported them; "
-            "the bench's own few reads are in them)"
+            f"  (with no load the stack commits {idle.commits / IDLE_WINDOW:.1f} transactions/s "
+            f"and writes {sum(idle.rows.values()) / IDLE_WINDOW:.1f} rows/s, in every window "
+            "too; counters read 11 s after each window, when the backends have reported them)"
         )
         if profile_dir is not None:
             for window, what in (
