@@ -28,7 +28,7 @@ fmt: $(STAMP)
 	$(BIN)/ruff check --fix .
 
 bench: $(STAMP)
-	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
 	$(BIN)/python -m bench.workflow
 	$(BIN)/python -m bench.payment --payments 1000
 
