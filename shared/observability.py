@@ -110,8 +110,16 @@ def configure_logging(service_name: str, level: str = "INFO", json: bool = True)
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
-        logging.getLogger(name).handlers[:] = []
-        logging.getLogger(name).propagate = True
+        logger = logging.getLogger(name)
+        # uvicorn's ``--no-access-log`` leaves the access logger without handlers and not
+        # propagating, and each connection logs only if the logger has somewhere to write:
+        # propagating it to the root here would switch a line per request back on.
+        enabled = bool(logger.handlers) or logger.propagate
+        logger.handlers[:] = []
+        logger.propagate = enabled
+    # A request's line is at INFO: a service run at WARNING writes none, whatever uvicorn's own
+    # ``--log-level``.
+    logging.getLogger("uvicorn.access").setLevel(root.level)
     # aiokafka reports every reconnect attempt at INFO; only trouble is worth a line.
     logging.getLogger("aiokafka").setLevel(max(logging.WARNING, root.level))
 
