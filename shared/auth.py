@@ -250,15 +250,23 @@ _bearer = HTTPBearer(
 )
 
 
-async def current_principal(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Principal:
-    """The caller, from ``Authorization: Bearer …``, verified by ``app.state.authenticator``."""
+# For a dependency that gathers the caller with other things in one step; it must depend on
+# this scheme, so the route's OpenAPI operation still names the bearer requirement.
+bearer_scheme = _bearer
+Bearer = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+
+
+def principal_of(request: Request, credentials: HTTPAuthorizationCredentials | None) -> Principal:
+    """The caller the bearer credentials name, verified by ``app.state.authenticator``."""
     if credentials is None:
         raise unauthorized("a bearer token is required")
     authenticator: Authenticator = request.app.state.authenticator
     return authenticator.verify(credentials.credentials)
+
+
+async def current_principal(request: Request, credentials: Bearer) -> Principal:
+    """The caller, from ``Authorization: Bearer …``, verified by ``app.state.authenticator``."""
+    return principal_of(request, credentials)
 
 
 def ensure_roles(principal: Principal, *roles: str) -> None:
