@@ -14,6 +14,9 @@ import hashlib
 import hmac
 import os
 import secrets
+import threading
+import time
+from collections import OrderedDict
 from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -108,9 +111,38 @@ def _algorithms_for(key: object, configured: Iterable[str]) -> list[str]:
     return []
 
 
+# Tokens whose verification is remembered; a desk's officers and the systems calling in hold a
+# few hundred live tokens at most, so this bounds memory without losing hits.
+VERIFIED_TOKENS_CACHED = 4096
+
+
+@dataclass(frozen=True)
+class _Verified:
+    principal: Principal
+    expires_at: float
+    not_before: float | None
+
+
 class Authenticator:
+    """Verifies bearer tokens, remembering the ones that verified.
+
+    Why remembering is safe: a JWT is immutable, and whether its signature, issuer, audience and
+    required claims check out is a function of its exact bytes and of the key; with a key fixed
+    for the process's life (a configured public key), the same string verifies the same way
+    every time, so the principal derived from it can be reused. Only the time-bound claims change
+    their answer as time passes, so ``exp`` and ``nbf`` are checked again on every hit, without
+    leeway, as PyJWT checks them (an expired token is dropped and verified afresh, which refuses
+    it). The key is the whole token string: a token differing in any byte, a tampered signature
+    included, is a different key and goes through full verification. Keys fetched from a JWKS
+    can be rotated or withdrawn, so tokens checked against one are never remembered. A token that
+    failed is never remembered either.
+    """
+
     def __init__(self, settings: ServiceSettings) -> None:
         self._settings = settings
+        self._verified: OrderedDict[str, _Verified] = OrderedDict()
+        # Sync dependencies may verify from the threadpool; the cache is shared with the loop.
+        self._verified_lock = threading.Lock()
         self._jwks = jwt.PyJWKClient(settings.jwt_jwks_url) if settings.jwt_jwks_url else None
         pem = settings.jwt_public_key
         if not pem and settings.jwt_public_key_file:
@@ -127,6 +159,36 @@ class Authenticator:
         """The token's principal, or a 401 problem for any token that is not valid now."""
         if not token:
             raise unauthorized("a bearer token is required")
+        with self._verified_lock:
+            remembered = self._verified.get(token)
+            if remembered is not None:
+                now = time.time()
+                # PyJWT's own tests, with no leeway: expired once ``exp <= now``, not yet valid
+                # while ``nbf > now``.
+                if remembered.expires_at > now and (
+                    remembered.not_before is None or remembered.not_before <= now
+                ):
+                    self._verified.move_to_end(token)
+                    return remembered.principal
+                del self._verified[token]
+        principal, claims = self._verify_fully(token)
+        if self._jwks is None:
+            self._remember(token, principal, claims)
+        return principal
+
+    def _remember(self, token: str, principal: Principal, claims: dict[str, Any]) -> None:
+        exp, nbf = claims.get("exp"), claims.get("nbf")
+        if not isinstance(exp, int | float) or not isinstance(nbf, int | float | None):
+            return
+        with self._verified_lock:
+            self._verified[token] = _Verified(
+                principal, float(int(exp)), None if nbf is None else float(int(nbf))
+            )
+            self._verified.move_to_end(token)
+            while len(self._verified) > VERIFIED_TOKENS_CACHED:
+                self._verified.popitem(last=False)
+
+    def _verify_fully(self, token: str) -> tuple[Principal, dict[str, Any]]:
         try:
             if self._jwks is not None:
                 signing_key = self._jwks.get_signing_key_from_jwt(token)
@@ -164,7 +226,7 @@ class Authenticator:
             principal = dataclasses.replace(
                 principal, applicant_ref=applicant_ref(principal.sub, key)
             )
-        return principal
+        return principal, claims
 
 
 def _principal(claims: dict[str, Any]) -> Principal:
@@ -188,15 +250,23 @@ _bearer = HTTPBearer(
 )
 
 
-async def current_principal(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Principal:
-    """The caller, from ``Authorization: Bearer …``, verified by ``app.state.authenticator``."""
+# For a dependency that gathers the caller with other things in one step; it must depend on
+# this scheme, so the route's OpenAPI operation still names the bearer requirement.
+bearer_scheme = _bearer
+Bearer = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+
+
+def principal_of(request: Request, credentials: HTTPAuthorizationCredentials | None) -> Principal:
+    """The caller the bearer credentials name, verified by ``app.state.authenticator``."""
     if credentials is None:
         raise unauthorized("a bearer token is required")
     authenticator: Authenticator = request.app.state.authenticator
     return authenticator.verify(credentials.credentials)
+
+
+async def current_principal(request: Request, credentials: Bearer) -> Principal:
+    """The caller, from ``Authorization: Bearer …``, verified by ``app.state.authenticator``."""
+    return principal_of(request, credentials)
 
 
 def ensure_roles(principal: Principal, *roles: str) -> None:

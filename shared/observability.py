@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import re
 import sys
-import uuid
+import time
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from typing import Any
@@ -15,6 +16,7 @@ import orjson
 import structlog
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
+from prometheus_client import Counter, Histogram
 from prometheus_fastapi_instrumentator import Instrumentator
 from pydantic import BaseModel, Field
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -27,6 +29,8 @@ READINESS_TIMEOUT_S = 2.0
 # A caller's id goes into every log line and back into a header, so only a plain token is
 # trusted; anything else is replaced rather than echoed.
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:@-]{1,128}")
+# Seeded from the operating system when the process starts.
+_random = random.Random()
 
 
 def _orjson_dumps(obj: object, default: Callable[[object], object] | None = None) -> str:
@@ -106,39 +110,83 @@ def configure_logging(service_name: str, level: str = "INFO", json: bool = True)
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
-        logging.getLogger(name).handlers[:] = []
-        logging.getLogger(name).propagate = True
+        logger = logging.getLogger(name)
+        # uvicorn's ``--no-access-log`` leaves the access logger without handlers and not
+        # propagating, and each connection logs only if the logger has somewhere to write:
+        # propagating it to the root here would switch a line per request back on.
+        enabled = bool(logger.handlers) or logger.propagate
+        logger.handlers[:] = []
+        logger.propagate = enabled
+    # A request's line is at INFO: a service run at WARNING writes none, whatever uvicorn's own
+    # ``--log-level``.
+    logging.getLogger("uvicorn.access").setLevel(root.level)
     # aiokafka reports every reconnect attempt at INFO; only trouble is worth a line.
     logging.getLogger("aiokafka").setLevel(max(logging.WARNING, root.level))
 
 
+# Requests counted by method, route template and status class; the route is the one routing
+# chose (``scope["route"]``), read once the request is answered, so no route table is scanned
+# per request, and a path nothing serves is counted under "none" rather than as itself (which
+# would give every probed URL a series of its own).
+REQUESTS = Counter(
+    "http_requests_total",
+    "Requests answered, by method, route template and status class",
+    ["method", "handler", "status"],
+)
+LATENCY = Histogram(
+    "http_request_duration_seconds",
+    "Seconds from a request's arrival to the end of its answer, by method and route template",
+    ["method", "handler"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
+)
+# Operations endpoints, polled by machines: counting them would drown the requests that matter.
+UNCOUNTED_PATHS = frozenset({"/metrics", "/healthz", "/readyz"})
+_STATUS_CLASSES = {n: f"{n}xx" for n in range(1, 6)}
+
+
+def _new_request_id() -> str:
+    # Unique, not secret: 128 bits of the process's seeded generator, spelt like a uuid4's hex,
+    # without the system call ``uuid.uuid4`` makes for each one.
+    return f"{_random.getrandbits(128):032x}"
+
+
 class RequestIdMiddleware:
-    """Pure ASGI, so it costs little on every request: takes or makes ``X-Request-ID``.
+    """Pure ASGI, so it costs little on every request: takes or makes ``X-Request-ID``, and
+    counts and times the request for ``/metrics``.
 
     The id is bound for the request's logs, kept in ``scope["state"]`` for handlers that run
-    after this middleware has returned, and echoed in the response.
+    after this middleware has returned, and echoed in the response. One layer does both, so a
+    request passes through one wrapper of ``send`` for them rather than two.
     """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        # The series' children by label values: ``labels()`` takes a lock and builds a key on
+        # every call, a dictionary read does not.
+        self._counters: dict[tuple[str, str, str], Any] = {}
+        self._timers: dict[tuple[str, str], Any] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        started = time.perf_counter()
         incoming = ""
         for name, value in scope.get("headers") or ():
             if name == b"x-request-id":
                 incoming = value.decode("latin-1")
                 break
-        request_id = incoming if _REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
+        request_id = incoming if incoming and _REQUEST_ID.fullmatch(incoming) else _new_request_id()
         scope.setdefault("state", {})["request_id"] = request_id
         token = request_id_var.set(request_id)
         log_tokens = structlog.contextvars.bind_contextvars(request_id=request_id)
         encoded = request_id.encode("latin-1")
+        status = 500
 
         async def send_with_id(message: Message) -> None:
+            nonlocal status
             if message["type"] == "http.response.start":
+                status = message["status"]
                 headers = [
                     (name, value)
                     for name, value in message.get("headers") or ()
@@ -153,6 +201,23 @@ class RequestIdMiddleware:
         finally:
             structlog.contextvars.reset_contextvars(**log_tokens)
             request_id_var.reset(token)
+            self._count(scope, status, time.perf_counter() - started)
+
+    def _count(self, scope: Scope, status: int, seconds: float) -> None:
+        route = scope.get("route")
+        handler: str = getattr(route, "path", None) or "none"
+        if handler in UNCOUNTED_PATHS:
+            return
+        method: str = scope["method"]
+        key = (method, handler, _STATUS_CLASSES.get(status // 100, str(status)))
+        counter = self._counters.get(key)
+        if counter is None:
+            counter = self._counters[key] = REQUESTS.labels(*key)
+        counter.inc()
+        timer = self._timers.get(key[:2])
+        if timer is None:
+            timer = self._timers[key[:2]] = LATENCY.labels(method, handler)
+        timer.observe(seconds)
 
 
 def install_observability(app: FastAPI, service_name: str) -> None:
@@ -163,10 +228,8 @@ def install_observability(app: FastAPI, service_name: str) -> None:
     apart. ``service_name`` is taken so callers need not change if that ever stops being true.
     """
     app.add_middleware(RequestIdMiddleware)
-    Instrumentator(
-        # Patterns are searched, not matched: anchored so that only these paths are skipped.
-        excluded_handlers=["^/metrics$", "^/healthz$", "^/readyz$"],
-    ).instrument(app).expose(app, endpoint="/metrics", include_in_schema=False)
+    # Only the endpoint: the requests are counted by the middleware above.
+    Instrumentator().expose(app, endpoint="/metrics", include_in_schema=False)
 
 
 class Health(BaseModel):

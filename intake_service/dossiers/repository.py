@@ -7,12 +7,14 @@ import datetime as dt
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import asyncpg
 import orjson
-from sqlalchemy import ColumnElement, false, or_, select
+from sqlalchemy import ColumnElement, Table, false, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 # The procedure and unit reads a dossier needs belong to their features; named here too so the
 # features that read dossiers (documents, slips, lookup, ratings) have one repository to ask.
@@ -31,6 +33,7 @@ from shared.pagination import Keyset
 
 # Lists of dossiers run in creation order; the index (unit_path, created_at, id) serves it.
 DOSSIER_ORDER = Keyset(columns=(Dossier.created_at, Dossier.id))
+_DOSSIERS = cast(Table, Dossier.__table__)
 
 
 def own_dossiers(principal: Principal) -> ColumnElement[bool]:
@@ -67,6 +70,56 @@ async def dossier_by_id(session: AsyncSession, dossier_id: uuid.UUID) -> Dossier
 async def locked_dossier(session: AsyncSession, dossier_id: uuid.UUID) -> Dossier | None:
     """The dossier row locked for an event's change (no scoping: events are the system's)."""
     return await session.scalar(select(Dossier).where(Dossier.id == dossier_id).with_for_update())
+
+
+# --- Quiet columns written by the events of other services ---------------------------------------
+#
+# Through the table, not the mapper: no row loaded whole, no unit of work, and (like the mapper's
+# own ``_write_quiet_changes``) no new version, since these are no lifecycle step. A copy of the
+# dossier the session already holds is told the new value, so it does not read stale.
+
+
+def _tell_loaded(session: AsyncSession, dossier_id: uuid.UUID, **values: Any) -> None:
+    loaded = session.sync_session.identity_map.get(identity_key(Dossier, dossier_id))
+    if loaded is not None:
+        for key, value in values.items():
+            set_committed_value(loaded, key, value)
+
+
+async def set_fee_request(
+    session: AsyncSession, dossier_id: uuid.UUID, fee_request_id: uuid.UUID
+) -> bool:
+    """Name the dossier's fee request; False when there is no such dossier."""
+    table = _DOSSIERS
+    found = await session.scalar(
+        update(table)
+        .where(table.c.id == dossier_id)
+        .values(fee_request_id=fee_request_id)
+        .returning(table.c.id)
+    )
+    if found is None:
+        return False
+    _tell_loaded(session, dossier_id, fee_request_id=fee_request_id)
+    return True
+
+
+async def locked_payments(session: AsyncSession, dossier_id: uuid.UUID) -> dict[str, Any] | None:
+    """The dossier's payment view, its row locked for the change; None when there is none."""
+    table = _DOSSIERS
+    row = (
+        await session.execute(
+            select(table.c.payments).where(table.c.id == dossier_id).with_for_update()
+        )
+    ).first()
+    return None if row is None else dict(row[0] or {})
+
+
+async def set_payments(
+    session: AsyncSession, dossier_id: uuid.UUID, payments: dict[str, Any]
+) -> None:
+    table = _DOSSIERS
+    await session.execute(update(table).where(table.c.id == dossier_id).values(payments=payments))
+    _tell_loaded(session, dossier_id, payments=payments)
 
 
 async def list_dossiers(

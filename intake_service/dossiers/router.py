@@ -4,29 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Query, Response
 
-from intake_service.calendar.service import ReceptionCalendar
-from intake_service.clock import Now
 from intake_service.domain.lifecycle import DossierStatus
-from intake_service.domain.reception import SUBMITTING_ROLES
 from intake_service.dossiers import service
+from intake_service.dossiers.desk import SubmittingDesk
 from intake_service.dossiers.errors import SUBMISSION_PROBLEMS, DossierNotFound
 from intake_service.dossiers.schemas import DossierCreate, DossierOut, DossierPage
 from intake_service.lifecycle.service import Context
-from intake_service.reference.state import ReferenceDep
-from shared.auth import Principal, current_principal, require_roles
+from shared.auth import Principal, current_principal
 from shared.errors import PROBLEM_RESPONSES, problem_responses
 from shared.http.commit import CommitRoute
 from shared.http.deps import Session
-from shared.runtime import Runtime
-
-
-async def _runtime(request: Request) -> Runtime:
-    # ``shared.runtime.runtime_of`` is a sync function, run in the threadpool as a dependency.
-    runtime: Runtime = request.app.state.runtime
-    return runtime
-
 
 router = APIRouter(
     prefix="/v1/dossiers",
@@ -64,11 +53,7 @@ router = APIRouter(
 )
 async def submit_dossier(
     body: DossierCreate,
-    principal: Annotated[Principal, Depends(require_roles(*SUBMITTING_ROLES))],
-    reference: ReferenceDep,
-    runtime: Annotated[Runtime, Depends(_runtime)],
-    now: Now,
-    calendar: ReceptionCalendar,
+    desk: SubmittingDesk,
     idempotency_key: Annotated[
         str | None, Header(max_length=200, description="khóa chống gửi trùng")
     ] = None,
@@ -76,14 +61,15 @@ async def submit_dossier(
     # No request session: the submission is one statement of its own transaction, committed
     # before this returns; the answer is serialised once, from the model the service built
     # (``response_model`` above documents it).
+    runtime = desk.runtime
     context = Context(
         outbox=runtime.outbox,
-        calendar=calendar,
+        calendar=desk.calendar,
         applicant_ref_key=runtime.settings.applicant_ref_key.get_secret_value(),
-        now=now,
+        now=desk.now,
     )
     submitted = await service.submit(
-        reference, runtime.sessionmaker, principal, body, context, idempotency_key
+        desk.reference, runtime.sessionmaker, desk.principal, body, context, idempotency_key
     )
     dossier = submitted.dossier
     return Response(

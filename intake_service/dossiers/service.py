@@ -331,10 +331,8 @@ async def list_page(
 
 
 async def fee_requested(session: AsyncSession, event: FeeRequested) -> None:
-    dossier = await repository.locked_dossier(session, event.dossier_id)
-    if dossier is None:
+    if not await repository.set_fee_request(session, event.dossier_id, event.fee_request_id):
         raise LookupError(f"fee requested for unknown dossier {event.dossier_id}")
-    dossier.fee_request_id = event.fee_request_id
 
 
 async def payment_event(session: AsyncSession, event: PaymentViewEvent, event_type: str) -> None:
@@ -342,11 +340,10 @@ async def payment_event(session: AsyncSession, event: PaymentViewEvent, event_ty
 
     Neither the version (the ETag) nor the action log moves: paying is not a step of the
     dossier's lifecycle, and an officer's If-Match must not go stale because a citizen paid. A
-    repeated event folds to the same view and writes nothing (``db.models.QUIET_COLUMNS``)."""
-    dossier = await repository.locked_dossier(session, event.dossier_id)
-    if dossier is None:
+    repeated event folds to the same view and writes nothing."""
+    payments = await repository.locked_payments(session, event.dossier_id)
+    if payments is None:
         raise LookupError(f"{event_type} for unknown dossier {event.dossier_id}")
-    folded = fold(dossier.payments, event)
-    # JSONB is not tracked for in-place changes: assign a new value, and only when it differs.
-    if folded != dossier.payments:
-        dossier.payments = folded
+    folded = fold(payments, event)
+    if folded != payments:
+        await repository.set_payments(session, event.dossier_id, folded)

@@ -3,14 +3,12 @@ return the result. Each takes ``If-Match`` with the dossier's ETag."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Request, Response
 
-from intake_service.calendar.service import ReceptionCalendar
-from intake_service.clock import Now
 from intake_service.domain.lifecycle import ACTION_LABELS_VI, TRANSITIONS, Action, markdown_table
+from intake_service.dossiers.desk import DeskRequest, desk_request
 from intake_service.dossiers.errors import DossierNotFound
 from intake_service.dossiers.schemas import DossierOut
 from intake_service.lifecycle import service
@@ -27,13 +25,10 @@ from intake_service.lifecycle.schemas import (
     SupplementRequestBody,
     TransitionOut,
 )
-from intake_service.reference.state import ReferenceDep
-from shared.auth import Principal, current_principal
-from shared.calendar import WorkingCalendar
+from shared.auth import Bearer
 from shared.errors import IF_MATCH_RESPONSES, PROBLEM_RESPONSES, problem_responses
 from shared.http.commit import CommitRoute
 from shared.http.deps import Session
-from shared.runtime import Runtime
 
 router = APIRouter(
     prefix="/v1/dossiers",
@@ -55,23 +50,17 @@ IfMatch = Annotated[
 class Desk:
     """What every lifecycle action needs from the request besides its session, gathered once."""
 
-    def __init__(
-        self,
-        response: Response,
-        principal: Principal,
-        runtime: Runtime,
-        now: dt.datetime,
-        calendar: WorkingCalendar,
-        if_match: str | None,
-    ) -> None:
+    def __init__(self, response: Response, inputs: DeskRequest, if_match: str | None) -> None:
         self.response = response
-        self.principal = principal
+        self.principal = inputs.principal
+        self.reference = inputs.reference
+        self.runtime = inputs.runtime
         self.if_match = if_match
         self.context = service.Context(
-            outbox=runtime.outbox,
-            calendar=calendar,
-            applicant_ref_key=runtime.settings.applicant_ref_key.get_secret_value(),
-            now=now,
+            outbox=inputs.runtime.outbox,
+            calendar=inputs.calendar,
+            applicant_ref_key=inputs.runtime.settings.applicant_ref_key.get_secret_value(),
+            now=inputs.now,
         )
 
     def answer(self, dossier: DossierOut) -> DossierOut:
@@ -79,22 +68,13 @@ class Desk:
         return dossier
 
 
-async def _runtime(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
-    return runtime
-
-
 async def _desk(
-    response: Response,
-    principal: Annotated[Principal, Depends(current_principal)],
-    runtime: Annotated[Runtime, Depends(_runtime)],
-    now: Now,
-    calendar: ReceptionCalendar,
-    if_match: IfMatch = None,
+    request: Request, response: Response, credentials: Bearer, if_match: IfMatch = None
 ) -> Desk:
-    # Built by a coroutine: a class (or any plain function) as a dependency runs in the
-    # threadpool, a thread hop per request.
-    return Desk(response, principal, runtime, now, calendar, if_match)
+    # One dependency for all of it (see intake_service.dossiers.desk), built by a coroutine: a
+    # class (or any plain function) as a dependency runs in the threadpool, a thread hop per
+    # request.
+    return Desk(response, await desk_request(request, credentials), if_match)
 
 
 DeskDep = Annotated[Desk, Depends(_desk)]
@@ -127,17 +107,13 @@ async def lifecycle_table() -> list[TransitionOut]:
     description="Tiếp nhận hồ sơ đã kiểm tra đầy đủ: cấp giấy tiếp nhận và hẹn trả kết quả; "
     "thời hạn giải quyết bắt đầu tính.",
 )
-async def receive(
-    code: str,
-    desk: DeskDep,
-    session: Session,
-    reference: ReferenceDep,
-    body: NoteBody | None = None,
-) -> DossierOut:
+async def receive(code: str, desk: DeskDep, body: NoteBody | None = None) -> DossierOut:
+    # No request session: the usual reception is one statement on the hot path's pool; the
+    # service opens a session only for the general way.
     return desk.answer(
         await service.receive_at_desk(
-            session,
-            reference,
+            desk.runtime.sessionmaker,
+            desk.reference,
             desk.principal,
             desk.context,
             code,

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from intake_service.db.models import Dossier, Procedure
 from intake_service.domain.fees import fee_lines
@@ -389,7 +389,7 @@ async def act(
 
 
 async def receive_at_desk(
-    session: AsyncSession,
+    sessionmaker: async_sessionmaker[AsyncSession],
     reference: Reference,
     principal: Principal,
     ctx: Context,
@@ -410,7 +410,12 @@ async def receive_at_desk(
     received = await _receive_in_one_statement(reference, principal, ctx, code, expected, note)
     if received is not None:
         return received
-    return await act(session, principal, ctx, code, Action.receive, if_match, note=note)
+    # The general way, in a session of its own, committed before the answer is given; a
+    # problem raised leaves it uncommitted, and closing it rolls back.
+    async with sessionmaker() as session:
+        out = await act(session, principal, ctx, code, Action.receive, if_match, note=note)
+        await session.commit()
+    return out
 
 
 async def _receive_in_one_statement(
