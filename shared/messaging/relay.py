@@ -72,16 +72,27 @@ class OutboxRelay:
             await self._check_epoch(conn, producer)
             loop = asyncio.get_running_loop()
             next_epoch_check = loop.time() + self._settings.relay_epoch_check_interval_s
+            linger = self._settings.relay_linger_ms / 1000
             while True:
+                # Cleared before reading, not after: a commit notified while a batch is being
+                # published wakes the next round at once instead of waiting for the poll.
+                self._wake.clear()
                 sent = await self._publish_batch(conn, producer)
                 if loop.time() >= next_epoch_check:
                     await self._check_epoch(conn, producer)
                     next_epoch_check = loop.time() + self._settings.relay_epoch_check_interval_s
                 if sent >= self._settings.relay_batch_size:
                     continue
-                self._wake.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self._settings.relay_poll_interval_s)
+                if not self._wake.is_set():
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(
+                            self._wake.wait(), self._settings.relay_poll_interval_s
+                        )
+                if linger:
+                    # Under load a commit is followed within milliseconds by others: letting
+                    # them land makes one read, one send and one mark carry them all, instead
+                    # of a round per commit.
+                    await asyncio.sleep(linger)
         finally:
             self.is_leader = False
             if producer is not None:
