@@ -57,6 +57,8 @@ class ServiceSettings(BaseSettings):
     relay_batch_size: int = 500
     # After a wake-up, how long the relay lets further commits land before it reads a batch.
     relay_linger_ms: float = 10.0
+    # How long what the relay sent may stay unmarked in the outbox (a crash re-sends it).
+    relay_mark_interval_s: float = 0.5
     relay_epoch_check_interval_s: float = 2.0
     outbox_retention_days: int = 7
 
