@@ -1,5 +1,5 @@
-"""Consumer runner: apply what a poll returned for a partition, and record it in the inbox, in one
-transaction, then commit the offsets.
+"""Consumer runner: apply what a poll returned, and record it in the inbox, in one transaction;
+commit the offsets to the broker about once a second (and whenever the consumer goes idle).
 
 A handler takes one event (:data:`Handler`) or, wrapped in :class:`Batched`, every consecutive
 event of its type in the poll at once, so it can write them with set-based statements (one bulk
@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import structlog
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError, IllegalStateError
 from sqlalchemy import Text, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -110,6 +110,10 @@ class ConsumerRunner:
         await producer.start()
         self.running = True
         linger = self._settings.consumer_linger_ms / 1000
+        loop = asyncio.get_running_loop()
+        # Offsets applied but not yet committed to the broker, by partition.
+        pending: dict[TopicPartition, int] = {}
+        commit_due = 0.0
         try:
             while True:
                 batches = await consumer.getmany(
@@ -117,24 +121,30 @@ class ConsumerRunner:
                 )
                 self.has_joined = self.has_joined or bool(consumer.assignment())
                 if not batches:
+                    await _commit(consumer, pending)  # idle: nothing is left uncommitted
                     continue
                 records = [r for rs in batches.values() for r in rs]
                 # Every partition's records in one transaction: order holds within each
                 # partition (the only order there is), and a poll costs one commit, not one per
                 # partition.
                 await self._process(records, producer)
-                with contextlib.suppress(CommitFailedError, IllegalStateError):
-                    # A rebalance took a partition away: the new owner re-reads from the last
-                    # commit, and the inbox skips what was already applied.
-                    await consumer.commit({tp: rs[-1].offset + 1 for tp, rs in batches.items()})
+                if not pending:
+                    commit_due = loop.time() + self._settings.consumer_commit_interval_s
+                pending.update({tp: rs[-1].offset + 1 for tp, rs in batches.items()})
+                if loop.time() >= commit_due:
+                    # Not after every poll: what the broker has not been told is read again
+                    # after a restart or a rebalance, and the inbox skips it.
+                    await _commit(consumer, pending)
                 if linger and len(records) < self._settings.consumer_batch_size:
                     # A short poll under load means the next events are a few milliseconds
                     # away: waiting for them lets one transaction carry many instead of one
-                    # transaction (and one offset commit) per event. An idle consumer still
-                    # wakes at once for the first event, so a quiet system pays no latency.
+                    # transaction per event. An idle consumer still wakes at once for the
+                    # first event, so a quiet system pays no latency.
                     await asyncio.sleep(linger)
         finally:
             self.running = False
+            with contextlib.suppress(Exception):
+                await _commit(consumer, pending)
             with contextlib.suppress(Exception):
                 await consumer.stop()
             with contextlib.suppress(Exception):
@@ -275,6 +285,17 @@ class ConsumerRunner:
                 .on_conflict_do_nothing()
             )
         self.dead_lettered_total += 1
+
+
+async def _commit(consumer: AIOKafkaConsumer, pending: dict[TopicPartition, int]) -> None:
+    if not pending:
+        return
+    offsets = dict(pending)
+    pending.clear()
+    with contextlib.suppress(CommitFailedError, IllegalStateError):
+        # A rebalance took a partition away: the new owner re-reads from the last commit, and
+        # the inbox skips what was already applied.
+        await consumer.commit(offsets)
 
 
 def _runs(
