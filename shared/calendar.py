@@ -37,6 +37,7 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 from typing import Any, TypeAlias
 from zoneinfo import ZoneInfo
 
@@ -52,6 +53,8 @@ DEFAULT_OFFICE_HOURS: OfficeHours = (
 )
 
 _ONE_DAY = dt.timedelta(days=1)
+# Pairs of dates a calendar remembers its working-day counts for, at most.
+_DAY_COUNT_CACHE = 4096
 
 
 class DayKind(StrEnum):
@@ -200,6 +203,11 @@ class WorkingCalendar:
     working_weekend_days: frozenset[dt.date] = field(default_factory=frozenset)
     compensatory_days_off: frozenset[dt.date] = field(default_factory=frozenset)
     office_hours: OfficeHours = DEFAULT_OFFICE_HOURS
+    # Working days strictly between two dates, by the pair: the calendar is immutable, so a
+    # count once made holds; not part of the calendar's value.
+    _day_counts: dict[tuple[dt.date, dt.date], int] = field(
+        default_factory=dict, init=False, repr=False, compare=False, hash=False
+    )
 
     def __post_init__(self) -> None:
         # Accept any iterable so callers need not build frozensets; hashing needs them frozen.
@@ -261,7 +269,7 @@ class WorkingCalendar:
     def office_close(self) -> dt.time:
         return self.office_hours[-1][1]
 
-    @property
+    @cached_property
     def working_day_length(self) -> dt.timedelta:
         return sum(
             (
@@ -370,15 +378,36 @@ class WorkingCalendar:
         lo, hi = _local(a), _local(b)
         if hi < lo:
             return -self.working_time_between(b, a)
-        total = dt.timedelta(0)
-        day = lo.date()
-        while day <= hi.date():
-            for opens, closes in self._sessions(day):
-                begin, end = max(opens, lo), min(closes, hi)
-                if end > begin:
-                    total += end - begin
-            day += _ONE_DAY
+        first, last = lo.date(), hi.date()
+        total = self._clipped(first, lo, hi)
+        if last > first:
+            total += self._clipped(last, lo, hi)
+            # The days in between are whole working days or none: counted once per pair of
+            # dates (every case opened today asks about the same few appointment days).
+            total += self.working_day_length * self._working_days_strictly_between(first, last)
         return total
+
+    def _clipped(self, day: dt.date, lo: dt.datetime, hi: dt.datetime) -> dt.timedelta:
+        total = dt.timedelta(0)
+        for opens, closes in self._sessions(day):
+            begin, end = max(opens, lo), min(closes, hi)
+            if end > begin:
+                total += end - begin
+        return total
+
+    def _working_days_strictly_between(self, first: dt.date, last: dt.date) -> int:
+        key = (first, last)
+        count = self._day_counts.get(key)
+        if count is None:
+            count = 0
+            day = first + _ONE_DAY
+            while day < last:
+                count += self.is_working_day(day)
+                day += _ONE_DAY
+            if len(self._day_counts) >= _DAY_COUNT_CACHE:
+                self._day_counts.clear()
+            self._day_counts[key] = count
+        return count
 
     def working_days_between(self, a: dt.datetime, b: dt.datetime) -> float:
         """``working_time_between`` in units of a full office day (e.g. for overrun reports)."""

@@ -55,6 +55,10 @@ class ServiceSettings(BaseSettings):
 
     relay_poll_interval_s: float = 1.0
     relay_batch_size: int = 500
+    # After a wake-up, how long the relay lets further commits land before it reads a batch.
+    relay_linger_ms: float = 30.0
+    # How long what the relay sent may stay unmarked in the outbox (a crash re-sends it).
+    relay_mark_interval_s: float = 0.5
     relay_epoch_check_interval_s: float = 2.0
     outbox_retention_days: int = 7
 
@@ -62,6 +66,12 @@ class ServiceSettings(BaseSettings):
     consumer_backoff_initial_s: float = 0.2
     consumer_backoff_max_s: float = 5.0
     consumer_batch_size: int = 200
+    # After a poll shorter than a batch, how long the consumer lets events accumulate before
+    # the next: under load each transaction then carries many events (0: poll at once).
+    consumer_linger_ms: float = 50.0
+    # How often a busy consumer tells the broker how far it got (an idle one at once); what it
+    # applied since is read again after a restart, and skipped by the inbox.
+    consumer_commit_interval_s: float = 1.0
     # The embedded broker holds a JoinGroup for about half the session timeout, so a short one
     # makes restarts and rebalances quick; production may raise it.
     consumer_session_timeout_ms: int = 6000

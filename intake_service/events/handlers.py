@@ -11,7 +11,6 @@ from collections.abc import Sequence
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from intake_service.domain.payments_view import VIEW_EVENTS
-from intake_service.dossiers import service as dossiers
 from intake_service.lifecycle import batches
 from intake_service.lifecycle import service as lifecycle
 from shared.events import (
@@ -55,14 +54,19 @@ async def on_case_resumed(session: AsyncSession, env: Envelope) -> None:
     await lifecycle.case_resumed(session, env.data)
 
 
-async def on_fee_requested(session: AsyncSession, env: Envelope) -> None:
-    assert isinstance(env.data, FeeRequested)
-    await dossiers.fee_requested(session, env.data)
+async def on_payment_events(session: AsyncSession, envs: Sequence[Envelope]) -> None:
+    """Payment's events, the fee request's among them, a run at a time: payment writes a
+    dossier's fee request and its payment request together, so they arrive side by side."""
+    events: list[batches.PaymentViewInput] = []
+    for env in envs:
+        data = env.data
+        assert isinstance(data, (FeeRequested, VIEW_EVENTS))
+        events.append(data)
+    await batches.payment_views(session, events)
 
 
-async def on_payment_event(session: AsyncSession, env: Envelope) -> None:
-    assert isinstance(env.data, VIEW_EVENTS)
-    await dossiers.payment_event(session, env.data, env.type)
+# One instance for every type: the runner keeps consecutive events of one handler in one run.
+_PAYMENT_VIEW = Batched(on_payment_events)
 
 
 HANDLERS: dict[str, Registered] = {
@@ -71,6 +75,6 @@ HANDLERS: dict[str, Registered] = {
     CaseApologised.event_type: on_case_apologised,
     CasePaused.event_type: on_case_paused,
     CaseResumed.event_type: on_case_resumed,
-    FeeRequested.event_type: on_fee_requested,
-    **{event_type.event_type: on_payment_event for event_type in VIEW_EVENTS},
+    FeeRequested.event_type: _PAYMENT_VIEW,
+    **{event_type.event_type: _PAYMENT_VIEW for event_type in VIEW_EVENTS},
 }

@@ -14,8 +14,21 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Integer, String, Table, any_, bindparam, func, insert, select, update
-from sqlalchemy.dialects.postgresql import ARRAY, UUID
+import orjson
+from sqlalchemy import (
+    Integer,
+    String,
+    Table,
+    Text,
+    any_,
+    bindparam,
+    cast,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.util import identity_key
 
@@ -155,3 +168,75 @@ def _expire(session: AsyncSession, ids: Sequence[uuid.UUID]) -> None:
         held = identity_map.get(identity_key(Dossier, dossier_id))
         if held is not None:
             session.expire(held)
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentViewRow:
+    """What payment's events change on a dossier: columns no lifecycle step owns (neither the
+    version nor the log moves, as in ``db.models.QUIET_COLUMNS``)."""
+
+    fee_request_id: uuid.UUID | None
+    payments: dict[str, Any]
+
+
+_LOCKED_VIEW = (
+    select(DOSSIERS.c.id, DOSSIERS.c.fee_request_id, DOSSIERS.c.payments)
+    .where(DOSSIERS.c.id == any_(bindparam("ids", type_=ARRAY(UUID(as_uuid=True)))))
+    .order_by(DOSSIERS.c.id)
+    .with_for_update()
+)
+
+
+async def locked_payment_views(
+    session: AsyncSession, dossier_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, PaymentViewRow]:
+    """The dossiers' payment columns, their rows locked until the transaction ends; an unknown
+    dossier is absent."""
+    await session.flush()
+    rows = await session.execute(_LOCKED_VIEW, {"ids": list(dossier_ids)})
+    return {
+        r.id: PaymentViewRow(fee_request_id=r.fee_request_id, payments=r.payments or {})
+        for r in rows
+    }
+
+
+def _viewed() -> Any:
+    viewed = (
+        func.unnest(
+            bindparam("ids", type_=ARRAY(UUID(as_uuid=True))),
+            bindparam("fee_request_ids", type_=ARRAY(UUID(as_uuid=True))),
+            # JSON as text, cast in the statement: one array parameter whatever the row count.
+            bindparam("payments", type_=ARRAY(Text)),
+        )
+        .table_valued("id", "fee_request_id", "payments")
+        .render_derived()
+    )
+    return (
+        update(DOSSIERS)
+        .where(DOSSIERS.c.id == viewed.c.id)
+        .values(
+            fee_request_id=viewed.c.fee_request_id,
+            payments=cast(viewed.c.payments, JSONB),
+        )
+    )
+
+
+_UPDATE_VIEW = _viewed()
+
+
+async def write_payment_views(
+    session: AsyncSession, rows: Mapping[uuid.UUID, PaymentViewRow]
+) -> None:
+    """Write back the rows :func:`locked_payment_views` read and a run changed."""
+    if not rows:
+        return
+    ids = sorted(rows)
+    await session.execute(
+        _UPDATE_VIEW,
+        {
+            "ids": ids,
+            "fee_request_ids": [rows[i].fee_request_id for i in ids],
+            "payments": [orjson.dumps(rows[i].payments).decode() for i in ids],
+        },
+    )
+    _expire(session, ids)

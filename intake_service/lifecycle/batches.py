@@ -2,7 +2,8 @@
 processing through the lifecycle table, exactly as
 :func:`intake_service.lifecycle.service.case_opened` moves it one event at a time (the case's id
 kept, the move logged as workflow's, the version moved by each move and not by the id alone),
-with one read and two writes for the whole run."""
+with one read and two writes for the whole run. Payment's events (the fee request, the payment
+view) likewise: one locked read and one write for a run of them."""
 
 from __future__ import annotations
 
@@ -19,10 +20,14 @@ from intake_service.domain.lifecycle import (
     RoleNotAllowed,
     decide,
 )
+from intake_service.domain.payments_view import PaymentViewEvent, fold
 from intake_service.lifecycle import batch_repository as repository
-from intake_service.lifecycle.batch_repository import LifecycleRow, LoggedMove
+from intake_service.lifecycle.batch_repository import LifecycleRow, LoggedMove, PaymentViewRow
 from intake_service.lifecycle.service import Actor
-from shared.events import CaseOpened
+from shared.events import CaseOpened, FeeRequested
+
+# Payment's events that change a dossier's payment columns: the fee request's id, the view.
+PaymentViewInput = FeeRequested | PaymentViewEvent
 
 
 def open_cases(
@@ -72,3 +77,31 @@ async def cases_opened(session: AsyncSession, events: Sequence[CaseOpened]) -> N
     changed, moves = open_cases(rows, events)
     await repository.write_rows(session, changed)
     await repository.log_moves(session, moves)
+
+
+def fold_payment_views(
+    rows: Mapping[uuid.UUID, PaymentViewRow], events: Sequence[PaymentViewInput]
+) -> dict[uuid.UUID, PaymentViewRow]:
+    """The rows a run of payment's events changes, folding them in order exactly as
+    :func:`intake_service.dossiers.service.fee_requested` and
+    :func:`~intake_service.dossiers.service.payment_event` do one at a time."""
+    current = dict(rows)
+    for event in events:
+        row = current[event.dossier_id]
+        if isinstance(event, FeeRequested):
+            current[event.dossier_id] = dataclasses.replace(
+                row, fee_request_id=event.fee_request_id
+            )
+        else:
+            folded = fold(row.payments, event)
+            if folded != row.payments:
+                current[event.dossier_id] = dataclasses.replace(row, payments=folded)
+    return {i: row for i, row in current.items() if row != rows[i]}
+
+
+async def payment_views(session: AsyncSession, events: Sequence[PaymentViewInput]) -> None:
+    ids = {event.dossier_id for event in events}
+    rows = await repository.locked_payment_views(session, ids)
+    if missing := ids - rows.keys():
+        raise LookupError(f"payment event for {len(missing)} unknown dossier(s)")
+    await repository.write_payment_views(session, fold_payment_views(rows, events))

@@ -7,6 +7,7 @@ import uuid
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 from metrics_service.domain.facts import Fact
 from shared.calendar import VN_TZ
@@ -25,7 +26,8 @@ class CounterKey:
 
 def period_of(instant: dt.datetime) -> str:
     """Reporting month in Vietnam's time zone, e.g. ``2026-11``."""
-    return instant.astimezone(VN_TZ).strftime("%Y-%m")
+    local = instant.astimezone(VN_TZ)
+    return f"{local.year:04d}-{local.month:02d}"
 
 
 def ancestors(unit_path: str) -> list[str]:
@@ -95,19 +97,32 @@ def fact_keys(fact: Fact) -> frozenset[CounterKey]:
     return frozenset(keys)
 
 
-def _spread(fact: Fact, period: str, metrics: tuple[str, ...]) -> list[CounterKey]:
+def _spread(fact: Fact, period: str, metrics: tuple[str, ...]) -> tuple[CounterKey, ...]:
     """Under each ancestor unit, by procedure and channel and by any; a resolution told before
     the receipt counts under "any procedure, any channel" until the receipt names them."""
     assert fact.unit_path is not None
-    procedures = (fact.procedure_code, ALL) if fact.procedure_code else (ALL,)
-    channels = (fact.channel, ALL) if fact.channel else (ALL,)
-    return [
-        CounterKey(unit, period, procedure, channel, metric)
-        for unit in ancestors(fact.unit_path)
+    return _spread_keys(fact.unit_path, fact.procedure_code, fact.channel, period, metrics)
+
+
+# The same few places, procedures and months recur across every dossier of a desk: their keys
+# are built once, not for each dossier's fact before and after each run.
+@lru_cache(maxsize=8192)
+def _spread_keys(
+    unit_path: str,
+    procedure_code: str | None,
+    channel: str | None,
+    period: str,
+    metrics: tuple[str, ...],
+) -> tuple[CounterKey, ...]:
+    procedures = (procedure_code, ALL) if procedure_code else (ALL,)
+    channels = (channel, ALL) if channel else (ALL,)
+    return tuple(
+        CounterKey(unit, period, procedure, ch, metric)
+        for unit in ancestors(unit_path)
         for procedure in procedures
-        for channel in channels
+        for ch in channels
         for metric in metrics
-    ]
+    )
 
 
 def counter_changes(before: Fact | None, after: Fact) -> dict[CounterKey, int]:

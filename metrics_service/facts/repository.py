@@ -12,15 +12,18 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
-    Boolean,
+    Column,
     String,
     Table,
+    TextualSelect,
+    TypeDecorator,
     any_,
     bindparam,
-    case,
     func,
     select,
+    text,
 )
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -60,36 +63,61 @@ async def locked(
     if not dossier_ids:
         return {}
     rows = await session.execute(_LOCKED, {"ids": list(dossier_ids)})
-    return {row.dossier_id: Fact(**{name: row._mapping[name] for name in FIELDS}) for row in rows}
+    # The select names the fact's fields in the dataclass's order (``FIELDS``), after the id.
+    return {row[0]: Fact(*row[1:]) for row in rows}
 
 
 # When the receipt was first counted: the end of the path that benchmarks measure. A row is
 # written with its receipt known (``counted``) either when it is inserted or when the receipt
 # arrives after other events; the first time it is set, it stays.
-_WRITE = pg_insert(FACTS).values(counted_at=case((bindparam("counted", type_=Boolean), func.now())))
-# RETURNING lets SQLAlchemy send all the rows as one multi-row statement (its "insertmanyvalues"
-# path) instead of one execution per row.
-_INSERT_NEW = _WRITE.on_conflict_do_nothing(index_elements=[FACTS.c.dossier_id]).returning(
-    FACTS.c.dossier_id
+#
+# The rows travel as one array per column and are unpacked by ``unnest``, so the statement reads
+# the same for one fact or two hundred: prepared once per connection, instead of a multi-row
+# VALUES of a new length (parsed and planned again by PostgreSQL) for every size of run.
+_DIALECT = postgresql.dialect()
+
+
+def _array_type(column: Column[Any]) -> str:
+    kind = column.type
+    if isinstance(kind, TypeDecorator):
+        kind = kind.impl_instance
+    # Strings as text: a cast to varchar(n) would cut an overlong value silently, where writing
+    # it into the column refuses it.
+    if isinstance(kind, String):
+        return "TEXT[]"
+    return f"{kind.compile(dialect=_DIALECT)}[]"
+
+
+def _write_sql(on_conflict: str) -> TextualSelect:
+    quote = _DIALECT.identifier_preparer.quote
+    columns = [FACTS.c.dossier_id, *(FACTS.c[name] for name in FIELDS)]
+    names = [quote(c.name) for c in columns]
+    arrays = [f"CAST(:{c.name} AS {_array_type(c)})" for c in columns]
+    return text(
+        f"INSERT INTO {_DIALECT.identifier_preparer.format_table(FACTS)} "
+        f"({', '.join(names)}, counted_at) "
+        f"SELECT {', '.join(f'v.{n}' for n in names)}, CASE WHEN v.counted THEN now() END "
+        f"FROM unnest({', '.join(arrays)}, CAST(:counted AS BOOLEAN[])) "
+        f"AS v({', '.join(names)}, counted) "
+        f"ON CONFLICT (dossier_id) {on_conflict} RETURNING dossier_id"
+    ).columns(FACTS.c.dossier_id)
+
+
+_INSERT_NEW = _write_sql("DO NOTHING")
+_UPDATE_KNOWN = _write_sql(
+    "DO UPDATE SET "
+    + ", ".join(f"{_DIALECT.identifier_preparer.quote(n)} = EXCLUDED.{n}" for n in FIELDS)
+    + ", counted_at = coalesce(dossier_facts.counted_at, EXCLUDED.counted_at)"
 )
-_UPDATE_KNOWN = _WRITE.on_conflict_do_update(
-    index_elements=[FACTS.c.dossier_id],
-    set_={
-        **{name: _WRITE.excluded[name] for name in FIELDS},
-        "counted_at": func.coalesce(FACTS.c.counted_at, _WRITE.excluded.counted_at),
-    },
-).returning(FACTS.c.dossier_id)
 
 
-def _fact_rows(facts: Mapping[uuid.UUID, Fact]) -> list[dict[str, Any]]:
-    return [
-        {
-            "dossier_id": dossier_id,
-            **{name: getattr(fact, name) for name in FIELDS},
-            "counted": fact.received_at is not None,
-        }
-        for dossier_id, fact in sorted(facts.items())
-    ]
+def _fact_rows(facts: Mapping[uuid.UUID, Fact]) -> dict[str, list[Any]]:
+    ordered = sorted(facts.items())
+    params: dict[str, list[Any]] = {"dossier_id": [dossier_id for dossier_id, _ in ordered]}
+    for name in FIELDS:
+        params[name] = [getattr(fact, name) for _, fact in ordered]
+    params["counted"] = [fact.received_at is not None for _, fact in ordered]
+    return params
 
 
 async def insert_new(session: AsyncSession, facts: Mapping[uuid.UUID, Fact]) -> set[uuid.UUID]:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import insert
+import orjson
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.events.base import Event
@@ -18,6 +19,17 @@ class Outbox:
 
     def __init__(self, tables: MessagingTables, source: str, namespace: str = "") -> None:
         self._table = tables.outbox
+        # One statement for any number of events, rows in the given order (so ids, and the
+        # relay's order, follow it): one execution and one firing of the notify trigger, where
+        # an executemany ran the insert, and the trigger, once per event.
+        self._insert_many = text(
+            f"INSERT INTO {tables.schema}.outbox "
+            "(event_id, event_type, topic, key, headers, payload) "
+            "SELECT e, t, tp, k, CAST(h AS jsonb), p FROM unnest("
+            "CAST(:event_ids AS text[]), CAST(:event_types AS text[]), CAST(:topics AS text[]), "
+            "CAST(:keys AS text[]), CAST(:headers AS text[]), CAST(:payloads AS bytea[])"
+            ") WITH ORDINALITY AS v(e, t, tp, k, h, p, n) ORDER BY n"
+        )
         self.source = source
         self._namespace = namespace
 
@@ -51,17 +63,14 @@ class Outbox:
         envelopes = [wrap(event, source=self.source, subject=subject) for event, subject in events]
         if envelopes:
             await session.execute(
-                insert(self._table),
-                [
-                    {
-                        "event_id": env.id,
-                        "event_type": env.type,
-                        "topic": self.topic_of(env),
-                        "key": env.key,
-                        "headers": ce_headers(env),
-                        "payload": encode_data(env.data),
-                    }
-                    for env in envelopes
-                ],
+                self._insert_many,
+                {
+                    "event_ids": [env.id for env in envelopes],
+                    "event_types": [env.type for env in envelopes],
+                    "topics": [self.topic_of(env) for env in envelopes],
+                    "keys": [env.key for env in envelopes],
+                    "headers": [orjson.dumps(ce_headers(env)).decode() for env in envelopes],
+                    "payloads": [encode_data(env.data) for env in envelopes],
+                },
             )
         return envelopes

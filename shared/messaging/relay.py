@@ -2,7 +2,10 @@
 
 One relay per service is active at a time (a PostgreSQL advisory lock), so per-key order holds.
 It is woken by LISTEN/NOTIFY and polls as a fallback. Publishing is at-least-once; consumers'
-inboxes absorb the duplicates that a crash between send and mark can cause.
+inboxes absorb the duplicates that a crash between send and mark can cause. Marking is deferred:
+the relay remembers what it sent and marks it every ``relay_mark_interval_s`` (or when it runs out
+of work), so a busy relay commits one write a fraction of a second rather than one per batch; a
+crash in between publishes those events again, which the inboxes absorb like any duplicate.
 """
 
 from __future__ import annotations
@@ -36,6 +39,9 @@ class OutboxRelay:
         self.published_total = 0
         self.is_leader = False
         self._next_prune = 0.0
+        # Sent and acknowledged by the broker, not yet marked published in the table.
+        self._unmarked: list[int] = []
+        self._mark_due = 0.0
 
     async def run(self) -> None:
         """Run until cancelled, reconnecting after any failure of database or broker."""
@@ -53,6 +59,8 @@ class OutboxRelay:
                 backoff = min(backoff * 2, 5.0)
 
     async def _run_once(self) -> None:
+        # What an earlier connection sent but did not mark is sent again: at least once.
+        self._unmarked = []
         conn: asyncpg.Connection = await asyncpg.connect(asyncpg_dsn(self._settings.database_url))
         producer: AIOKafkaProducer | None = None
         try:
@@ -72,16 +80,27 @@ class OutboxRelay:
             await self._check_epoch(conn, producer)
             loop = asyncio.get_running_loop()
             next_epoch_check = loop.time() + self._settings.relay_epoch_check_interval_s
+            linger = self._settings.relay_linger_ms / 1000
             while True:
+                # Cleared before reading, not after: a commit notified while a batch is being
+                # published wakes the next round at once instead of waiting for the poll.
+                self._wake.clear()
                 sent = await self._publish_batch(conn, producer)
                 if loop.time() >= next_epoch_check:
                     await self._check_epoch(conn, producer)
                     next_epoch_check = loop.time() + self._settings.relay_epoch_check_interval_s
                 if sent >= self._settings.relay_batch_size:
                     continue
-                self._wake.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self._settings.relay_poll_interval_s)
+                if not self._wake.is_set():
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(
+                            self._wake.wait(), self._settings.relay_poll_interval_s
+                        )
+                if linger:
+                    # Under load a commit is followed within milliseconds by others: letting
+                    # them land makes one read, one send and one mark carry them all, instead
+                    # of a round per commit.
+                    await asyncio.sleep(linger)
         finally:
             self.is_leader = False
             if producer is not None:
@@ -93,10 +112,13 @@ class OutboxRelay:
     async def _publish_batch(self, conn: asyncpg.Connection, producer: AIOKafkaProducer) -> int:
         rows = await conn.fetch(
             f"SELECT id, topic, key, headers, payload FROM {self._schema}.outbox "
-            "WHERE published_at IS NULL ORDER BY id LIMIT $1",
+            "WHERE published_at IS NULL AND id <> ALL($2::bigint[]) ORDER BY id LIMIT $1",
             self._settings.relay_batch_size,
+            self._unmarked,
         )
+        now = asyncio.get_running_loop().time()
         if not rows:
+            await self._mark(conn)  # out of work: nothing is left unmarked while idle
             return 0
         futures = []
         for row in rows:
@@ -107,12 +129,22 @@ class OutboxRelay:
                 )
             )
         await asyncio.gather(*futures)
-        await conn.execute(
-            f"UPDATE {self._schema}.outbox SET published_at = now() WHERE id = ANY($1::bigint[])",
-            [row["id"] for row in rows],
-        )
+        if not self._unmarked:
+            self._mark_due = now + self._settings.relay_mark_interval_s
+        self._unmarked.extend(row["id"] for row in rows)
+        if now >= self._mark_due or len(self._unmarked) >= self._settings.relay_batch_size:
+            await self._mark(conn)
         self.published_total += len(rows)
         return len(rows)
+
+    async def _mark(self, conn: asyncpg.Connection) -> None:
+        if self._unmarked:
+            await conn.execute(
+                f"UPDATE {self._schema}.outbox SET published_at = now() "
+                "WHERE id = ANY($1::bigint[])",
+                self._unmarked,
+            )
+            self._unmarked = []
 
     async def _check_epoch(self, conn: asyncpg.Connection, producer: AIOKafkaProducer) -> None:
         ns = self._settings.topic_namespace
@@ -124,6 +156,7 @@ class OutboxRelay:
         created = await ensure_topics(self._settings, [*(ns + t for t in ALL_TOPICS), marker])
         if marker in created:
             # A broker without our marker has never seen, or has forgotten, what we published.
+            self._unmarked = []
             status = await conn.execute(
                 f"UPDATE {self._schema}.outbox SET published_at = NULL "
                 "WHERE published_at IS NOT NULL"
