@@ -44,13 +44,9 @@ async def desk_request(request: Request, credentials: Bearer) -> DeskRequest:
 
 async def submitting_desk(request: Request, credentials: Bearer) -> DeskRequest:
     """:func:`desk_request` for a caller who may submit, else a 403 problem."""
-    principal = principal_of(request, credentials)
-    ensure_roles(principal, *SUBMITTING_ROLES)
-    runtime: Runtime = request.app.state.runtime
-    reference: Reference = request.app.state.reference
-    now = await request_now(request)
-    calendar = await reference.calendar(runtime).for_deadline(now, 0)
-    return DeskRequest(principal, runtime, reference, now, calendar)
+    desk = await desk_request(request, credentials)
+    ensure_roles(desk.principal, *SUBMITTING_ROLES)
+    return desk
 
 
 Desk = Annotated[DeskRequest, Depends(desk_request)]
