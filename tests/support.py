@@ -6,10 +6,13 @@ import asyncio
 import random
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
+from services import database
 from shared.auth import mint_token
+from shared.db.migrations import upgrade
 
 T = TypeVar("T")
 
@@ -113,3 +116,17 @@ def client_address() -> dict[str, str]:
     groups = uuid.uuid4().hex[:24]
     suffix = ":".join(groups[i : i + 4] for i in range(0, 24, 4))
     return {"X-Forwarded-For": f"2001:db8:{suffix}"}
+
+
+@contextmanager
+def own_service_database(server_url: str, package: str, schema: str) -> Iterator[str]:
+    """A database of its own holding one service's schema at head, dropped afterwards: for tests
+    that apply events straight through a consumer, whose outbox rows must never reach the
+    suite's running services."""
+    name = f"motcua_{schema}_{uuid.uuid4().hex[:8]}"
+    url = database.create_database(server_url, name, fresh=True)
+    try:
+        upgrade(package, url, schema)
+        yield url
+    finally:
+        database.drop_database(server_url, name)

@@ -19,26 +19,20 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from intake_service.db.models import MESSAGING, Dossier, DossierAction, Procedure, Unit
 from intake_service.events.handlers import HANDLERS
 from intake_service.seed.loader import load_reference_data
-from services import database
 from services.stack import Infrastructure
 from shared.db.engine import make_engine, make_sessionmaker
-from shared.db.migrations import upgrade
 from shared.events import CaseApologised, CaseOpened, CaseResolved, Event
 from shared.events.envelope import Envelope, wrap
 from shared.messaging.consumer import ConsumerRunner, Registered
 from shared.settings import ServiceSettings
+from tests.support import own_service_database
 from tests.test_metrics_batches import StatementCount, at
 
 
 @pytest.fixture(scope="module")
 def intake_database(infra: Infrastructure) -> Iterator[str]:
-    name = f"motcua_intakebatch_{uuid.uuid4().hex[:8]}"
-    url = database.create_database(infra.server_url, name, fresh=True)
-    try:
-        upgrade("intake_service", url, "intake")
+    with own_service_database(infra.server_url, "intake_service", "intake") as url:
         yield url
-    finally:
-        database.drop_database(infra.server_url, name)
 
 
 @pytest.fixture

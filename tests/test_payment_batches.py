@@ -19,10 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from payment_service.db.models import MESSAGING, Dossier, PaymentRequest
 from payment_service.events.handlers import make_handlers
-from services import database
 from services.stack import Infrastructure
 from shared.db.engine import make_engine, make_sessionmaker
-from shared.db.migrations import upgrade
 from shared.events import (
     DossierReceived,
     DossierWithdrawn,
@@ -35,6 +33,7 @@ from shared.events.envelope import Envelope, wrap
 from shared.messaging.consumer import ConsumerRunner, Registered
 from shared.messaging.outbox import Outbox
 from shared.settings import ServiceSettings
+from tests.support import own_service_database
 from tests.test_metrics_batches import StatementCount, at
 
 PATH = "01.00070"
@@ -42,13 +41,8 @@ PATH = "01.00070"
 
 @pytest.fixture(scope="module")
 def payment_database(infra: Infrastructure) -> Iterator[str]:
-    name = f"motcua_paybatch_{uuid.uuid4().hex[:8]}"
-    url = database.create_database(infra.server_url, name, fresh=True)
-    try:
-        upgrade("payment_service", url, "payment")
+    with own_service_database(infra.server_url, "payment_service", "payment") as url:
         yield url
-    finally:
-        database.drop_database(infra.server_url, name)
 
 
 @pytest.fixture

@@ -200,26 +200,14 @@ def receive(
     advance(session, dossier, Action.receive, actor, ctx.now, note=note)
     dossier.received_at = ctx.now
     dossier.appointment_at = rules.processing.due(ctx.calendar, ctx.now)
-    return received_event(
-        {
-            "dossier_id": dossier.id,
-            "dossier_code": dossier.code,
-            "procedure_code": procedure.code or procedure.key,
-            "unit_code": dossier.unit_code,
-            "unit_path": dossier.unit_path,
-            "channel": dossier.channel,
-        },
-        procedure_name=procedure.name,
-        processing_working_days=procedure.processing_working_days,
-        rules=rules,
-        received_at=ctx.now,
-        appointment_at=dossier.appointment_at,
-        fee_amount_vnd=dossier.fee_amount_vnd,
-        applicant_name=dossier.applicant["name"],
-        applicant_id_number=dossier.applicant_id_number,
-        procedure_key=dossier.procedure_key,
-        procedure_version=dossier.procedure_version,
-        applicant_ref_key=ctx.applicant_ref_key,
+    return dossier_received(
+        dossier,
+        procedure.code or procedure.key,
+        procedure.name,
+        procedure.processing_working_days,
+        rules,
+        ctx,
+        dossier.appointment_at,
     )
 
 
@@ -256,6 +244,40 @@ def received_event(
         procedure_version=procedure_version,
         fee_lines=fee_lines(rules, identity["channel"], identity["procedure_code"]),
         applicant_ref=applicant_ref(applicant_id_number, applicant_ref_key),
+    )
+
+
+def dossier_received(
+    dossier: Dossier,
+    procedure_code: str,
+    procedure_name: str,
+    processing_working_days: float,
+    rules: ProcedureRules,
+    ctx: Context,
+    appointment_at: dt.datetime,
+) -> DossierReceived:
+    """:func:`received_event` for a dossier row received now: the desk's reception through the
+    general path and through its one-statement path announce the same fields."""
+    return received_event(
+        {
+            "dossier_id": dossier.id,
+            "dossier_code": dossier.code,
+            "procedure_code": procedure_code,
+            "unit_code": dossier.unit_code,
+            "unit_path": dossier.unit_path,
+            "channel": dossier.channel,
+        },
+        procedure_name=procedure_name,
+        processing_working_days=processing_working_days,
+        rules=rules,
+        received_at=ctx.now,
+        appointment_at=appointment_at,
+        fee_amount_vnd=dossier.fee_amount_vnd,
+        applicant_name=dossier.applicant["name"],
+        applicant_id_number=dossier.applicant_id_number,
+        procedure_key=dossier.procedure_key,
+        procedure_version=dossier.procedure_version,
+        applicant_ref_key=ctx.applicant_ref_key,
     )
 
 
@@ -447,26 +469,14 @@ async def _receive_in_one_statement(
     actor = Actor.of(principal)
     rules = procedure.rules
     appointment = rules.processing.due(ctx.calendar, ctx.now)
-    event = received_event(
-        {
-            "dossier_id": dossier.id,
-            "dossier_code": dossier.code,
-            "procedure_code": procedure.public_code,
-            "unit_code": dossier.unit_code,
-            "unit_path": dossier.unit_path,
-            "channel": dossier.channel,
-        },
-        procedure_name=procedure.name,
-        processing_working_days=procedure.processing_working_days,
-        rules=rules,
-        received_at=ctx.now,
-        appointment_at=appointment,
-        fee_amount_vnd=dossier.fee_amount_vnd,
-        applicant_name=dossier.applicant["name"],
-        applicant_id_number=dossier.applicant_id_number,
-        procedure_key=dossier.procedure_key,
-        procedure_version=dossier.procedure_version,
-        applicant_ref_key=ctx.applicant_ref_key,
+    event = dossier_received(
+        dossier,
+        procedure.public_code,
+        procedure.name,
+        procedure.processing_working_days,
+        rules,
+        ctx,
+        appointment,
     )
     async with reference.connection() as conn:
         version = await dossiers.receive_in_one_statement(
