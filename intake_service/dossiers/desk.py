@@ -34,7 +34,7 @@ class DeskRequest:
 
 
 async def desk_request(request: Request, credentials: Bearer) -> DeskRequest:
-    principal = principal_of(request, credentials)
+    principal = await principal_of(request, credentials)
     runtime: Runtime = request.app.state.runtime
     reference: Reference = request.app.state.reference
     now = await request_now(request)

@@ -12,7 +12,7 @@ from intake_service.lookup.errors import LookupLocked, LookupNotFound, TooManyLo
 from intake_service.ratings import service
 from intake_service.ratings.errors import AlreadyRated
 from intake_service.ratings.schemas import RatingCreate, RatingOut, SurveyImport, SurveyImportOut
-from shared.auth import Principal, Role, require_roles
+from shared.auth import Principal, Role, principal_of, require_roles
 from shared.clock import Now
 from shared.errors import PROBLEM_RESPONSES, RATE_LIMITED_RESPONSES, problem_responses
 from shared.http.commit import CommitRoute
@@ -34,14 +34,13 @@ _optional_bearer = HTTPBearer(auto_error=False)
 DossierCode = Annotated[str, Path(min_length=1, max_length=40, description="mã hồ sơ")]
 
 
-def optional_principal(
+async def optional_principal(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_optional_bearer)],
 ) -> Principal | None:
     if credentials is None:
         return None
-    principal: Principal = request.app.state.authenticator.verify(credentials.credentials)
-    return principal
+    return await principal_of(request, credentials)
 
 
 @router.post(

@@ -127,13 +127,16 @@ class ConsumerRunner:
                 # Every partition's records in one transaction: order holds within each
                 # partition (the only order there is), and a poll costs one commit, not one per
                 # partition.
+                dead_before = self.dead_lettered_total
                 await self._process(records, producer)
                 if not pending:
                     commit_due = loop.time() + self._settings.consumer_commit_interval_s
                 pending.update({tp: rs[-1].offset + 1 for tp, rs in batches.items()})
-                if loop.time() >= commit_due:
+                if loop.time() >= commit_due or self.dead_lettered_total != dead_before:
                     # Not after every poll: what the broker has not been told is read again
-                    # after a restart or a rebalance, and the inbox skips it.
+                    # after a restart or a rebalance, and the inbox skips it. At once after a
+                    # dead letter, though: the DLQ topic has no inbox, and a record read again
+                    # would be dead-lettered there twice.
                     await _commit(consumer, pending)
                 if linger and len(records) < self._settings.consumer_batch_size:
                     # A short poll under load means the next events are a few milliseconds
@@ -153,8 +156,9 @@ class ConsumerRunner:
                 await producer.stop()
 
     async def _process(self, records: list[ConsumerRecord], producer: AIOKafkaProducer) -> None:
-        """Apply a partition's batch in one transaction; if any event fails, fall back to one
-        transaction per event, so only the failing one is retried and, at last, dead-lettered."""
+        """Apply a poll's records (every partition's, each in its order) in one transaction; if
+        any event fails, fall back to one transaction per event, so only the failing one is
+        retried and, at last, dead-lettered."""
         pending: list[tuple[ConsumerRecord, Envelope, Registered]] = []
         for record in records:
             # Every service reads whole topics but handles a few of their types: the type
@@ -290,10 +294,14 @@ class ConsumerRunner:
 
 
 async def _commit(consumer: AIOKafkaConsumer, pending: dict[TopicPartition, int]) -> None:
-    if not pending:
-        return
-    offsets = dict(pending)
+    """Commit the offsets of the partitions still held. A partition a rebalance took away is
+    left out: the broker refuses a commit that names one (and with it every other partition's
+    offset), and its new owner reads on from the last commit anyway."""
+    assigned = consumer.assignment()
+    offsets = {tp: offset for tp, offset in pending.items() if tp in assigned}
     pending.clear()
+    if not offsets:
+        return
     with contextlib.suppress(CommitFailedError, IllegalStateError):
         # A rebalance took a partition away: the new owner re-reads from the last commit, and
         # the inbox skips what was already applied.

@@ -103,6 +103,10 @@ class OutboxRelay:
                     await asyncio.sleep(linger)
         finally:
             self.is_leader = False
+            # A stop (a deploy, Ctrl-C) marks what was sent, best effort and briefly: only a
+            # crash, or a connection already broken, leaves it to be published again.
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._mark(conn), 2)
             if producer is not None:
                 with contextlib.suppress(Exception):
                     await producer.stop()

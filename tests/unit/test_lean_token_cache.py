@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -98,3 +103,52 @@ def test_memory_is_bounded(keys: tuple[bytes, bytes], monkeypatch: pytest.Monkey
     assert authenticator.verify(tokens[1]) is principals[1]
     again = authenticator.verify(tokens[0])
     assert again == principals[0] and again is not principals[0]
+
+
+async def test_a_slow_key_set_does_not_stall_the_event_loop(keys: tuple[bytes, bytes]) -> None:
+    """Against a JWKS the key set is fetched with blocking I/O: verification runs off the loop,
+    so other coroutines keep running while the identity provider takes its time."""
+
+    public = serialization.load_pem_public_key(keys[1])
+    jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(public))
+    body = json.dumps({"keys": [{**jwk, "kid": "k1", "alg": "RS256", "use": "sig"}]}).encode()
+
+    class SlowKeys(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            time.sleep(0.6)
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), SlowKeys)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/jwks.json"
+        authenticator = Authenticator(ServiceSettings(jwt_jwks_url=url))
+        token = jwt.encode(
+            {"sub": "officer", "roles": ["receptionist"], "exp": int(time.time()) + 60},
+            keys[0],
+            algorithm="RS256",
+            headers={"kid": "k1"},
+        )
+        ticks = 0
+
+        async def ticker() -> None:
+            nonlocal ticks
+            while True:
+                await asyncio.sleep(0.02)
+                ticks += 1
+
+        ticking = asyncio.create_task(ticker())
+        principal = await authenticator.verify_on_loop(token)
+        ticking.cancel()
+        assert principal.sub == "officer"
+        # 0.6 s of fetching: a loop left free ticks many times; a blocked one not at all.
+        assert ticks >= 10
+    finally:
+        server.shutdown()
