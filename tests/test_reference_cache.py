@@ -174,3 +174,38 @@ async def test_a_retired_procedure_or_unit_is_refused_at_once_by_the_replica_tha
     assert r.status_code == 200, r.text
     r = await http.post(f"{base}/v1/dossiers", json=dossier_body(unit_code=ward), headers=desk)
     assert r.status_code == 422 and r.json()["type"].endswith("unknown-unit"), r.text
+
+
+async def test_a_replica_that_has_not_heard_of_a_retirement_still_refuses_at_once(
+    http: httpx.AsyncClient, stack: Stack, replica: str, tokens: Tokens
+) -> None:
+    """Units publish no catalogue event, and a procedure's may not have arrived yet: the
+    submission's statement itself refuses a unit or procedure retired since the replica cached
+    it, and writes nothing."""
+    base = stack.url("intake")
+    key = f"thu-nghiem-{uuid.uuid4().hex[:8]}"
+    r = await http.post(f"{base}/v1/procedures", json=procedure(key), headers=tokens.ops())
+    assert r.status_code == 201, r.text
+    ward = await _new_ward(http, base, tokens)
+    other_ward = await _new_ward(http, base, tokens)
+    desk = tokens.receptionist()
+    # The replica caches both wards and the procedure (its TTL outlives the test).
+    for unit in (ward, other_ward):
+        r = await http.post(f"{replica}/v1/dossiers", json=dossier_body(key, unit), headers=desk)
+        assert r.status_code == 201, r.text
+
+    r = await http.post(f"{base}/v1/units/{ward}/retire", headers=tokens.ops())
+    assert r.status_code == 200, r.text
+    r = await http.post(f"{replica}/v1/dossiers", json=dossier_body(key, ward), headers=desk)
+    assert r.status_code == 422 and r.json()["type"].endswith("unknown-unit"), r.text
+
+    r = await http.post(f"{base}/v1/procedures/{key}/retire", headers=tokens.ops())
+    assert r.status_code == 200, r.text
+    r = await http.post(f"{replica}/v1/dossiers", json=dossier_body(key, other_ward), headers=desk)
+    assert r.status_code == 422 and r.json()["type"].endswith("unknown-procedure"), r.text
+
+    # Nothing of either refusal was written: each ward holds its one earlier dossier.
+    listing = await http.get(f"{base}/v1/dossiers", params={"limit": 200}, headers=desk)
+    assert listing.status_code == 200
+    held = [d["unit_code"] for d in listing.json()["items"] if d["procedure_key"] == key]
+    assert sorted(held) == sorted([ward, other_ward])

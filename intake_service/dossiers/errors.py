@@ -57,6 +57,16 @@ class UnknownProcedure(Problem):
         )
 
 
+class ReferenceChanging(Problem):
+    status = 409
+    code = "catalogue-changing"
+    title = "The unit or procedure changed during the submission; submit again"
+    title_vi = "Đơn vị hoặc thủ tục vừa thay đổi trong lúc nộp; vui lòng nộp lại"
+    description = (
+        "Danh mục thủ tục hoặc đơn vị thay đổi liên tục trong lúc nộp; không có gì được ghi"
+    )
+
+
 class IdempotencyKeyReused(Problem):
     status = 422
     code = "idempotency-key-reused"
@@ -108,4 +118,5 @@ SUBMISSION_PROBLEMS = (
     InvalidRepresentative,
     ExternalIdConflict,
     Forbidden,
+    ReferenceChanging,
 )

@@ -208,7 +208,17 @@ TAIL_SQL = " || ".join(
 
 SUBMISSION_SQL = f"""
 WITH seq AS (
-    INSERT INTO intake.dossier_sequences AS s (unit_code, day, last) VALUES ($1::text, $2::date, 1)
+    -- Only while the unit is active and the procedure is at the version the cache gave: a
+    -- replica that has not yet heard of a retirement or a new version writes nothing (and no
+    -- number is spent), and the statement returns no row.
+    INSERT INTO intake.dossier_sequences AS s (unit_code, day, last)
+    SELECT $1::text, $2::date, 1
+    WHERE EXISTS (
+        SELECT 1 FROM intake.units u WHERE u.code = $1::text AND u.retired_at IS NULL
+    ) AND EXISTS (
+        SELECT 1 FROM intake.procedures p
+        WHERE p.key = $6::text AND p.version = $7::int AND p.retired_at IS NULL
+    )
     ON CONFLICT (unit_code, day) DO UPDATE SET last = s.last + 1
     RETURNING last
 ), tail AS (
@@ -337,8 +347,10 @@ async def insert_submission(
     outbox: Sequence[NewOutboxRow],
     placeholder: str,
     idempotency: tuple[str, str, str] | None,
-) -> str:
-    """Write the submission in one statement; returns the dossier's code. Raises asyncpg's
+) -> str | None:
+    """Write the submission in one statement; returns the dossier's code, or None when the unit
+    is no longer active or the procedure no longer at ``dossier.procedure_version`` (the
+    caller's reference data is stale; nothing was written). Raises asyncpg's
     ``UniqueViolationError`` naming ``EXTERNAL_ID_CONSTRAINT`` or ``IDEMPOTENCY_CONSTRAINT``
     when a concurrent request won a race; then nothing of this one was written."""
     key, principal, request_hash = idempotency or (None, None, None)
@@ -386,7 +398,7 @@ async def insert_submission(
         principal,
         request_hash,
     )
-    return str(code)
+    return None if code is None else str(code)
 
 
 async def idempotency_hash(

@@ -27,6 +27,7 @@ from intake_service.dossiers.errors import (
     Forbidden,
     IdempotencyKeyReused,
     InvalidRepresentative,
+    ReferenceChanging,
     RepresentativeRequired,
     UnknownProcedure,
     UnknownUnit,
@@ -131,6 +132,32 @@ async def submit(
     ctx: Context,
     idempotency_key: str | None,
 ) -> Submitted:
+    """Submit a dossier, checked against the process's reference data; when the statement finds
+    that data stale (another replica retired the unit or the procedure, or published a new
+    version, and the catalogue topic has not told this one yet), it wrote nothing: the cache is
+    dropped and the submission decided again on the committed rows."""
+    for _ in range(_STALE_REFERENCE_ATTEMPTS):
+        submitted = await _submit(reference, sessionmaker, principal, body, ctx, idempotency_key)
+        if submitted is not None:
+            return submitted
+        reference.cache.invalidate()
+    # The catalogue changed under every attempt: the caller may simply try again.
+    raise ReferenceChanging()
+
+
+# Each attempt reloads the catalogue; two changes between a reload and the statement that
+# follows it within milliseconds are already all but impossible.
+_STALE_REFERENCE_ATTEMPTS = 3
+
+
+async def _submit(
+    reference: Reference,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    principal: Principal,
+    body: DossierCreate,
+    ctx: Context,
+    idempotency_key: str | None,
+) -> Submitted | None:
     """Submit a dossier: checked, numbered, logged and announced in one transaction; received
     on the spot when the desk says so (a direct submission by default).
 
@@ -269,6 +296,8 @@ async def submit(
                 raise
             return Submitted(dossier_out(repeated, procedure), created=False)
         raise
+    if code is None:
+        return None  # stale reference data: nothing was written
     return Submitted(
         DossierOut(
             id=dossier_id,

@@ -7,8 +7,15 @@ loaded in one go and kept for ``ttl`` seconds. The snapshot is dropped
 * at once in the process that commits a change of a unit or a procedure (the catalogue and unit
   services call :meth:`ReferenceCache.invalidate` after the commit, as the calendar's do);
 * in every other replica when the catalogue topic says something changed
-  (:mod:`intake_service.reference.listener`);
-* after ``ttl`` at the latest, the safety net when the listener is down.
+  (:mod:`intake_service.reference.listener`): procedures and the calendar publish there, units
+  do not;
+* after ``ttl``, the safety net when the listener is down (an expired snapshot keeps serving
+  while one reload runs).
+
+None of these is what keeps a stale replica from accepting a dossier: the submission's own
+statement writes only while the unit is active and the procedure at the cached version
+(``dossiers.repository.SUBMISSION_SQL``); when it finds either changed it writes nothing, and
+the submission drops the snapshot and is decided again.
 
 A key the snapshot lacks is looked up on its own (a unit or procedure created on another
 replica is usable at once); an unknown key is not remembered, so nothing absent is ever cached.
