@@ -150,6 +150,9 @@ def _new_request_id() -> str:
     return f"{_random.getrandbits(128):032x}"
 
 
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
 class RequestIdMiddleware:
     """Pure ASGI, so it costs little on every request: takes or makes ``X-Request-ID``, and
     counts and times the request for ``/metrics``.
@@ -208,7 +211,8 @@ class RequestIdMiddleware:
         handler: str = getattr(route, "path", None) or "none"
         if handler in UNCOUNTED_PATHS:
             return
-        method: str = scope["method"]
+        # A method outside the standard set is one series, not one per invented token.
+        method: str = scope["method"] if scope["method"] in _METHODS else "other"
         key = (method, handler, _STATUS_CLASSES.get(status // 100, str(status)))
         counter = self._counters.get(key)
         if counter is None:

@@ -57,6 +57,9 @@ def postgres(work_dir: Path) -> Iterator[EmbeddedPostgres]:
         yield server
     finally:
         server.stop()
+        if server.relocated:
+            # Placed outside the checkout (its server user cannot enter it): removed with it.
+            shutil.rmtree(server.data_dir.parent, ignore_errors=True)
 
 
 @pytest.fixture
