@@ -3,11 +3,12 @@ mounts, without a stack."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Annotated
 
+import httpx
 from fastapi import FastAPI, Header, Query
 from pydantic import BaseModel
-from starlette.testclient import TestClient
 
 from shared.errors import CLEAN_TEXT_PATTERN, IF_MATCH_RESPONSES, install_problem_handlers
 from shared.request_guard import RequestGuardMiddleware
@@ -40,47 +41,57 @@ def app(max_json_bytes: int = 200) -> FastAPI:
     return application
 
 
-def test_control_characters_anywhere_in_a_json_body_are_named() -> None:
-    client = TestClient(app())
-    r = client.post("/notes", json={"text": "ok", "tags": {"a\u0001": "x", "b": "y\u0000"}})
-    assert r.status_code == 422
-    assert r.headers["content-type"].startswith("application/problem+json")
-    assert {e["field"] for e in r.json()["errors"]} == {"body.tags.<key>", "body.tags.b"}
-    assert client.post("/notes", json={"text": "dòng 1\ndòng 2\tcột"}).status_code == 200
+def client(application: FastAPI) -> httpx.AsyncClient:
+    transport = httpx.ASGITransport(app=application, raise_app_exceptions=False)
+    return httpx.AsyncClient(transport=transport, base_url="http://test")
 
 
-def test_bodies_over_the_cap_are_413_whether_declared_or_streamed() -> None:
-    client = TestClient(app(max_json_bytes=50))
+async def test_control_characters_anywhere_in_a_json_body_are_named() -> None:
+    async with client(app()) as http:
+        r = await http.post("/notes", json={"text": "ok", "tags": {"a\u0001": "x", "b": "y\u0000"}})
+        assert r.status_code == 422
+        assert r.headers["content-type"].startswith("application/problem+json")
+        assert {e["field"] for e in r.json()["errors"]} == {"body.tags.<key>", "body.tags.b"}
+        ok = await http.post("/notes", json={"text": "dòng 1\ndòng 2\tcột"})
+        assert ok.status_code == 200
+
+
+async def test_bodies_over_the_cap_are_413_whether_declared_or_streamed() -> None:
     big = b'{"text": "' + b"x" * 100 + b'"}'
-    declared = client.post("/notes", content=big, headers={"content-type": "application/json"})
-    assert declared.status_code == 413 and declared.json()["title_vi"]
+    json_type = {"content-type": "application/json"}
+    async with client(app(max_json_bytes=50)) as http:
+        declared = await http.post("/notes", content=big, headers=json_type)
+        assert declared.status_code == 413 and declared.json()["title_vi"]
 
-    def chunks():
-        yield big[:30]
-        yield big[30:]
+        async def chunks() -> AsyncIterator[bytes]:
+            yield big[:30]
+            yield big[30:]
 
-    streamed = client.post("/notes", content=chunks(), headers={"content-type": "application/json"})
-    assert streamed.status_code == 413
+        streamed = await http.post("/notes", content=chunks(), headers=json_type)
+        assert streamed.status_code == 413
 
 
-def test_a_json_body_under_another_type_is_415() -> None:
-    r = TestClient(app()).post(
-        "/notes", content=b'{"text": "a"}', headers={"content-type": "text/plain"}
-    )
+async def test_a_json_body_under_another_type_is_415() -> None:
+    async with client(app()) as http:
+        r = await http.post(
+            "/notes", content=b'{"text": "a"}', headers={"content-type": "text/plain"}
+        )
     assert r.status_code == 415 and r.json()["title_vi"]
 
 
-def test_repeated_parameters_only_where_the_schema_takes_a_list() -> None:
-    client = TestClient(app())
-    assert client.get("/notes?tag=a&tag=b").json() == {"q": None, "tag": ["a", "b"]}
-    r = client.get("/notes?q=a&q=b")
-    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "query.q"
-    r = client.get("/notes?q=%00")
-    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "query.q"
+async def test_repeated_parameters_only_where_the_schema_takes_a_list() -> None:
+    async with client(app()) as http:
+        listed = await http.get("/notes?tag=a&tag=b")
+        assert listed.json() == {"q": None, "tag": ["a", "b"]}
+        r = await http.get("/notes?q=a&q=b")
+        assert r.status_code == 422 and r.json()["errors"][0]["field"] == "query.q"
+        r = await http.get("/notes?q=%00")
+        assert r.status_code == 422 and r.json()["errors"][0]["field"] == "query.q"
 
 
-def test_405_allows_every_method_of_the_path() -> None:
-    r = TestClient(app()).delete("/notes")
+async def test_405_allows_every_method_of_the_path() -> None:
+    async with client(app()) as http:
+        r = await http.delete("/notes")
     assert r.status_code == 405
     assert set(r.headers["allow"].split(", ")) == {"GET", "HEAD", "POST"}
 
