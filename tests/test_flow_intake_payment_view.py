@@ -23,15 +23,15 @@ from shared.events import (
     ReceiptIssued,
 )
 from shared.messaging.consumer import ConsumerRunner
+from tests.batch_support import StatementCount, items
 from tests.test_intake_batches import (  # noqa: F401 (fixtures)
     World,
     engine,
     envelope,
     intake_database,
-    items,
     runner,
 )
-from tests.test_metrics_batches import StatementCount, at
+from tests.test_metrics_batches import at
 
 
 class Payments:

@@ -9,7 +9,7 @@ reference data), so no other service ever hears of them."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import Any
 
 import pytest
@@ -20,13 +20,12 @@ from intake_service.db.models import MESSAGING, Dossier, DossierAction, Procedur
 from intake_service.events.handlers import HANDLERS
 from intake_service.seed.loader import load_reference_data
 from services.stack import Infrastructure
-from shared.db.engine import make_engine, make_sessionmaker
 from shared.events import CaseApologised, CaseOpened, CaseResolved, Event
 from shared.events.envelope import Envelope, wrap
-from shared.messaging.consumer import ConsumerRunner, Registered
-from shared.settings import ServiceSettings
+from shared.messaging.consumer import ConsumerRunner
+from tests.batch_support import StatementCount, engine_on, items, runner_on
 from tests.support import own_service_database
-from tests.test_metrics_batches import StatementCount, at
+from tests.test_metrics_batches import at
 
 
 @pytest.fixture(scope="module")
@@ -36,23 +35,17 @@ def intake_database(infra: Infrastructure) -> Iterator[str]:
 
 
 @pytest.fixture
-async def engine(intake_database: str) -> Any:
-    engine = make_engine(ServiceSettings(database_url=intake_database, service_name="intakebatch"))
-    try:
+async def engine(intake_database: str) -> AsyncIterator[AsyncEngine]:
+    async with engine_on(intake_database, "intakebatch") as engine:
         async with AsyncSession(engine) as session, session.begin():
             if await session.scalar(select(Unit.code).limit(1)) is None:
                 await load_reference_data(session)
         yield engine
-    finally:
-        await engine.dispose()
 
 
 @pytest.fixture
 def runner(intake_database: str, engine: AsyncEngine) -> ConsumerRunner:
-    settings = ServiceSettings(database_url=intake_database, service_name="intakebatch")
-    return ConsumerRunner(
-        settings, make_sessionmaker(engine), MESSAGING, "intakebatch", HANDLERS, []
-    )
+    return runner_on(intake_database, engine, "intakebatch", MESSAGING, HANDLERS)
 
 
 class World:
@@ -155,17 +148,6 @@ def story(w: World) -> list[Event]:
         w.opened(5),
         w.opened(0),
     ]
-
-
-def items(
-    runner: ConsumerRunner, envelopes: Sequence[Envelope]
-) -> list[tuple[Envelope, Registered]]:
-    out = []
-    for env in envelopes:
-        handler = runner.handler_for(env.type)
-        assert handler is not None
-        out.append((env, handler))
-    return out
 
 
 async def snapshot(engine: AsyncEngine, world: World) -> list[Any]:

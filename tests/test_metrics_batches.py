@@ -14,13 +14,13 @@ import datetime as dt
 import itertools
 import random
 import uuid
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import event, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from metrics_service.db.models import MESSAGING, Counter, DossierFact
@@ -28,7 +28,7 @@ from metrics_service.domain.counting import CounterKey, counter_changes, fact_ke
 from metrics_service.domain.facts import FIELDS, Fact, fold, merge
 from metrics_service.events.handlers import make_handlers
 from metrics_service.facts import service
-from shared.db.engine import make_engine, make_sessionmaker
+from shared.db.engine import make_sessionmaker
 from shared.events import (
     CaseOpened,
     CaseResolved,
@@ -41,9 +41,9 @@ from shared.events import (
     PaymentSucceeded,
 )
 from shared.events.envelope import Envelope, wrap
-from shared.messaging.consumer import ConsumerRunner, Registered
+from shared.messaging.consumer import ConsumerRunner
 from shared.messaging.outbox import Outbox
-from shared.settings import ServiceSettings
+from tests.batch_support import StatementCount, engine_on, items, runner_on
 
 ICT = dt.timezone(dt.timedelta(hours=7))
 PROCEDURE = "1.004222"  # Đăng ký thường trú
@@ -170,31 +170,14 @@ def reference(envelopes: Iterable[Envelope]) -> tuple[dict[uuid.UUID, Fact], col
 
 @pytest.fixture
 async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = make_engine(ServiceSettings(database_url=database_url, service_name="metricsbatch"))
-    try:
+    async with engine_on(database_url, "metricsbatch") as engine:
         yield engine
-    finally:
-        await engine.dispose()
 
 
 @pytest.fixture
 def runner(database_url: str, engine: AsyncEngine) -> ConsumerRunner:
-    settings = ServiceSettings(database_url=database_url, service_name="metricsbatch")
     handlers = make_handlers(Outbox(MESSAGING, source="/motcua/metrics"))
-    return ConsumerRunner(
-        settings, make_sessionmaker(engine), MESSAGING, "metricsbatch", handlers, []
-    )
-
-
-def items(
-    runner: ConsumerRunner, envelopes: Sequence[Envelope]
-) -> list[tuple[Envelope, Registered]]:
-    out = []
-    for env in envelopes:
-        handler = runner.handler_for(env.type)
-        assert handler is not None
-        out.append((env, handler))
-    return out
+    return runner_on(database_url, engine, "metricsbatch", MESSAGING, handlers)
 
 
 async def stored(
@@ -332,22 +315,6 @@ async def test_a_fact_another_consumer_stores_meanwhile_is_merged_into_not_overw
     assert facts[dossier].case_opened_at is not None and facts[dossier].received_at is not None
     assert counters == expected_counters
     assert counted[dossier] is not None
-
-
-class StatementCount:
-    def __init__(self, engine: AsyncEngine) -> None:
-        self.statements: list[str] = []
-        self._engine = engine
-
-    def __enter__(self) -> StatementCount:
-        event.listen(self._engine.sync_engine, "before_cursor_execute", self._seen)
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        event.remove(self._engine.sync_engine, "before_cursor_execute", self._seen)
-
-    def _seen(self, _conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        self.statements.append(statement)
 
 
 async def test_a_run_costs_the_same_few_statements_however_many_events_it_holds(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import Any
 
 import pytest
@@ -20,7 +20,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from payment_service.db.models import MESSAGING, Dossier, PaymentRequest
 from payment_service.events.handlers import make_handlers
 from services.stack import Infrastructure
-from shared.db.engine import make_engine, make_sessionmaker
 from shared.events import (
     DossierReceived,
     DossierWithdrawn,
@@ -30,11 +29,11 @@ from shared.events import (
 )
 from shared.events.dossiers import FeeLine
 from shared.events.envelope import Envelope, wrap
-from shared.messaging.consumer import ConsumerRunner, Registered
+from shared.messaging.consumer import ConsumerRunner
 from shared.messaging.outbox import Outbox
-from shared.settings import ServiceSettings
+from tests.batch_support import StatementCount, engine_on, items, runner_on
 from tests.support import own_service_database
-from tests.test_metrics_batches import StatementCount, at
+from tests.test_metrics_batches import at
 
 PATH = "01.00070"
 
@@ -46,19 +45,15 @@ def payment_database(infra: Infrastructure) -> Iterator[str]:
 
 
 @pytest.fixture
-async def engine(payment_database: str) -> Any:
-    engine = make_engine(ServiceSettings(database_url=payment_database, service_name="paybatch"))
-    try:
+async def engine(payment_database: str) -> AsyncIterator[AsyncEngine]:
+    async with engine_on(payment_database, "paybatch") as engine:
         yield engine
-    finally:
-        await engine.dispose()
 
 
 @pytest.fixture
 def runner(payment_database: str, engine: AsyncEngine) -> ConsumerRunner:
-    settings = ServiceSettings(database_url=payment_database, service_name="paybatch")
     handlers = make_handlers(Outbox(MESSAGING, source="/motcua/payment"))
-    return ConsumerRunner(settings, make_sessionmaker(engine), MESSAGING, "paybatch", handlers, [])
+    return runner_on(payment_database, engine, "paybatch", MESSAGING, handlers)
 
 
 class World:
@@ -115,17 +110,6 @@ class World:
 
 def envelope(e: Event) -> Envelope:
     return wrap(e, source="/motcua/intake", subject=getattr(e, "dossier_code", None))
-
-
-def items(
-    runner: ConsumerRunner, envelopes: Sequence[Envelope]
-) -> list[tuple[Envelope, Registered]]:
-    out = []
-    for env in envelopes:
-        handler = runner.handler_for(env.type)
-        assert handler is not None
-        out.append((env, handler))
-    return out
 
 
 async def snapshot(engine: AsyncEngine, world: World, envelopes: Sequence[Envelope]) -> Any:
